@@ -1,0 +1,1 @@
+"""lakebook's Prefect flows and the lake publisher they write through."""

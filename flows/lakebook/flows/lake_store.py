@@ -1,0 +1,172 @@
+"""Access to the lake's objects, on S3 or a local folder, with errors a person can act on."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+
+from lakebook.common.lake import LakePaths
+from lakebook.common.settings import Settings
+
+
+class LakeError(RuntimeError):
+    """The lake could not be read or written; the message says what to check."""
+
+
+class LakeAccessError(LakeError):
+    """Credentials were refused, or they lack permission for what was asked."""
+
+
+class LakeNotFoundError(LakeError):
+    """The bucket, dataset or run does not exist."""
+
+
+@dataclass(frozen=True)
+class LakeStore:
+    """One lake root plus the clients that reach it: fsspec for objects, Polars options for data."""
+
+    paths: LakePaths
+    fs: fsspec.AbstractFileSystem
+    polars_options: dict[str, str] = field(default_factory=dict)
+    endpoint: str = "local folder"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LakeStore:
+        paths = LakePaths(settings.lake_root)
+        if paths.root.startswith("file://"):
+            return cls(paths=paths, fs=fsspec.filesystem("file", auto_mkdir=True))
+        key = settings.require_secret("s3_access_key_id")
+        secret = settings.require_secret("s3_secret_access_key")
+        timeout = settings.outbound_timeout_seconds
+        fs = fsspec.filesystem(
+            "s3",
+            key=key,
+            secret=secret,
+            # Listings must be fresh: another process may have just published a run.
+            use_listings_cache=False,
+            skip_instance_cache=True,
+            client_kwargs={"endpoint_url": settings.s3_url, "region_name": settings.s3_region},
+            config_kwargs={
+                "connect_timeout": timeout,
+                "read_timeout": max(timeout, 30.0),
+                "retries": {"max_attempts": 3, "mode": "standard"},
+            },
+        )
+        polars_options = {
+            "aws_access_key_id": key,
+            "aws_secret_access_key": secret,
+            "aws_endpoint_url": settings.s3_url,
+            "aws_region": settings.s3_region,
+            "aws_allow_http": str(settings.s3_url.startswith("http://")).lower(),
+        }
+        return cls(paths=paths, fs=fs, polars_options=polars_options, endpoint=settings.s3_url)
+
+    @property
+    def is_local(self) -> bool:
+        return self.paths.root.startswith("file://")
+
+    def fs_path(self, key: str) -> str:
+        """The path fsspec expects for a key: `bucket/key` on S3, an absolute path locally."""
+        return str(self.fs._strip_protocol(self.paths.uri(key)))
+
+    def data_target(self, key: str) -> str:
+        """Where Polars reads or writes a key: an s3:// URI, or a plain local path."""
+        return self.fs_path(key) if self.is_local else self.paths.uri(key)
+
+    @contextlib.contextmanager
+    def translate_errors(self, action: str, key: str) -> Iterator[None]:
+        """Turns storage exceptions into LakeErrors that name the object, endpoint and fix."""
+        where = f"{self.paths.uri(key)} ({self.endpoint})"
+        try:
+            yield
+        except PermissionError as error:
+            raise LakeAccessError(_access_problem(action, where, str(error))) from error
+        except FileNotFoundError as error:
+            raise LakeNotFoundError(f"cannot {action} {where}: {error}") from error
+        except OSError as error:
+            raise LakeError(f"cannot {action} {where}: {error}") from error
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        with self.translate_errors("write", key):
+            self.fs.pipe_file(self.fs_path(key), data)
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.translate_errors("read", key):
+            data: bytes = self.fs.cat_file(self.fs_path(key))
+            return data
+
+    def remove(self, key: str) -> None:
+        """Deletes a key; a missing key is fine (retries delete what may not exist)."""
+        with self.translate_errors("delete", key):
+            if self.is_local:
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm_file(self.fs_path(key))
+            else:
+                # S3 DeleteObject succeeds for a missing key but still checks permission.
+                self.fs.rm(self.fs_path(key))
+
+    def size(self, key: str) -> int:
+        with self.translate_errors("stat", key):
+            return int(self.fs.size(self.fs_path(key)))
+
+    def find(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """Every object under a prefix, keyed relative to the lake root, with fsspec's details."""
+        with self.translate_errors("list", prefix):
+            base = self.fs_path("")
+            if self.is_local and not self.fs.isdir(base):
+                raise FileNotFoundError(f"folder {base} does not exist")
+            found: dict[str, dict[str, Any]] = self.fs.find(
+                self.fs_path(prefix), detail=True, withdirs=False
+            )
+        root = base.rstrip("/") + "/"
+        return {name.removeprefix(root): info for name, info in found.items()}
+
+    def check_bucket(self) -> None:
+        """Raises a LakeError unless the lake root exists and these credentials can list it."""
+        with self.translate_errors("list", ""):
+            base = self.fs_path("")
+            if self.is_local:
+                if not self.fs.isdir(base):
+                    raise FileNotFoundError(f"folder {base} does not exist")
+                return
+            self.fs.ls(base, refresh=True)
+
+
+def describe_write_failure(store: LakeStore, key: str, error: Exception) -> LakeError:
+    """A LakeError for a failed Polars write: Polars reports S3 refusals as long XML texts."""
+    text = str(error)
+    code, message = _xml_field(text, "Code"), _xml_field(text, "Message")
+    detail = f"{code}: {message}" if code else text.splitlines()[0][:300]
+    where = f"{store.paths.uri(key)} ({store.endpoint})"
+    if code in {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}:
+        return LakeAccessError(_access_problem("write", where, detail))
+    if code == "NoSuchBucket":
+        return LakeNotFoundError(f"cannot write {where}: {detail}")
+    return LakeError(f"cannot write {where}: {detail}")
+
+
+def _xml_field(text: str, tag: str) -> str | None:
+    match = re.search(f"<{tag}>([^<]*)</{tag}>", text)
+    return match.group(1) if match else None
+
+
+def _access_problem(action: str, where: str, detail: str) -> str:
+    """Says which setting to check: S3 explains a bad signature, but a HEAD only says Forbidden."""
+    keys = "LAKEBOOK_S3_ACCESS_KEY_ID and LAKEBOOK_S3_SECRET_ACCESS_KEY"
+    lowered = detail.lower()
+    if "signature" in lowered or "access key" in lowered:
+        return f"S3 refused the credentials while trying to {action} {where}: {detail} — check {keys}"
+    if "access denied" in lowered:
+        return (
+            f"access denied while trying to {action} {where}: {detail} "
+            "— the access key lacks permission on this bucket"
+        )
+    return (
+        f"S3 refused to {action} {where}: {detail} — check {keys} "
+        "and that the access key may use this bucket"
+    )

@@ -1,0 +1,216 @@
+"""Publishes Polars frames to the lake atomically for readers: data, metadata.json, then _SUCCESS."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from lakebook.common.lake import SUCCESS_MARKER, check_dataset_name, check_identifier
+from lakebook.flows.lake_store import (
+    LakeError,
+    LakeNotFoundError,
+    LakeStore,
+    describe_write_failure,
+)
+
+logger = logging.getLogger(__name__)
+
+# DuckDB's own row-group size: readers parallelise per row group, so a few hundred thousand
+# rows per group keeps both DuckDB and Polars busy on every core without tiny groups.
+ROW_GROUP_ROWS = 122_880
+COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """A run whose _SUCCESS marker exists: its data is complete and safe to read."""
+
+    dataset: str
+    run_id: str
+    data_uri: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset with at least one published run."""
+
+    name: str
+    latest: PublishedRun
+    run_count: int
+
+
+class LakePublisher:
+    """Writes and lists datasets under `processed/flows/{dataset}/{run_id}/`."""
+
+    def __init__(self, store: LakeStore) -> None:
+        self.store = store
+        self.paths = store.paths
+
+    def publish(
+        self,
+        frame: pl.DataFrame | pl.LazyFrame,
+        *,
+        dataset: str,
+        run_id: str,
+        flow_name: str,
+        flow_version: str | None = None,
+        user: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        inputs: Sequence[str] = (),
+        started_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Publishes one run of a dataset and returns its metadata; readers see it only when done."""
+        check_dataset_name(dataset)
+        check_identifier("run id", run_id)
+        started_at = started_at or datetime.now(UTC)
+        success_key = self.paths.run_success_key(dataset, run_id)
+        data_key = self.paths.run_data_key(dataset, run_id)
+
+        # A retry of the same run reuses its prefix: hide the old run before overwriting it.
+        self.store.remove(success_key)
+        self._write_data(frame, data_key)
+        written = pl.scan_parquet(
+            self.store.data_target(data_key), storage_options=self.store.polars_options or None
+        )
+        schema = written.collect_schema()
+        metadata: dict[str, Any] = {
+            "dataset": dataset,
+            "run_id": run_id,
+            "flow_name": flow_name,
+            "flow_version": flow_version,
+            "user": user,
+            "parameters": _jsonable(parameters or {}),
+            "inputs": list(inputs),
+            "data_uri": self.paths.uri(data_key),
+            "format": "parquet",
+            "compression": COMPRESSION,
+            "schema": {name: str(dtype) for name, dtype in schema.items()},
+            "row_count": int(written.select(pl.len()).collect().item()),
+            "bytes": self.store.size(data_key),
+            "started_at": started_at.isoformat(),
+            "published_at": datetime.now(UTC).isoformat(),
+        }
+        metadata_bytes = json.dumps(metadata, indent=2, sort_keys=True).encode()
+        self.store.write_bytes(self.paths.run_metadata_key(dataset, run_id), metadata_bytes)
+        self._mark_success(success_key, metadata["published_at"])
+        logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
+        return metadata
+
+    def _write_data(self, frame: pl.DataFrame | pl.LazyFrame, data_key: str) -> None:
+        target = self.store.data_target(data_key)
+        try:
+            frame.lazy().sink_parquet(
+                target,
+                compression=COMPRESSION,
+                row_group_size=ROW_GROUP_ROWS,
+                storage_options=self.store.polars_options or None,
+                credential_provider=None,
+                mkdir=True,
+            )
+        except (pl.exceptions.PolarsError, OSError) as error:
+            raise describe_write_failure(self.store, data_key, error) from error
+
+    def _mark_success(self, success_key: str, published_at: str) -> None:
+        """Written last: its presence is what makes a run visible."""
+        self.store.write_bytes(success_key, json.dumps({"published_at": published_at}).encode())
+
+    def list_runs(self, dataset: str) -> list[PublishedRun]:
+        """The dataset's published runs, newest first; runs without _SUCCESS are not there."""
+        prefix = self.paths.dataset_prefix(dataset)
+        runs = self._published_runs(prefix)
+        return sorted(runs.get(dataset, []), key=lambda run: run.published_at, reverse=True)
+
+    def latest_run(self, dataset: str) -> PublishedRun:
+        """The newest published run of a dataset, or LakeNotFoundError."""
+        runs = self.list_runs(dataset)
+        if not runs:
+            raise LakeNotFoundError(f"dataset {dataset!r} has no published run in {self.paths.root}")
+        return runs[0]
+
+    def list_datasets(self) -> list[DatasetSummary]:
+        """Every dataset with at least one published run, by name."""
+        runs_by_dataset = self._published_runs(self.paths.datasets_prefix())
+        summaries = []
+        for name, runs in sorted(runs_by_dataset.items()):
+            newest = max(runs, key=lambda run: run.published_at)
+            summaries.append(DatasetSummary(name=name, latest=newest, run_count=len(runs)))
+        return summaries
+
+    def read_metadata(self, dataset: str, run_id: str) -> dict[str, Any]:
+        """metadata.json of a published run; an unpublished run is reported as missing."""
+        if not self._is_published(dataset, run_id):
+            raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
+        raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
+        metadata: dict[str, Any] = json.loads(raw)
+        return metadata
+
+    def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
+        """A lazy frame over a published run (the latest unless one is pinned)."""
+        if run_id is None:
+            run_id = self.latest_run(dataset).run_id
+        elif not self._is_published(dataset, run_id):
+            raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
+        target = self.store.data_target(self.paths.run_data_key(dataset, run_id))
+        return pl.scan_parquet(target, storage_options=self.store.polars_options or None)
+
+    def _is_published(self, dataset: str, run_id: str) -> bool:
+        key = self.paths.run_success_key(dataset, run_id)
+        with self.store.translate_errors("check", key):
+            return bool(self.store.fs.exists(self.store.fs_path(key)))
+
+    def _published_runs(self, prefix: str) -> dict[str, list[PublishedRun]]:
+        datasets_prefix = self.paths.datasets_prefix() + "/"
+        try:
+            objects = self.store.find(prefix)
+        except LakeNotFoundError:
+            return {}
+        runs: dict[str, list[PublishedRun]] = {}
+        for key, info in objects.items():
+            parts = key.removeprefix(datasets_prefix).split("/")
+            if len(parts) != 3 or parts[2] != SUCCESS_MARKER:
+                continue
+            dataset, run_id = parts[0], parts[1]
+            run = PublishedRun(
+                dataset=dataset,
+                run_id=run_id,
+                data_uri=self.paths.uri(self.paths.run_data_key(dataset, run_id)),
+                published_at=_modified_at(info),
+            )
+            runs.setdefault(dataset, []).append(run)
+        return {name: self._break_ties(found) for name, found in runs.items()}
+
+    def _break_ties(self, runs: list[PublishedRun]) -> list[PublishedRun]:
+        """Object stores keep whole seconds; runs published within one second are ordered by the
+        precise time their _SUCCESS marker holds (read only for those runs)."""
+        seen: dict[datetime, int] = {}
+        for run in runs:
+            seen[run.published_at] = seen.get(run.published_at, 0) + 1
+        return [self._precise(run) if seen[run.published_at] > 1 else run for run in runs]
+
+    def _precise(self, run: PublishedRun) -> PublishedRun:
+        marker = self.store.read_bytes(self.paths.run_success_key(run.dataset, run.run_id))
+        published_at = datetime.fromisoformat(json.loads(marker)["published_at"])
+        return PublishedRun(run.dataset, run.run_id, run.data_uri, published_at)
+
+
+def _modified_at(info: Mapping[str, Any]) -> datetime:
+    """The object's modification time from fsspec details (S3 `LastModified`, local `mtime`)."""
+    value = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    raise LakeError(f"object {info.get('name')} has no modification time")
+
+
+def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON: dates and other objects become strings rather than failing the run."""
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    return result

@@ -1,0 +1,19 @@
+"""The embedded flow runner: `python -m lakebook.flows.serve` serves every lakebook flow."""
+
+from __future__ import annotations
+
+from prefect import serve
+
+from lakebook.flows.builtin import BUILTIN_FLOWS
+
+DEPLOYMENT_NAME = "lakebook"
+
+
+def main() -> None:
+    """Registers one deployment per flow and polls Prefect for their runs until stopped."""
+    deployments = [flow.to_deployment(name=DEPLOYMENT_NAME) for flow in BUILTIN_FLOWS]
+    serve(*deployments, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

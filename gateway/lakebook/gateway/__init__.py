@@ -1,0 +1,1 @@
+"""The lakebook gateway (FastAPI), the `lakebook` CLI and the embedded stack supervisor."""

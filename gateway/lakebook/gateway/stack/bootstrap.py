@@ -1,0 +1,94 @@
+"""First-run set-up of the embedded stack's data dir: secrets, S3 identities, admin, kernel token."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lakebook.common.settings import Settings, load_settings
+from lakebook.gateway.core.security import create_access_token, generate_password, hash_password
+
+ADMIN_USER = "admin"
+PRIVATE_FILE_MODE = 0o600
+
+
+def write_private_json(path: Path, content: dict[str, Any]) -> None:
+    """Writes JSON readable only by its owner; the file never exists with wider permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, indent=2)
+    os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def prepare_data_dir(settings: Settings) -> Settings:
+    """Creates the data dir and, once, the secrets the embedded services share; returns settings
+    that include them (secrets set in the environment win over generated ones)."""
+    for folder in ("logs", "s3", "prefect", "run", "gateway"):
+        (settings.data_dir / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not settings.secrets_file.exists():
+        write_private_json(
+            settings.secrets_file,
+            {
+                "s3_access_key_id": "LB" + secrets.token_hex(9).upper(),
+                "s3_secret_access_key": secrets.token_urlsafe(30),
+                "jwt_secret": secrets.token_urlsafe(48),
+            },
+        )
+    return load_settings(data_dir=settings.data_dir)
+
+
+def write_seaweed_identities(settings: Settings) -> Path:
+    """SeaweedFS's S3 identity file: one identity holding lakebook's access key."""
+    path = settings.data_dir / "s3" / "identities.json"
+    identity = {
+        "name": "lakebook",
+        "credentials": [
+            {
+                "accessKey": settings.require_secret("s3_access_key_id"),
+                "secretKey": settings.require_secret("s3_secret_access_key"),
+            }
+        ],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    write_private_json(path, {"identities": [identity]})
+    return path
+
+
+def ensure_admin_credential(settings: Settings) -> str | None:
+    """Creates the local admin once; returns the new password (shown once) or None if it exists."""
+    path = settings.data_dir / "gateway" / "admin.json"
+    if path.exists():
+        return None
+    password = generate_password()
+    write_private_json(
+        path,
+        {
+            "user": ADMIN_USER,
+            "role": "admin",
+            "password_hash": hash_password(password),
+            "created_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    return password
+
+
+def write_kernel_credentials(settings: Settings) -> Path:
+    """The token kernels and the CLI pick up: `{data_dir}/credentials.json`, mode 0600."""
+    lifetime = timedelta(hours=settings.kernel_token_hours)
+    token = create_access_token(settings, subject=ADMIN_USER, role="admin", lifetime=lifetime)
+    path = settings.data_dir / "credentials.json"
+    write_private_json(
+        path,
+        {
+            "gateway_url": settings.gateway_base_url,
+            "user": ADMIN_USER,
+            "access_token": token,
+            "expires_at": (datetime.now(UTC) + lifetime).isoformat(),
+        },
+    )
+    return path

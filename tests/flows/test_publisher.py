@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from lakebook.common.lake import LakePathError
+from lakebook.flows.lake_store import LakeNotFoundError
+from lakebook.flows.publisher import LakePublisher
+
+
+def sales_frame(rows: int = 1000) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "region": [f"r{i % 7}" for i in range(rows)],
+            "amount": [i * 1.5 for i in range(rows)],
+            "day": [date(2026, 1, 1 + i % 28) for i in range(rows)],
+        }
+    )
+
+
+def test_round_trip_gives_back_the_identical_frame(publisher: LakePublisher) -> None:
+    frame = sales_frame()
+    publisher.publish(
+        frame,
+        dataset="sales",
+        run_id="run-1",
+        flow_name="ingest",
+        user="ana",
+        parameters={"since": date(2026, 1, 1), "limit": 10},
+        inputs=["raw/uploads/ana/u1/data.csv"],
+    )
+    datasets = publisher.list_datasets()
+    assert [(d.name, d.latest.run_id, d.run_count) for d in datasets] == [("sales", "run-1", 1)]
+    assert_frame_equal(publisher.scan("sales").collect(), frame)
+
+
+def test_metadata_describes_the_run(publisher: LakePublisher) -> None:
+    frame = sales_frame(250)
+    publisher.publish(
+        frame.lazy(),
+        dataset="sales",
+        run_id="run-1",
+        flow_name="ingest",
+        flow_version="abc123",
+        user="ana",
+        parameters={"since": date(2026, 1, 1)},
+        inputs=["raw/uploads/ana/u1/data.csv"],
+    )
+    metadata = publisher.read_metadata("sales", "run-1")
+    assert metadata["row_count"] == 250
+    assert metadata["schema"] == {"region": "String", "amount": "Float64", "day": "Date"}
+    assert metadata["bytes"] > 0
+    assert metadata["parameters"] == {"since": "2026-01-01"}
+    assert metadata["inputs"] == ["raw/uploads/ana/u1/data.csv"]
+    assert (metadata["user"], metadata["flow_name"], metadata["flow_version"]) == (
+        "ana",
+        "ingest",
+        "abc123",
+    )
+    assert metadata["compression"] == "zstd"
+    assert metadata["data_uri"].endswith("processed/flows/sales/run-1/output.parquet")
+    assert metadata["published_at"] >= metadata["started_at"]
+
+
+def test_latest_run_is_the_newest_and_runs_can_be_pinned(publisher: LakePublisher) -> None:
+    first, second = sales_frame(10), sales_frame(20)
+    publisher.publish(first, dataset="sales", run_id="run-a", flow_name="ingest")
+    publisher.publish(second, dataset="sales", run_id="run-b", flow_name="ingest")
+    assert publisher.latest_run("sales").run_id == "run-b"
+    assert [run.run_id for run in publisher.list_runs("sales")] == ["run-b", "run-a"]
+    assert publisher.scan("sales").collect().height == 20
+    assert publisher.scan("sales", run_id="run-a").collect().height == 10
+
+
+def test_retry_of_a_run_overwrites_only_its_own_prefix(publisher: LakePublisher) -> None:
+    publisher.publish(sales_frame(10), dataset="sales", run_id="run-a", flow_name="ingest")
+    publisher.publish(sales_frame(30), dataset="sales", run_id="run-b", flow_name="ingest")
+    publisher.publish(sales_frame(40), dataset="sales", run_id="run-b", flow_name="ingest")
+    assert publisher.scan("sales", run_id="run-a").collect().height == 10
+    assert publisher.scan("sales", run_id="run-b").collect().height == 40
+    assert publisher.list_datasets()[0].run_count == 2
+
+
+def test_run_without_success_marker_is_invisible(publisher: LakePublisher) -> None:
+    publisher.publish(sales_frame(10), dataset="sales", run_id="run-a", flow_name="ingest")
+    publisher.publish(sales_frame(20), dataset="sales", run_id="run-b", flow_name="ingest")
+    publisher.store.remove(publisher.paths.run_success_key("sales", "run-b"))
+    assert publisher.latest_run("sales").run_id == "run-a"
+    with pytest.raises(LakeNotFoundError, match="not published"):
+        publisher.scan("sales", run_id="run-b")
+    with pytest.raises(LakeNotFoundError, match="not published"):
+        publisher.read_metadata("sales", "run-b")
+
+
+def test_empty_lake_lists_nothing_and_unknown_dataset_is_clear(publisher: LakePublisher) -> None:
+    assert publisher.list_datasets() == []
+    with pytest.raises(LakeNotFoundError, match="dataset 'nothing' has no published run"):
+        publisher.latest_run("nothing")
+
+
+def test_unsafe_names_are_refused_before_anything_is_written(publisher: LakePublisher) -> None:
+    with pytest.raises(LakePathError):
+        publisher.publish(sales_frame(1), dataset="sales", run_id="../escape", flow_name="x")
+    with pytest.raises(LakePathError):
+        publisher.publish(sales_frame(1), dataset="../sales", run_id="r", flow_name="x")
+    assert publisher.list_datasets() == []
+
+
+def test_success_marker_holds_the_precise_publish_time(publisher: LakePublisher) -> None:
+    metadata = publisher.publish(sales_frame(1), dataset="sales", run_id="r1", flow_name="x")
+    marker = json.loads(publisher.store.read_bytes(publisher.paths.run_success_key("sales", "r1")))
+    assert marker == {"published_at": metadata["published_at"]}
