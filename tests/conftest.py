@@ -75,7 +75,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         s3_access_key_id="LBTEST" + secrets.token_hex(4).upper(),
         s3_secret_access_key=secrets.token_urlsafe(24),
     )
-    readonly_key, readonly_secret = "LBREAD" + secrets.token_hex(4).upper(), secrets.token_urlsafe(24)
+    readonly_key, readonly_secret = (
+        "LBREAD" + secrets.token_hex(4).upper(),
+        secrets.token_urlsafe(24),
+    )
     (data_dir / "s3").mkdir()
     identities = data_dir / "identities.json"
     write_private_json(

@@ -1,4 +1,4 @@
-"""What only a real S3 server can show: refused credentials, permissions, a writer killed mid-way."""
+"""What only a real S3 server shows: refused credentials, permissions, a writer killed mid-way."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def publisher_for(s3: S3Server, tmp_path: Path, **changes: object) -> LakePublis
 
 def test_wrong_secret_key_is_a_clear_error(s3_server: S3Server, tmp_path: Path) -> None:
     publisher = publisher_for(s3_server, tmp_path, s3_secret_access_key="wrong-secret-0123456789")
-    with pytest.raises(LakeAccessError, match="refused the credentials.*LAKEBOOK_S3_SECRET_ACCESS_KEY"):
+    with pytest.raises(
+        LakeAccessError, match="refused the credentials.*LAKEBOOK_S3_SECRET_ACCESS_KEY"
+    ):
         publisher.publish(FRAME, dataset="people", run_id="r1", flow_name="x")
     with pytest.raises(LakeAccessError, match="refused the credentials"):
         publisher.list_datasets()
@@ -96,7 +98,8 @@ def test_writer_killed_before_success_is_invisible(s3_server: S3Server, tmp_path
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
-    assert writer.stdin is not None and writer.stdout is not None
+    assert writer.stdin is not None
+    assert writer.stdout is not None
     writer.stdin.write(json.dumps(payload))
     writer.stdin.close()
     line = writer.stdout.readline()

@@ -160,7 +160,9 @@ def _access_problem(action: str, where: str, detail: str) -> str:
     keys = "LAKEBOOK_S3_ACCESS_KEY_ID and LAKEBOOK_S3_SECRET_ACCESS_KEY"
     lowered = detail.lower()
     if "signature" in lowered or "access key" in lowered:
-        return f"S3 refused the credentials while trying to {action} {where}: {detail} — check {keys}"
+        return (
+            f"S3 refused the credentials while trying to {action} {where}: {detail} — check {keys}"
+        )
     if "access denied" in lowered:
         return (
             f"access denied while trying to {action} {where}: {detail} "

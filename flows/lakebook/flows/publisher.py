@@ -1,4 +1,4 @@
-"""Publishes Polars frames to the lake atomically for readers: data, metadata.json, then _SUCCESS."""
+"""Publishes Polars frames to the lake, atomic for readers: data, metadata.json, _SUCCESS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # DuckDB's own row-group size: readers parallelise per row group, so a few hundred thousand
 # rows per group keeps both DuckDB and Polars busy on every core without tiny groups.
 ROW_GROUP_ROWS = 122_880
-COMPRESSION = "zstd"
+COMPRESSION: Final = "zstd"
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class LakePublisher:
         inputs: Sequence[str] = (),
         started_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Publishes one run of a dataset and returns its metadata; readers see it only when done."""
+        """Publishes one run of a dataset and returns its metadata; readers see it once done."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)
@@ -131,7 +131,9 @@ class LakePublisher:
         """The newest published run of a dataset, or LakeNotFoundError."""
         runs = self.list_runs(dataset)
         if not runs:
-            raise LakeNotFoundError(f"dataset {dataset!r} has no published run in {self.paths.root}")
+            raise LakeNotFoundError(
+                f"dataset {dataset!r} has no published run in {self.paths.root}"
+            )
         return runs[0]
 
     def list_datasets(self) -> list[DatasetSummary]:

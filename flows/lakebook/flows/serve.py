@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 
 from lakebook.flows.builtin import BUILTIN_FLOWS
 
@@ -11,7 +12,11 @@ DEPLOYMENT_NAME = "lakebook"
 
 def main() -> None:
     """Registers one deployment per flow and polls Prefect for their runs until stopped."""
-    deployments = [flow.to_deployment(name=DEPLOYMENT_NAME) for flow in BUILTIN_FLOWS]
+    # to_deployment is sync here (no running event loop), so it returns the deployment itself.
+    deployments: list[RunnerDeployment] = [
+        flow.to_deployment(name=DEPLOYMENT_NAME)  # type: ignore[misc]
+        for flow in BUILTIN_FLOWS
+    ]
     serve(*deployments, print_starting_message=False)
 
 

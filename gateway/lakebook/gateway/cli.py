@@ -1,4 +1,4 @@
-"""The `lakebook` command: `lakebook up` runs the embedded stack, `lakebook status` reports on it."""
+"""The `lakebook` command: `lakebook up` runs the embedded stack, `lakebook status` checks it."""
 
 from __future__ import annotations
 
@@ -165,10 +165,14 @@ def run_status(settings: Settings, console: Console) -> int:
     console.say(f"lakebook is running (pid {state['pid']}, data dir {settings.data_dir})")
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         for service in state["services"]:
-            healthy = _process_alive(int(service["pid"])) and _answers(client, service["health_url"])
+            healthy = _process_alive(int(service["pid"])) and _answers(
+                client, service["health_url"]
+            )
             all_up = all_up and healthy
             mark = "up  " if healthy else "DOWN"
-            console.say(f"  {mark} {service['name']:<8} {service['url']}  (log {service['log_file']})")
+            console.say(
+                f"  {mark} {service['name']:<8} {service['url']}  (log {service['log_file']})"
+            )
     return EXIT_OK if all_up else EXIT_FAILURE
 
 

@@ -1,4 +1,4 @@
-"""Keys of the lake's zones: raw/ → processed/ → results/. Pure: no I/O, importable by every part."""
+"""Keys of the lake's zones: raw/ → processed/ → results/. Pure (no I/O): every part imports it."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class LakePathError(ValueError):
 
 
 def check_dataset_name(name: str) -> str:
-    """A dataset (or flow) name: lower-case letters, digits and underscores, starting with a letter."""
+    """A dataset or flow name: lower-case letters, digits and `_`, starting with a letter."""
     if not _DATASET_NAME.fullmatch(name):
         raise LakePathError(
             f"dataset name {name!r} is not allowed: use lower-case letters, digits and '_', "

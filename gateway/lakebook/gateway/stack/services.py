@@ -47,7 +47,9 @@ def find_executable(name: str) -> str | None:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The non-secret settings as LAKEBOOK_* variables, so children agree with the supervisor.
     Secrets reach them through the data dir's secrets file, never the process environment."""
-    values = settings.model_dump(exclude_none=True, exclude={"s3_access_key_id", "s3_secret_access_key", "jwt_secret"})
+    values = settings.model_dump(
+        exclude_none=True, exclude={"s3_access_key_id", "s3_secret_access_key", "jwt_secret"}
+    )
     return {f"LAKEBOOK_{name.upper()}": str(value) for name, value in values.items()}
 
 
@@ -115,7 +117,17 @@ def prefect_service(settings: Settings) -> Service:
     host, port = settings.host, settings.prefect_port
     return Service(
         name="prefect",
-        argv=(sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)),
+        argv=(
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ),
         ports=(port,),
         health_url=f"http://{host}:{port}/api/health",
         url=f"http://{host}:{port}",
@@ -167,7 +179,7 @@ def gateway_service(settings: Settings) -> Service:
 
 def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
     host, port = settings.host, settings.lab_port
-    argv = (
+    argv: tuple[str, ...] = (
         sys.executable, "-m", "jupyter", "lab", "--no-browser",
         f"--ServerApp.ip={host}", f"--ServerApp.port={port}",
         # Fail instead of silently moving to another port.

@@ -124,7 +124,7 @@ class Supervisor:
         )
 
     def watch(self, poll_seconds: float = 0.5) -> None:
-        """Blocks until a child exits; then raises StackError naming it (nothing restarts silently)."""
+        """Blocks until a child exits, then raises StackError naming it (no silent restarts)."""
         while True:
             for running in self.running:
                 code = running.process.poll()

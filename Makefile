@@ -1,0 +1,40 @@
+# lakebook's two everyday commands: `make up` (set up and run the workspace) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install up test lint check lock clean
+
+install: $(STAMP)
+
+# One editable install of everything, pinned by constraints.txt (the lock CI tested).
+$(STAMP): pyproject.toml constraints.txt extension/package.json extension/package-lock.json
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+up: install
+	$(BIN)/lakebook up
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --upgrade pip
+	.lock-venv/bin/python -m pip install ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude lakebook > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) extension/node_modules extension/lib extension/lakebook/lab/labextension

@@ -1,0 +1,164 @@
+"""`lakebook up` as a user runs it: a real process tree, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import HOST, stack_port_env
+
+pytestmark = pytest.mark.stack
+
+LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+
+
+def lakebook_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEBOOK_", "PREFECT_"))}
+    return env | stack_port_env() | {"LAKEBOOK_DATA_DIR": str(data_dir)} | extra
+
+
+def run_lakebook(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LAKEBOOK, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def wait_for_state(data_dir: Path, process: subprocess.Popen[str], timeout: float) -> dict:
+    """The stack's state once every service is up (the summary line is printed last)."""
+    deadline = time.monotonic() + timeout
+    state_file = data_dir / "run" / "stack.json"
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"lakebook up exited early with {process.returncode}"
+        if state_file.exists() and len(json.loads(state_file.read_text())["services"]) == 4:
+            health = json.loads(state_file.read_text())["services"][-1]["health_url"]
+            try:
+                if httpx.get(health, timeout=1).status_code == 200:
+                    return json.loads(state_file.read_text())
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.5)
+    raise AssertionError("lakebook up did not bring every service up in time")
+
+
+@pytest.fixture
+def stack_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict, dict[str, str], Path]]:
+    data_dir = tmp_path / "data"
+    env = lakebook_env(data_dir)
+    process = subprocess.Popen(
+        [*LAKEBOOK, "up", "--no-lab"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        state = wait_for_state(data_dir, process, timeout=240)
+        yield process, state, env, data_dir
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(stack_up) -> None:  # type: ignore[no-untyped-def]
+    process, state, env, data_dir = stack_up
+    names = [service["name"] for service in state["services"]]
+    assert names == ["s3", "prefect", "runner", "gateway"]
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 4
+
+    gateway = f"http://{HOST}:{env['LAKEBOOK_GATEWAY_PORT']}"
+    ready = httpx.get(f"{gateway}/readyz", timeout=30)
+    assert ready.status_code == 200, ready.text
+    assert {check["name"]: check["ok"] for check in ready.json()["checks"]} == {
+        "prefect": True,
+        "lake": True,
+    }
+    runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
+    assert runner.status_code == 200
+
+    status = run_lakebook("status", env=env)
+    assert status.returncode == 0, status.stdout
+    assert status.stdout.count("  up   ") == 4
+
+    credentials = data_dir / "credentials.json"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert json.loads(credentials.read_text())["access_token"].count(".") == 2
+    assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
+
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output
+    assert "admin login (shown once)" in output
+    assert "password" in output
+
+    gone = psutil.wait_procs(children, timeout=5)[1]
+    assert gone == [], f"left behind: {[p.pid for p in gone]}"
+    for port_var in ("LAKEBOOK_S3_PORT", "LAKEBOOK_PREFECT_PORT", "LAKEBOOK_GATEWAY_PORT"):
+        with socket.socket() as probe:
+            assert probe.connect_ex((HOST, int(env[port_var]))) != 0, f"{port_var} still served"
+    assert not (data_dir / "run" / "stack.json").exists()
+    assert run_lakebook("status", env=env).returncode == 1
+
+
+def test_taken_port_exits_nonzero_naming_the_port(tmp_path: Path) -> None:
+    env = lakebook_env(tmp_path / "data")
+    with socket.socket() as squatter:
+        squatter.bind((HOST, int(env["LAKEBOOK_GATEWAY_PORT"])))
+        squatter.listen()
+        result = run_lakebook("up", "--no-lab", env=env)
+    assert result.returncode == 1
+    assert (
+        f"gateway: port {env['LAKEBOOK_GATEWAY_PORT']} on {HOST} is already in use" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "logs" / "s3.log").exists(), "nothing should have started"
+
+
+def test_missing_binary_names_the_service(tmp_path: Path) -> None:
+    env = lakebook_env(tmp_path / "data", LAKEBOOK_SEAWEED_BINARY="/nonexistent/weed")
+    result = run_lakebook("up", "--no-lab", env=env)
+    assert result.returncode == 1
+    assert "s3: the SeaweedFS binary '/nonexistent/weed' was not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_child_that_dies_is_named_with_its_log_and_the_rest_is_stopped(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    # Prefect cannot open a database file that is a folder, so its server exits at start-up.
+    (data_dir / "prefect" / "prefect.db").mkdir(parents=True)
+    env = lakebook_env(data_dir)
+    result = run_lakebook("up", "--no-lab", env=env, timeout=180)
+    assert result.returncode == 1
+    log_file = data_dir / "logs" / "prefect.log"
+    assert "prefect exited with code" in result.stderr
+    assert str(log_file) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "s3       stopped" in result.stdout
+
+
+def test_invalid_settings_exit_with_usage_code(tmp_path: Path) -> None:
+    env = lakebook_env(tmp_path / "data", LAKEBOOK_GATEWAY_PORT="99999")
+    result = run_lakebook("up", "--no-lab", env=env)
+    assert result.returncode == 2
+    assert "LAKEBOOK_GATEWAY_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
