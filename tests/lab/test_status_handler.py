@@ -1,0 +1,107 @@
+"""The server extension inside a real Jupyter server, talking to the real gateway over HTTP."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lakebook.common.settings import Settings
+from lakebook.gateway.stack.console import Console
+from lakebook.gateway.stack.services import Service, gateway_service
+from lakebook.gateway.stack.supervisor import Supervisor
+from tests.conftest import HOST, free_port
+
+
+def jupyter_server(root: Path, token: str, gateway_url: str) -> Service:
+    port = free_port()
+    argv = (
+        sys.executable, "-m", "jupyter", "server", "--no-browser",
+        f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+    )  # fmt: skip
+    if os.geteuid() == 0:
+        argv += ("--allow-root",)
+    return Service(
+        name="jupyter",
+        argv=argv,
+        ports=(port,),
+        health_url=f"http://{HOST}:{port}/api",
+        url=f"http://{HOST}:{port}",
+        log_file=root / "jupyter.log",
+        env={"LAKEBOOK_GATEWAY_URL": gateway_url},
+    )
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """A gateway, a Jupyter server that knows it, and one that points at a closed port."""
+    root = tmp_path_factory.mktemp("lab")
+    token = secrets.token_urlsafe(16)
+    gateway = gateway_service(
+        Settings(data_dir=root, gateway_port=free_port(), jwt_secret=secrets.token_urlsafe(24))
+    )
+    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    try:
+        supervisor.start(gateway)
+        (root / "up").mkdir()
+        (root / "down").mkdir()
+        with_gateway = jupyter_server(root / "up", token, gateway.url)
+        without_gateway = jupyter_server(root / "down", token, f"http://{HOST}:{free_port()}")
+        supervisor.start(with_gateway)
+        supervisor.start(without_gateway)
+        yield token, with_gateway.url, without_gateway.url
+    finally:
+        supervisor.stop_all()
+
+
+def test_status_reports_a_reachable_gateway(servers: tuple[str, str, str]) -> None:
+    token, lab_url, _ = servers
+    response = httpx.get(f"{lab_url}/lakebook/status", headers={"Authorization": f"token {token}"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["gateway_ok"] is True
+    assert body["gateway_url"].startswith(f"http://{HOST}:")
+
+
+def test_status_reports_a_gateway_that_is_down(servers: tuple[str, str, str]) -> None:
+    token, _, lab_url = servers
+    response = httpx.get(f"{lab_url}/lakebook/status", headers={"Authorization": f"token {token}"})
+    assert response.status_code == 200
+    assert response.json()["gateway_ok"] is False
+
+
+def test_status_needs_jupyter_auth_and_answers_json(servers: tuple[str, str, str]) -> None:
+    _, lab_url, _ = servers
+    response = httpx.get(f"{lab_url}/lakebook/status")
+    assert response.status_code == 403
+    assert set(response.json()) == {"code", "message"}
+
+
+def test_prebuilt_labextension_and_server_extension_are_installed() -> None:
+    """The install put the built frontend where JupyterLab looks, and enabled lakebook.lab."""
+    labextensions = subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listing = labextensions.stdout + labextensions.stderr
+    assert re.search(r"lakebook v\S+ .*enabled.*OK", listing), listing
+    server_extensions = subprocess.run(
+        [sys.executable, "-m", "jupyter", "server", "extension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert re.search(
+        r"lakebook\.lab .*enabled", server_extensions.stderr + server_extensions.stdout
+    )
