@@ -23,6 +23,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd extension && npm run lint
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

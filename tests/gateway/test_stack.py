@@ -54,6 +54,23 @@ def wait_for_state(data_dir: Path, process: subprocess.Popen[str], timeout: floa
     raise AssertionError("lakebook up did not bring every service up in time")
 
 
+def run_ping(prefect_api: str, timeout: float = 60) -> str:
+    """Launches the built-in `ping` flow through Prefect's API; the runner must pick it up."""
+    deployment = httpx.get(f"{prefect_api}/deployments/name/ping/lakebook", timeout=10)
+    assert deployment.status_code == 200, deployment.text
+    created = httpx.post(
+        f"{prefect_api}/deployments/{deployment.json()['id']}/create_flow_run", json={}, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + timeout
+    state = "PENDING"
+    while time.monotonic() < deadline and state not in {"COMPLETED", "FAILED", "CRASHED"}:
+        time.sleep(0.5)
+        run = httpx.get(f"{prefect_api}/flow_runs/{created.json()['id']}", timeout=10).json()
+        state = run["state"]["type"]
+    return state
+
+
 @pytest.fixture
 def stack_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict, dict[str, str], Path]]:
     data_dir = tmp_path / "data"
@@ -95,6 +112,7 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(stack_up) -> None
     }
     runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
     assert runner.status_code == 200
+    assert run_ping(f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api") == "COMPLETED"
 
     status = run_lakebook("status", env=env)
     assert status.returncode == 0, status.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
 import subprocess
@@ -16,20 +15,14 @@ import pytest
 
 from lakebook.common.settings import Settings
 from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import Service, gateway_service
+from lakebook.gateway.stack.services import Service, gateway_service, jupyter_argv
 from lakebook.gateway.stack.supervisor import Supervisor
 from tests.conftest import HOST, free_port
 
 
 def jupyter_server(root: Path, token: str, gateway_url: str) -> Service:
     port = free_port()
-    argv = (
-        sys.executable, "-m", "jupyter", "server", "--no-browser",
-        f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-    )  # fmt: skip
-    if os.geteuid() == 0:
-        argv += ("--allow-root",)
+    argv = jupyter_argv("server", HOST, port, token, root)
     return Service(
         name="jupyter",
         argv=argv,

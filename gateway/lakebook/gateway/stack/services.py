@@ -177,10 +177,10 @@ def gateway_service(settings: Settings) -> Service:
     )
 
 
-def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
-    host, port = settings.host, settings.lab_port
+def jupyter_argv(app: str, host: str, port: int, token: str, root_dir: Path) -> tuple[str, ...]:
+    """Command line of `jupyter lab` (or `jupyter server`) on a fixed port with a fixed token."""
     argv: tuple[str, ...] = (
-        sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        sys.executable, "-m", "jupyter", app, "--no-browser",
         f"--ServerApp.ip={host}", f"--ServerApp.port={port}",
         # Fail instead of silently moving to another port.
         "--ServerApp.port_retries=0",
@@ -190,9 +190,14 @@ def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
     if os.geteuid() == 0:
         # Containers and CI run as root; Jupyter refuses that unless told.
         argv += ("--allow-root",)
+    return argv
+
+
+def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
+    host, port = settings.host, settings.lab_port
     return Service(
         name="lab",
-        argv=argv,
+        argv=jupyter_argv("lab", host, port, token, root_dir),
         ports=(port,),
         health_url=f"http://{host}:{port}/api",
         url=f"http://{host}:{port}/lab?token={token}",
