@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -37,13 +40,15 @@ def run_lakebook(
     )
 
 
-def wait_for_state(data_dir: Path, process: subprocess.Popen[str], timeout: float) -> dict:
+def wait_for_state(
+    data_dir: Path, process: subprocess.Popen[str], services: int, timeout: float
+) -> dict[str, Any]:
     """The stack's state once every service is up (the summary line is printed last)."""
     deadline = time.monotonic() + timeout
     state_file = data_dir / "run" / "stack.json"
     while time.monotonic() < deadline:
         assert process.poll() is None, f"lakebook up exited early with {process.returncode}"
-        if state_file.exists() and len(json.loads(state_file.read_text())["services"]) == 4:
+        if state_file.exists() and len(json.loads(state_file.read_text())["services"]) == services:
             health = json.loads(state_file.read_text())["services"][-1]["health_url"]
             try:
                 if httpx.get(health, timeout=1).status_code == 200:
@@ -71,20 +76,30 @@ def run_ping(prefect_api: str, timeout: float = 60) -> str:
     return state
 
 
-@pytest.fixture
-def stack_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict, dict[str, str], Path]]:
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    state: dict[str, Any]
+    env: dict[str, str]
+    data_dir: Path
+
+
+@contextlib.contextmanager
+def running_stack(tmp_path: Path, *up_args: str, services: int) -> Iterator[RunningStack]:
+    """`lakebook up` in a subprocess, stopped with Ctrl-C at the end if the test did not."""
     data_dir = tmp_path / "data"
     env = lakebook_env(data_dir)
     process = subprocess.Popen(
-        [*LAKEBOOK, "up", "--no-lab"],
+        [*LAKEBOOK, "up", *up_args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=tmp_path,
     )
     try:
-        state = wait_for_state(data_dir, process, timeout=240)
-        yield process, state, env, data_dir
+        state = wait_for_state(data_dir, process, services, timeout=240)
+        yield RunningStack(process, state, env, data_dir)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -96,46 +111,75 @@ def stack_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict, dict
         process.stdout.close()
 
 
-def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(stack_up) -> None:  # type: ignore[no-untyped-def]
-    process, state, env, data_dir = stack_up
-    names = [service["name"] for service in state["services"]]
-    assert names == ["s3", "prefect", "runner", "gateway"]
-    children = psutil.Process(process.pid).children(recursive=True)
-    assert len(children) >= 4
+def stop_and_check_nothing_is_left(stack: RunningStack, signum: signal.Signals) -> str:
+    """Sends the signal, waits for a clean exit and checks every child process is gone."""
+    children = psutil.Process(stack.process.pid).children(recursive=True)
+    assert len(children) >= len(stack.state["services"])
+    stack.process.send_signal(signum)
+    output, _ = stack.process.communicate(timeout=90)
+    assert stack.process.returncode == 0, output
+    alive = psutil.wait_procs(children, timeout=5)[1]
+    assert alive == [], f"left behind: {[p.pid for p in alive]}"
+    for name, value in stack.env.items():
+        if name.startswith("LAKEBOOK_") and name.endswith("_PORT"):
+            with socket.socket() as probe:
+                assert probe.connect_ex((HOST, int(value))) != 0, f"{name} still served"
+    assert not (stack.data_dir / "run" / "stack.json").exists()
+    return output
 
-    gateway = f"http://{HOST}:{env['LAKEBOOK_GATEWAY_PORT']}"
-    ready = httpx.get(f"{gateway}/readyz", timeout=30)
-    assert ready.status_code == 200, ready.text
-    assert {check["name"]: check["ok"] for check in ready.json()["checks"]} == {
-        "prefect": True,
-        "lake": True,
-    }
-    runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
-    assert runner.status_code == 200
-    assert run_ping(f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api") == "COMPLETED"
 
-    status = run_lakebook("status", env=env)
-    assert status.returncode == 0, status.stdout
-    assert status.stdout.count("  up   ") == 4
+def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    with running_stack(tmp_path, "--no-lab", services=4) as stack:
+        env, data_dir = stack.env, stack.data_dir
+        names = [service["name"] for service in stack.state["services"]]
+        assert names == ["s3", "prefect", "runner", "gateway"]
 
-    credentials = data_dir / "credentials.json"
-    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
-    assert json.loads(credentials.read_text())["access_token"].count(".") == 2
-    assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
+        gateway = f"http://{HOST}:{env['LAKEBOOK_GATEWAY_PORT']}"
+        ready = httpx.get(f"{gateway}/readyz", timeout=30)
+        assert ready.status_code == 200, ready.text
+        checks = {check["name"]: check["ok"] for check in ready.json()["checks"]}
+        assert checks == {"prefect": True, "lake": True}
+        runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
+        assert runner.status_code == 200
+        assert run_ping(f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api") == "COMPLETED"
 
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=90)
-    assert process.returncode == 0, output
-    assert "admin login (shown once)" in output
-    assert "password" in output
+        status = run_lakebook("status", env=env)
+        assert status.returncode == 0, status.stdout
+        assert status.stdout.count("  up   ") == 4
 
-    gone = psutil.wait_procs(children, timeout=5)[1]
-    assert gone == [], f"left behind: {[p.pid for p in gone]}"
-    for port_var in ("LAKEBOOK_S3_PORT", "LAKEBOOK_PREFECT_PORT", "LAKEBOOK_GATEWAY_PORT"):
-        with socket.socket() as probe:
-            assert probe.connect_ex((HOST, int(env[port_var]))) != 0, f"{port_var} still served"
-    assert not (data_dir / "run" / "stack.json").exists()
-    assert run_lakebook("status", env=env).returncode == 1
+        credentials = data_dir / "credentials.json"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        assert json.loads(credentials.read_text())["access_token"].count(".") == 2
+        assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
+
+        output = stop_and_check_nothing_is_left(stack, signal.SIGINT)
+        assert "admin login (shown once)" in output
+        assert run_lakebook("status", env=env).returncode == 1
+
+
+def test_up_with_lab_serves_the_extension_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with running_stack(tmp_path, services=5) as stack:
+        lab = stack.state["services"][-1]
+        assert lab["name"] == "lab"
+        token = lab["url"].split("token=")[1]
+        base = lab["url"].split("/lab?")[0]
+        status = httpx.get(f"{base}/lakebook/status", headers={"Authorization": f"token {token}"})
+        assert status.status_code == 200, status.text
+        assert status.json() == {
+            "gateway_url": f"http://{HOST}:{stack.env['LAKEBOOK_GATEWAY_PORT']}",
+            "gateway_ok": True,
+        }
+        page = httpx.get(f"{base}/lab", headers={"Authorization": f"token {token}"})
+        assert page.status_code == 200
+        stop_and_check_nothing_is_left(stack, signal.SIGTERM)
+
+
+def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    with running_stack(tmp_path, "--no-lab", services=4) as stack:
+        again = run_lakebook("up", "--no-lab", env=stack.env)
+        assert again.returncode == 1
+        assert "lakebook is already running" in again.stderr
+        assert run_lakebook("status", env=stack.env).returncode == 0
 
 
 def test_taken_port_exits_nonzero_naming_the_port(tmp_path: Path) -> None:

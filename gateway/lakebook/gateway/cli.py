@@ -106,9 +106,12 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         console.error(str(error))
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        console.say("\nstopping lakebook …")
+        console.say("\nstopping lakebook (SeaweedFS can take up to 20 s) …")
         return EXIT_OK
     finally:
+        # A second Ctrl-C must not abandon the shutdown half-way and leave orphans behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         supervisor.stop_all()
     return EXIT_OK
 
