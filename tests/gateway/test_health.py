@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -13,21 +12,19 @@ import pytest
 
 from lakebook.common.settings import Settings
 from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import gateway_service, settings_env
 from lakebook.gateway.stack.supervisor import Supervisor
 from tests.conftest import HOST, S3Server, free_port
+from tests.gateway.conftest import start_gateway
 
 
-def start_gateway(supervisor: Supervisor, settings: Settings, secret_key: str) -> str:
-    """Runs the gateway with these settings; secrets go in the environment, as in production."""
-    service = gateway_service(settings)
-    env = settings_env(settings) | {
-        "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
-        "LAKEBOOK_S3_SECRET_ACCESS_KEY": secret_key,
-        "LAKEBOOK_JWT_SECRET": secrets.token_urlsafe(24),
-    }
-    supervisor.start(replace(service, env={**service.env, **env}))
-    return service.url
+def start_with_keys(supervisor: Supervisor, settings: Settings, s3_secret: str) -> str:
+    return start_gateway(
+        supervisor,
+        settings,
+        s3_access_key_id=settings.require_secret("s3_access_key_id"),
+        s3_secret_access_key=s3_secret,
+        jwt_secret=secrets.token_urlsafe(24),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +41,8 @@ def gateways(
         data_dir=root / "bad", gateway_port=free_port(), prefect_api_url=prefect_api_url
     )
     try:
-        good_url = start_gateway(supervisor, good, good.require_secret("s3_secret_access_key"))
-        bad_url = start_gateway(supervisor, bad, "wrong-secret-key-0123456789")
+        good_url = start_with_keys(supervisor, good, good.require_secret("s3_secret_access_key"))
+        bad_url = start_with_keys(supervisor, bad, "wrong-secret-key-0123456789")
         yield good_url, bad_url
     finally:
         supervisor.stop_all()
@@ -78,7 +75,7 @@ def test_prefect_down_makes_readyz_503(s3_server: S3Server, tmp_path: Path) -> N
     )
     supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
     try:
-        url = start_gateway(supervisor, settings, settings.require_secret("s3_secret_access_key"))
+        url = start_with_keys(supervisor, settings, settings.require_secret("s3_secret_access_key"))
         response = httpx.get(f"{url}/readyz", timeout=30)
     finally:
         supervisor.stop_all()

@@ -149,7 +149,12 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
 
         credentials = data_dir / "credentials.json"
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
-        assert json.loads(credentials.read_text())["access_token"].count(".") == 2
+        kernel_token = json.loads(credentials.read_text())["access_token"]
+        me = httpx.get(
+            f"{gateway}/api/v1/auth/me", headers={"Authorization": f"Bearer {kernel_token}"}
+        )
+        assert me.status_code == 200, me.text
+        assert (me.json()["name"], me.json()["role"]) == ("admin", "admin")
         assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
 
         output = stop_and_check_nothing_is_left(stack, signal.SIGINT)

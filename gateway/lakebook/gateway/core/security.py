@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
 
 import jwt
 from argon2 import PasswordHasher
@@ -12,6 +14,23 @@ from argon2 import PasswordHasher
 from lakebook.common.settings import Settings
 
 _hasher = PasswordHasher()
+
+Role = Literal["viewer", "analyst", "admin"]
+REQUIRED_CLAIMS = ("sub", "role", "exp", "iat", "iss", "aud", "jti")
+
+
+class InvalidTokenError(ValueError):
+    """A token that must not be accepted; the message says why (never echoing the token)."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """The verified claims of an access token."""
+
+    subject: str
+    role: Role
+    token_id: str
+    expires_at: datetime
 
 
 def hash_password(password: str) -> str:
@@ -41,4 +60,34 @@ def create_access_token(
     }
     return jwt.encode(
         claims, settings.require_secret("jwt_secret"), algorithm=settings.jwt_algorithm
+    )
+
+
+def decode_access_token(settings: Settings, token: str) -> TokenClaims:
+    """Verifies signature, algorithm, expiry, issuer, audience and required claims."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.require_secret("jwt_secret"),
+            # Pinned: a token's own `alg` header never chooses the algorithm (no `none`,
+            # no HS/RS confusion).
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidTokenError("token has expired; sign in again") from error
+    except jwt.InvalidTokenError as error:
+        raise InvalidTokenError(f"invalid token: {error}") from error
+    role = claims["role"]
+    if role not in get_args(Role):
+        raise InvalidTokenError(f"invalid token: unknown role {role!r}")
+    if not isinstance(claims["sub"], str) or not claims["sub"]:
+        raise InvalidTokenError("invalid token: empty subject")
+    return TokenClaims(
+        subject=claims["sub"],
+        role=role,
+        token_id=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
