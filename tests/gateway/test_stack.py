@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -20,6 +21,9 @@ import httpx
 import psutil
 import pytest
 
+from lakebook.common.settings import Settings
+from lakebook.gateway.db import session_scope
+from lakebook.gateway.users import authenticate
 from tests.conftest import HOST, stack_port_env
 
 pytestmark = pytest.mark.stack
@@ -158,7 +162,13 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
 
         output = stop_and_check_nothing_is_left(stack, signal.SIGINT)
-        assert "admin login (shown once)" in output
+        password = re.search(r"admin login \(shown once\): user 'admin', password (\S+)", output)
+        assert password is not None, output
+        settings = Settings(data_dir=data_dir)
+        with session_scope(settings.gateway_database_url) as session:
+            admin = authenticate(session, "admin", password.group(1))
+            assert admin is not None
+            assert admin.role == "admin"
         assert run_lakebook("status", env=env).returncode == 1
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from lakebook.common.deployments import DEPLOYMENT_NAME
 from lakebook.flows.builtin import BUILTIN_FLOWS
-
-DEPLOYMENT_NAME = "lakebook"
 
 
 def main() -> None:

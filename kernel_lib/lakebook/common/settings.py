@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     jwt_audience: str = "lakebook-api"
     access_token_minutes: int = Field(15, ge=1, le=24 * 60)
     kernel_token_hours: int = Field(12, ge=1, le=24 * 30)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    login_max_failures: int = Field(5, ge=1, le=1000, description="Per user and per IP, per window.")
+    login_window_seconds: int = Field(300, ge=1, le=24 * 3600)
+
+    database_url: str | None = Field(
+        None, description="Gateway database (SQLAlchemy URL); unset means SQLite in the data dir."
+    )
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
 
@@ -129,6 +136,10 @@ class Settings(BaseSettings):
     @property
     def gateway_base_url(self) -> str:
         return self.gateway_url or f"http://{self.host}:{self.gateway_port}"
+
+    @property
+    def gateway_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway' / 'lakebook.db'}"
 
     @property
     def lake_root(self) -> str:

@@ -1,14 +1,22 @@
-"""Typed dependencies of the API routes: settings and the signed-in user."""
+"""Typed dependencies of the API routes: settings, database session, the signed-in user."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.gateway.core.security import InvalidTokenError, TokenClaims, decode_access_token
+from lakebook.gateway.core.security import InvalidTokenError, Role, decode_access_token
+from lakebook.gateway.core.throttle import LoginThrottle
+from lakebook.gateway.db import session_scope
+from lakebook.gateway.orchestrator import Orchestrator
+from lakebook.gateway.users import find_user
 
 API_PREFIX = "/api/v1"
 
@@ -18,26 +26,76 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_e
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    """A database session per request, committed when the request succeeds."""
+    with session_scope(settings.gateway_database_url) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in user behind a request."""
+
+    id: int
+    name: str
+    role: Role
+    token_expires_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
 def get_current_user(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> TokenClaims:
-    """The caller, from a valid bearer token; 401 otherwise."""
+    settings: SettingsDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Caller:
+    """The caller, from a valid bearer token of an active user; 401 otherwise."""
     if not token:
-        raise _unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
+        raise unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
     try:
-        return decode_access_token(settings, token)
+        claims = decode_access_token(settings, token)
     except InvalidTokenError as error:
-        raise _unauthorized(str(error)) from error
+        raise unauthorized(str(error)) from error
     except SettingsError as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"gateway is misconfigured: {error}"
         ) from error
+    user = find_user(session, claims.subject)
+    if user is None or user.disabled:
+        raise unauthorized("account is disabled or no longer exists")
+    # The stored role wins: a demoted user loses rights before their token expires.
+    return Caller(user.id, user.name, cast(Role, user.role), claims.expires_at)
 
 
-CurrentUser = Annotated[TokenClaims, Depends(get_current_user)]
+CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def get_orchestrator(request: Request) -> Orchestrator:
+    orchestrator: Orchestrator = request.app.state.orchestrator
+    return orchestrator
+
+
+OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+
+
+def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:
+    """The app's one login throttle, made on first use from the settings."""
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = LoginThrottle(settings.login_max_failures, settings.login_window_seconds)
+        request.app.state.login_throttle = throttle
+    return throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
     )

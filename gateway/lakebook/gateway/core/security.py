@@ -1,4 +1,4 @@
-"""Password hashing and JWT access tokens."""
+"""JWT access tokens: issuing and strict verification."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
 import jwt
-from argon2 import PasswordHasher
 
 from lakebook.common.settings import Settings
-
-_hasher = PasswordHasher()
 
 Role = Literal["viewer", "analyst", "admin"]
 REQUIRED_CLAIMS = ("sub", "role", "exp", "iat", "iss", "aud", "jti")
@@ -31,11 +28,6 @@ class TokenClaims:
     role: Role
     token_id: str
     expires_at: datetime
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash; slow on purpose."""
-    return _hasher.hash(password)
 
 
 def generate_password() -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from lakebook.common.settings import Settings, load_settings
-from lakebook.gateway.core.security import create_access_token, generate_password, hash_password
+from lakebook.gateway.core.security import create_access_token, generate_password
+from lakebook.gateway.db import session_scope
+from lakebook.gateway.users import create_user, find_user
 
 ADMIN_USER = "admin"
 PRIVATE_FILE_MODE = 0o600
@@ -59,21 +61,13 @@ def write_seaweed_identities(settings: Settings) -> Path:
     return path
 
 
-def ensure_admin_credential(settings: Settings) -> str | None:
+def ensure_admin_user(settings: Settings) -> str | None:
     """Creates the local admin once; returns the new password (shown once) or None if it exists."""
-    path = settings.data_dir / "gateway" / "admin.json"
-    if path.exists():
-        return None
-    password = generate_password()
-    write_private_json(
-        path,
-        {
-            "user": ADMIN_USER,
-            "role": "admin",
-            "password_hash": hash_password(password),
-            "created_at": datetime.now(UTC).isoformat(),
-        },
-    )
+    with session_scope(settings.gateway_database_url) as session:
+        if find_user(session, ADMIN_USER) is not None:
+            return None
+        password = generate_password()
+        create_user(session, ADMIN_USER, "admin", password)
     return password
 
 

@@ -1,16 +1,46 @@
-"""Who am I: the identity behind an access token."""
+"""Sign-in: password → access + refresh tokens, rotation, logout, and who am I."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
 
-from lakebook.gateway.api.deps import CurrentUser
-from lakebook.gateway.core.security import Role
+from lakebook.gateway.api.deps import (
+    CurrentUser,
+    LoginThrottleDep,
+    SessionDep,
+    SettingsDep,
+    unauthorized,
+)
+from lakebook.gateway.core.refresh import (
+    Refused,
+    issue_refresh_token,
+    revoke_family_of,
+    rotate_refresh_token,
+)
+from lakebook.gateway.core.security import Role, create_access_token
+from lakebook.gateway.models import User
+from lakebook.gateway.users import authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# Failures from one address may cover several users (a shared office IP), so it gets more room.
+IP_LIMIT_FACTOR = 4
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
 
 
 class Me(BaseModel):
@@ -19,6 +49,63 @@ class Me(BaseModel):
     token_expires_at: datetime
 
 
+def _token_pair(settings: SettingsDep, user: User, refresh_token: str) -> TokenPair:
+    return TokenPair(
+        access_token=create_access_token(settings, subject=user.name, role=user.role),
+        refresh_token=refresh_token,
+        expires_in=settings.access_token_minutes * 60,
+    )
+
+
+@router.post("/token", response_model=TokenPair)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    throttle: LoginThrottleDep,
+) -> TokenPair:
+    """OAuth2 password flow; repeated failures per user or address are throttled (429)."""
+    user_key = f"user:{form.username}"
+    ip_key = f"ip:{request.client.host if request.client else 'unknown'}"
+    wait = throttle.retry_after(user_key) or throttle.retry_after(
+        ip_key, throttle.max_failures * IP_LIMIT_FACTOR
+    )
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        throttle.record_failure(user_key)
+        throttle.record_failure(ip_key)
+        raise unauthorized("incorrect user name or password")
+    if user.disabled:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "account is disabled")
+    throttle.reset(user_key)
+    return _token_pair(settings, user, issue_refresh_token(session, user, settings))
+
+
+@router.post("/refresh", response_model=TokenPair)
+def refresh(body: RefreshRequest, settings: SettingsDep, session: SessionDep) -> TokenPair:
+    """Spends a refresh token for a new pair; a reused token revokes its whole family."""
+    outcome = rotate_refresh_token(session, body.refresh_token, settings)
+    if isinstance(outcome, Refused):
+        # Commit the revocation before refusing: raising would roll it back.
+        session.commit()
+        raise unauthorized(outcome.reason)
+    return _token_pair(settings, outcome.user, outcome.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(body: RefreshRequest, session: SessionDep) -> Response:
+    """Ends the session the refresh token belongs to; access tokens expire on their own."""
+    revoke_family_of(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/me", response_model=Me)
 def read_me(user: CurrentUser) -> Me:
-    return Me(name=user.subject, role=user.role, token_expires_at=user.expires_at)
+    return Me(name=user.name, role=user.role, token_expires_at=user.token_expires_at)

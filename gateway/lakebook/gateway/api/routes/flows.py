@@ -1,0 +1,109 @@
+"""Flows: what can be launched, and launching it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from lakebook.common.deployments import OWNER_TAG_PREFIX
+from lakebook.common.lake import LakePathError, check_dataset_name
+from lakebook.gateway.api.deps import CurrentUser, OrchestratorDep, SessionDep
+from lakebook.gateway.audit import record_event
+from lakebook.gateway.core.parameters import parameter_errors
+from lakebook.gateway.models import FlowRunRecord
+from lakebook.gateway.orchestrator import DeploymentNotFoundError
+
+router = APIRouter(prefix="/flows", tags=["flows"])
+
+LAUNCH_ROLES = frozenset({"analyst", "admin"})
+
+
+class DeploymentOut(BaseModel):
+    name: str = Field(description="The flow's name, as used in /flows/{name}/execute.")
+    description: str | None
+    tags: list[str]
+    schedules: list[str]
+    parameters_schema: dict[str, Any]
+
+
+class ExecuteRequest(BaseModel):
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Launched(BaseModel):
+    run_id: str
+    state: str
+
+
+@router.get("/deployments", response_model=list[DeploymentOut])
+async def list_deployments(user: CurrentUser, orchestrator: OrchestratorDep) -> list[DeploymentOut]:
+    return [
+        DeploymentOut(
+            name=d.flow_name,
+            description=d.description,
+            tags=d.tags,
+            schedules=d.schedules,
+            parameters_schema=d.parameters_schema,
+        )
+        for d in await orchestrator.deployments()
+    ]
+
+
+@router.post("/{flow_name}/execute", response_model=Launched, status_code=status.HTTP_202_ACCEPTED)
+async def execute_flow(
+    flow_name: str,
+    body: ExecuteRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    orchestrator: OrchestratorDep,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
+) -> Launched:
+    """Validates the parameters against the flow's schema and creates a Prefect run."""
+    if user.role not in LAUNCH_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} cannot launch flows")
+    try:
+        check_dataset_name(flow_name)
+        deployment = await orchestrator.deployment(flow_name)
+    except (LakePathError, DeploymentNotFoundError) as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no flow named {flow_name!r}") from error
+    errors = parameter_errors(deployment.parameters_schema, body.parameters)
+    if errors:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+
+    if idempotency_key is not None:
+        earlier = session.scalars(
+            select(FlowRunRecord).where(
+                FlowRunRecord.owner_id == user.id,
+                FlowRunRecord.idempotency_key == idempotency_key,
+            )
+        ).one_or_none()
+        if earlier is not None:
+            runs = await orchestrator.runs([earlier.run_id])
+            state = runs[earlier.run_id].state_type if earlier.run_id in runs else "UNKNOWN"
+            return Launched(run_id=earlier.run_id, state=state)
+
+    run = await orchestrator.launch(
+        flow_name,
+        body.parameters,
+        tags=[f"{OWNER_TAG_PREFIX}{user.name}"],
+        # Prefect dedups too, so a retry racing this request cannot create a second run.
+        idempotency_key=f"{user.name}:{idempotency_key}" if idempotency_key else None,
+    )
+    session.add(
+        FlowRunRecord(
+            run_id=run.run_id,
+            flow_name=flow_name,
+            owner_id=user.id,
+            idempotency_key=idempotency_key,
+            parameters=body.parameters,
+            created_at=datetime.now(UTC),
+        )
+    )
+    record_event(session, user.name, "flow.execute", run.run_id, {"flow": flow_name})
+    return Launched(run_id=run.run_id, state=run.state_type)

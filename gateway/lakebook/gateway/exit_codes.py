@@ -1,0 +1,6 @@
+"""Exit codes of the `lakebook` command."""
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+# A usage mistake: bad arguments or settings (argparse uses 2 as well).
+EXIT_USAGE = 2

@@ -1,0 +1,150 @@
+"""The gateway's view of Prefect: deployments, launches and runs, with bounded waits."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments.flow_runs import arun_deployment
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
+from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
+
+
+class PrefectUnavailableError(RuntimeError):
+    """Prefect did not answer in time or failed; the gateway answers 503."""
+
+
+class DeploymentNotFoundError(LookupError):
+    """No lakebook deployment serves a flow of that name."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    flow_name: str
+    description: str | None
+    tags: list[str]
+    parameters_schema: dict[str, Any]
+    schedules: list[str]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    state_type: str
+    state_name: str
+    parameters: dict[str, Any]
+    tags: list[str]
+    created: datetime | None
+    start_time: datetime | None
+    end_time: datetime | None
+
+
+class Orchestrator:
+    """One Prefect client for the gateway's lifetime; every call has a timeout."""
+
+    def __init__(self, api_url: str, timeout_seconds: float) -> None:
+        self.api_url = api_url
+        self.client = PrefectClient(api_url, httpx_settings={"timeout": timeout_seconds})
+
+    async def __aenter__(self) -> Orchestrator:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.__aexit__(*exc_info)
+
+    @contextlib.asynccontextmanager
+    async def _answering(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (httpx.TransportError, httpx.TimeoutException) as error:
+            raise PrefectUnavailableError(
+                f"Prefect at {self.api_url} is unreachable ({type(error).__name__}); "
+                "try again shortly"
+            ) from error
+        except PrefectHTTPStatusError as error:
+            raise PrefectUnavailableError(
+                f"Prefect at {self.api_url} failed: HTTP {error.response.status_code}"
+            ) from error
+
+    async def deployments(self) -> list[Deployment]:
+        """Every lakebook deployment, by flow name."""
+        async with self._answering():
+            flows = {flow.id: flow.name for flow in await self.client.read_flows()}
+            found = await self.client.read_deployments()
+        return sorted(
+            (_deployment(flows.get(d.flow_id, "?"), d) for d in found if d.name == DEPLOYMENT_NAME),
+            key=lambda d: d.flow_name,
+        )
+
+    async def deployment(self, flow_name: str) -> Deployment:
+        async with self._answering():
+            try:
+                found = await self.client.read_deployment_by_name(deployment_path(flow_name))
+            except ObjectNotFound as error:
+                raise DeploymentNotFoundError(f"no flow named {flow_name!r} is deployed") from error
+        return _deployment(flow_name, found)
+
+    async def launch(
+        self,
+        flow_name: str,
+        parameters: dict[str, Any],
+        tags: Sequence[str],
+        idempotency_key: str | None,
+    ) -> RunInfo:
+        """Creates the run and returns at once (timeout=0): the runner picks it up."""
+        async with self._answering():
+            run = await arun_deployment(
+                deployment_path(flow_name),
+                client=self.client,
+                parameters=parameters,
+                timeout=0,
+                tags=list(tags),
+                idempotency_key=idempotency_key,
+                as_subflow=False,
+            )
+        return _run_info(run)
+
+    async def runs(self, run_ids: Sequence[str]) -> dict[str, RunInfo]:
+        """Current state of several runs in one call."""
+        if not run_ids:
+            return {}
+        async with self._answering():
+            found = await self.client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in run_ids])),
+                limit=len(run_ids),
+            )
+        return {str(run.id): _run_info(run) for run in found}
+
+
+def _deployment(flow_name: str, found: Any) -> Deployment:
+    schedules = [str(s.schedule) for s in (found.schedules or [])]
+    return Deployment(
+        flow_name=flow_name,
+        description=found.description,
+        tags=list(found.tags or []),
+        parameters_schema=dict(found.parameter_openapi_schema or {}),
+        schedules=schedules,
+    )
+
+
+def _run_info(run: FlowRun) -> RunInfo:
+    return RunInfo(
+        run_id=str(run.id),
+        state_type=run.state_type.value if run.state_type else "UNKNOWN",
+        state_name=run.state_name or "Unknown",
+        parameters=dict(run.parameters),
+        tags=list(run.tags),
+        created=run.created,
+        start_time=run.start_time,
+        end_time=run.end_time,
+    )
