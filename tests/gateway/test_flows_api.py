@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 
 from tests.gateway.conftest import FlowStack
+
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def wait_for_state(
@@ -14,7 +17,7 @@ def wait_for_state(
 ) -> str:
     deadline = time.monotonic() + timeout
     state = "PENDING"
-    while time.monotonic() < deadline and state not in {"COMPLETED", "FAILED", "CRASHED"}:
+    while time.monotonic() < deadline and state not in TERMINAL:
         time.sleep(0.3)
         state = httpx.get(stack.gateway.api(f"/flows/runs/{run_id}"), headers=headers).json()[
             "state"
@@ -88,3 +91,81 @@ def test_bad_launches_get_clear_4xx(flow_stack: FlowStack) -> None:
     assert forbidden.status_code == 403
     assert httpx.post(api("/flows/ping/execute"), json={}).status_code == 401
     assert httpx.get(api("/flows/runs/not-a-run"), headers=analyst).status_code == 404
+
+
+def read_events(stack: FlowStack, headers: dict[str, str], run_id: str) -> list[tuple[str, dict]]:
+    """Every SSE event of a run until `end` (bounded by the client timeout)."""
+    events: list[tuple[str, dict]] = []
+    url = stack.gateway.api(f"/flows/runs/{run_id}/events")
+    with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(60.0)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: ") and kind is not None:
+                events.append((kind, json.loads(line.removeprefix("data: "))))
+                if kind == "end":
+                    break
+    return events
+
+
+def test_events_stream_every_state_and_the_logs(flow_stack: FlowStack) -> None:
+    headers = flow_stack.login("analyst")
+    launched = httpx.post(
+        flow_stack.gateway.api("/flows/ping/execute"),
+        json={"parameters": {"message": "sse-hello", "wait_seconds": 1}},
+        headers=headers,
+    )
+    run_id = launched.json()["run_id"]
+    events = read_events(flow_stack, headers, run_id)
+    states = [data["state"] for kind, data in events if kind == "state"]
+    assert states[-1] == "COMPLETED"
+    # Prefect has two PENDING states (Pending, then Submitting): compare the state types.
+    types = [s for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
+    assert types == ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED"], states
+    logs = [data["message"] for kind, data in events if kind == "log"]
+    assert any("ping: sse-hello" in message for message in logs), logs
+    assert events[-1] == ("end", {"state": "COMPLETED"})
+
+    page = httpx.get(flow_stack.gateway.api(f"/flows/runs/{run_id}/logs"), headers=headers)
+    assert page.status_code == 200
+    assert any("ping: sse-hello" in line["message"] for line in page.json())
+    stranger = flow_stack.login("analyst")
+    for path in ("/events", "/logs"):
+        response = httpx.get(
+            flow_stack.gateway.api(f"/flows/runs/{run_id}{path}"), headers=stranger
+        )
+        assert response.status_code == 404
+
+
+def test_cancel_stops_a_running_run(flow_stack: FlowStack) -> None:
+    headers = flow_stack.login("analyst")
+    api = flow_stack.gateway.api
+    launched = httpx.post(
+        api("/flows/ping/execute"), json={"parameters": {"wait_seconds": 120}}, headers=headers
+    )
+    run_id = launched.json()["run_id"]
+    deadline = time.monotonic() + 60
+    while httpx.get(api(f"/flows/runs/{run_id}"), headers=headers).json()["state"] != "RUNNING":
+        assert time.monotonic() < deadline, "run never started"
+        time.sleep(0.3)
+    stranger = flow_stack.login("analyst")
+    assert httpx.post(api(f"/flows/runs/{run_id}/cancel"), headers=stranger).status_code == 404
+    cancelled = httpx.post(api(f"/flows/runs/{run_id}/cancel"), headers=headers)
+    assert cancelled.status_code == 202, cancelled.text
+    assert wait_for_state(flow_stack, headers, run_id, timeout=60) == "CANCELLED"
+    again = httpx.post(api(f"/flows/runs/{run_id}/cancel"), headers=headers)
+    assert again.status_code == 409
+    assert "already ended" in again.json()["detail"]
+
+
+def test_out_of_range_parameter_is_422(flow_stack: FlowStack) -> None:
+    response = httpx.post(
+        flow_stack.gateway.api("/flows/ping/execute"),
+        json={"parameters": {"wait_seconds": 1000}},
+        headers=flow_stack.login("analyst"),
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "parameters", "wait_seconds"]

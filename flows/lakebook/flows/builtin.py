@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from prefect import flow
+import time
+from typing import Annotated
+
+from prefect import flow, get_run_logger
+from pydantic import Field
 
 
 @flow(name="ping", description="Does nothing and completes: checks that runs get picked up.")
-def ping(message: str = "pong") -> str:
-    """Returns its message; used to check the runner and to measure launch latency."""
+def ping(
+    message: str = "pong",
+    wait_seconds: Annotated[float, Field(ge=0, le=600)] = 0.0,
+) -> str:
+    """Logs and returns its message, after an optional wait (to watch or cancel a live run)."""
+    get_run_logger().info("ping: %s", message)
+    time.sleep(wait_seconds)
     return message
 
 

@@ -12,6 +12,7 @@ from lakebook.common.settings import get_settings
 from lakebook.gateway.api.deps import API_PREFIX
 from lakebook.gateway.api.routes import auth, flows, health, runs
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
+from lakebook.gateway.run_events import RunWatcher
 
 
 @asynccontextmanager
@@ -19,7 +20,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     async with Orchestrator(settings.prefect_url, settings.outbound_timeout_seconds) as prefect:
         app.state.orchestrator = prefect
-        yield
+        app.state.run_watcher = watcher = RunWatcher(prefect)
+        await watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
 
 
 async def prefect_unavailable(request: Request, error: Exception) -> JSONResponse:

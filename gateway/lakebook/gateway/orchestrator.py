@@ -11,10 +11,18 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+    LogFilterTimestamp,
+)
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.sorting import LogSort
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.states import Cancelling
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
 
@@ -46,6 +54,28 @@ class RunInfo:
     created: datetime | None
     start_time: datetime | None
     end_time: datetime | None
+
+
+@dataclass(frozen=True)
+class StateChange:
+    state_id: str
+    state_type: str
+    state_name: str
+    timestamp: datetime
+    message: str | None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    run_id: str
+    timestamp: datetime
+    level: int
+    logger: str
+    message: str
+
+
+PREFECT_PAGE_LIMIT = 200
+TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 class Orchestrator:
@@ -124,6 +154,57 @@ class Orchestrator:
                 limit=len(run_ids),
             )
         return {str(run.id): _run_info(run) for run in found}
+
+    async def states(self, run_id: str) -> list[StateChange]:
+        """Every state the run went through, oldest first (no transition is missed)."""
+        async with self._answering():
+            found = await self.client.read_flow_run_states(UUID(run_id))
+        changes = [
+            StateChange(
+                state_id=str(state.id),
+                state_type=state.type.value,
+                state_name=state.name or state.type.value.title(),
+                timestamp=state.timestamp,
+                message=state.message,
+            )
+            for state in found
+        ]
+        return sorted(changes, key=lambda change: change.timestamp)
+
+    async def logs(
+        self,
+        run_ids: Sequence[str],
+        after: datetime | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[LogLine]:
+        """Log lines of these runs, oldest first, optionally only those after a moment.
+        Prefect refuses pages over 200 lines (HTTP 422), so `limit` is capped there."""
+        limit = min(limit, PREFECT_PAGE_LIMIT)
+        log_filter = LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[UUID(i) for i in run_ids]),
+            timestamp=LogFilterTimestamp.model_validate({"after_": after}) if after else None,
+        )
+        async with self._answering():
+            found = await self.client.read_logs(
+                log_filter=log_filter, limit=limit, offset=offset, sort=LogSort.TIMESTAMP_ASC
+            )
+        return [
+            LogLine(
+                run_id=str(log.flow_run_id),
+                timestamp=log.timestamp,
+                level=log.level,
+                logger=log.name,
+                message=log.message,
+            )
+            for log in found
+        ]
+
+    async def cancel(self, run_id: str) -> str:
+        """Asks the runner to cancel; returns the state Prefect settled on."""
+        async with self._answering():
+            result: Any = await self.client.set_flow_run_state(UUID(run_id), Cancelling())
+        return result.state.type.value if result.state else "UNKNOWN"
 
 
 def _deployment(flow_name: str, found: Any) -> Deployment:

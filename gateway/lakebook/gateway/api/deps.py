@@ -16,6 +16,7 @@ from lakebook.gateway.core.security import InvalidTokenError, Role, decode_acces
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.orchestrator import Orchestrator
+from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.users import find_user
 
 API_PREFIX = "/api/v1"
@@ -50,9 +51,7 @@ class Caller:
 
 
 def get_current_user(
-    settings: SettingsDep,
-    session: SessionDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Caller:
     """The caller, from a valid bearer token of an active user; 401 otherwise."""
     if not token:
@@ -65,11 +64,13 @@ def get_current_user(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"gateway is misconfigured: {error}"
         ) from error
-    user = find_user(session, claims.subject)
-    if user is None or user.disabled:
-        raise unauthorized("account is disabled or no longer exists")
-    # The stored role wins: a demoted user loses rights before their token expires.
-    return Caller(user.id, user.name, cast(Role, user.role), claims.expires_at)
+    # A session of its own, closed at once: long responses (SSE) must not hold a connection.
+    with session_scope(settings.gateway_database_url) as session:
+        user = find_user(session, claims.subject)
+        if user is None or user.disabled:
+            raise unauthorized("account is disabled or no longer exists")
+        # The stored role wins: a demoted user loses rights before their token expires.
+        return Caller(user.id, user.name, cast(Role, user.role), claims.expires_at)
 
 
 CurrentUser = Annotated[Caller, Depends(get_current_user)]
@@ -81,6 +82,14 @@ def get_orchestrator(request: Request) -> Orchestrator:
 
 
 OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+
+
+def get_run_watcher(request: Request) -> RunWatcher:
+    watcher: RunWatcher = request.app.state.run_watcher
+    return watcher
+
+
+RunWatcherDep = Annotated[RunWatcher, Depends(get_run_watcher)]
 
 
 def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakebook.gateway.api.deps import Caller, CurrentUser, OrchestratorDep, SessionDep
+from lakebook.gateway.api.deps import (
+    Caller,
+    CurrentUser,
+    OrchestratorDep,
+    RunWatcherDep,
+    SessionDep,
+    SettingsDep,
+)
+from lakebook.gateway.audit import record_event
+from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
-from lakebook.gateway.orchestrator import RunInfo
+from lakebook.gateway.orchestrator import TERMINAL_STATES, RunInfo
+from lakebook.gateway.run_events import RunWatcher
 
 router = APIRouter(prefix="/flows/runs", tags=["runs"])
+
+KEEPALIVE_SECONDS = 15.0
 
 
 class RunOut(BaseModel):
@@ -77,6 +94,18 @@ async def list_runs(
     return [_run_out(record, owner, infos.get(record.run_id)) for record, owner in rows]
 
 
+class LogOut(BaseModel):
+    timestamp: datetime
+    level: str
+    logger: str
+    message: str
+
+
+class Cancelled(BaseModel):
+    run_id: str
+    state: str
+
+
 @router.get("/{run_id}", response_model=RunOut)
 async def read_run(
     run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
@@ -84,3 +113,69 @@ async def read_run(
     record, owner = owned_run(session, user, run_id)
     infos = await orchestrator.runs([record.run_id])
     return _run_out(record, owner, infos.get(record.run_id))
+
+
+@router.get("/{run_id}/logs", response_model=list[LogOut])
+async def read_logs(
+    run_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    orchestrator: OrchestratorDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[LogOut]:
+    """The run's log lines, oldest first, a page at a time."""
+    record, _ = owned_run(session, user, run_id)
+    lines = await orchestrator.logs([record.run_id], limit=limit, offset=offset)
+    return [
+        LogOut(
+            timestamp=line.timestamp,
+            level=logging.getLevelName(line.level),
+            logger=line.logger,
+            message=line.message,
+        )
+        for line in lines
+    ]
+
+
+@router.post("/{run_id}/cancel", response_model=Cancelled, status_code=status.HTTP_202_ACCEPTED)
+async def cancel_run(
+    run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
+) -> Cancelled:
+    record, _ = owned_run(session, user, run_id)
+    current = (await orchestrator.runs([record.run_id])).get(record.run_id)
+    if current is not None and current.state_type in TERMINAL_STATES:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"run {run_id!r} already ended ({current.state_name})"
+        )
+    state = await orchestrator.cancel(record.run_id)
+    record_event(session, user.name, "flow.cancel", record.run_id, {"flow": record.flow_name})
+    return Cancelled(run_id=record.run_id, state=state)
+
+
+@router.get("/{run_id}/events", response_class=StreamingResponse)
+async def run_events(
+    run_id: str, user: CurrentUser, settings: SettingsDep, watcher: RunWatcherDep
+) -> StreamingResponse:
+    """Server-sent events: `state` on every transition, `log` lines, `end` when it is over."""
+    with session_scope(settings.gateway_database_url) as session:
+        owned_run(session, user, run_id)
+    return StreamingResponse(
+        _event_stream(watcher, run_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(watcher: RunWatcher, run_id: str) -> AsyncIterator[str]:
+    async with watcher.subscribe(run_id) as queue:
+        yield ": connected\n\n"
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"  # proxies close silent connections
+                continue
+            yield f"event: {event.kind}\ndata: {json.dumps(event.data)}\n\n"
+            if event.kind == "end":
+                return
