@@ -1,0 +1,45 @@
+"""An in-process IPython shell with lakebook's magics on a local-folder lake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from lakebook.common.settings import Settings
+from lakebook.flows.lake_store import LakeStore
+from lakebook.flows.publisher import LakePublisher
+from lakebook.kernel.magics import DuckDBMagic
+
+SALES = pl.DataFrame(
+    {"region": ["north", "south", "east"], "amount": [100.0, 80.5, 62.0], "units": [3, 2, 1]}
+)
+
+
+@pytest.fixture
+def local_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, lake_url=f"file://{tmp_path}/lake", dev_mode=True)
+
+
+@pytest.fixture
+def publisher(local_settings: Settings) -> LakePublisher:
+    lake = LakePublisher(LakeStore.from_settings(local_settings))
+    lake.publish(SALES, dataset="sales", run_id="r1", flow_name="test")
+    return lake
+
+
+@pytest.fixture
+def shell(local_settings: Settings, publisher: LakePublisher) -> Iterator[InteractiveShell]:
+    ipython = InteractiveShell.instance()
+    magic = DuckDBMagic(shell=ipython, settings=local_settings)
+    ipython.register_magics(magic)
+    ipython.configurables.append(magic)
+    yield ipython
+    magic.close()
+    ipython.configurables.remove(magic)
+    ipython.config.pop("DuckDBMagic", None)  # %config in one test must not reach the next
+    for name in ("df", "out", "sales_frame", "plan"):
+        ipython.user_ns.pop(name, None)
