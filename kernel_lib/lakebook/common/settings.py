@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(15, ge=1, le=24 * 60)
     kernel_token_hours: int = Field(12, ge=1, le=24 * 30)
     refresh_token_days: int = Field(14, ge=1, le=365)
-    login_max_failures: int = Field(5, ge=1, le=1000, description="Per user and per IP, per window.")
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Per user (per IP: 4x), per window."
+    )
     login_window_seconds: int = Field(300, ge=1, le=24 * 3600)
 
     database_url: str | None = Field(
