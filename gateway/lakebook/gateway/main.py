@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request, Response, status
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lakebook.common.settings import get_settings
-from lakebook.gateway.api.deps import API_PREFIX
+from lakebook.gateway import middleware
 from lakebook.gateway.api.routes import auth, flows, health, runs
+from lakebook.gateway.middleware import Metrics
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
 
@@ -32,12 +36,40 @@ async def prefect_unavailable(request: Request, error: Exception) -> JSONRespons
     return JSONResponse({"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
+def configure_logging() -> None:
+    """lakebook's loggers write one line per record to stderr (JSON for the access log)."""
+    root = logging.getLogger("lakebook")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
 def create_app() -> FastAPI:
     """The gateway app; uvicorn runs it with `--factory lakebook.gateway.main:create_app`."""
+    configure_logging()
+    settings = get_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    metrics = Metrics()
+    middleware.install(app, metrics)
+    if settings.cors_origins:
+        # Closed unless origins are configured: the Lab extension calls through Jupyter instead.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     app.include_router(health.router)
     # runs before flows: /flows/runs must not be read as a flow called "runs".
     for router in (auth.router, runs.router, flows.router):
-        app.include_router(router, prefix=API_PREFIX)
+        # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.
+        app.include_router(router)
     app.add_exception_handler(PrefectUnavailableError, prefect_unavailable)
     return app

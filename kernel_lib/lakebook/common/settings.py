@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(300, ge=1, le=24 * 3600)
 
+    rate_limit_per_second: float = Field(20.0, gt=0, le=1_000_000, description="Per user.")
+    rate_limit_burst: int = Field(100, ge=1, le=1_000_000)
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API (none: closed)."
+    )
+    upload_max_bytes: int = Field(512 * 1024**2, ge=1, description="Largest accepted upload.")
+
     database_url: str | None = Field(
         None, description="Gateway database (SQLAlchemy URL); unset means SQLite in the data dir."
     )

@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
+from lakebook.gateway.core.rate_limit import TokenBuckets, retry_after_header
 from lakebook.gateway.core.security import InvalidTokenError, Role, decode_access_token
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.db import session_scope
@@ -50,10 +51,22 @@ class Caller:
         return self.role == "admin"
 
 
+def get_rate_limiter(request: Request, settings: SettingsDep) -> TokenBuckets:
+    """The app's per-user request budget, made on first use from the settings."""
+    buckets: TokenBuckets | None = getattr(request.app.state, "rate_limiter", None)
+    if buckets is None:
+        buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+        request.app.state.rate_limiter = buckets
+    return buckets
+
+
 def get_current_user(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    settings: SettingsDep,
+    buckets: Annotated[TokenBuckets, Depends(get_rate_limiter)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Caller:
-    """The caller, from a valid bearer token of an active user; 401 otherwise."""
+    """The caller, from a valid bearer token of an active user, within their request budget."""
     if not token:
         raise unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
     try:
@@ -64,6 +77,14 @@ def get_current_user(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"gateway is misconfigured: {error}"
         ) from error
+    wait = buckets.take(claims.subject)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many requests; slow down",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    request.state.user_name = claims.subject
     # A session of its own, closed at once: long responses (SSE) must not hold a connection.
     with session_scope(settings.gateway_database_url) as session:
         user = find_user(session, claims.subject)

@@ -164,6 +164,8 @@ def gateway_service(settings: Settings) -> Service:
     argv = (
         sys.executable, "-m", "uvicorn", "--factory", "lakebook.gateway.main:create_app",
         "--host", host, "--port", str(port),
+        # The gateway writes its own JSON access log (with request ids, without query strings).
+        "--no-access-log",
     )  # fmt: skip
     return Service(
         name="gateway",

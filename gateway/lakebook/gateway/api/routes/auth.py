@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from lakebook.gateway.api.deps import (
+    API_PREFIX,
     CurrentUser,
     LoginThrottleDep,
     SessionDep,
@@ -26,7 +27,7 @@ from lakebook.gateway.core.security import Role, create_access_token
 from lakebook.gateway.models import User
 from lakebook.gateway.users import authenticate
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 # Failures from one address may cover several users (a shared office IP), so it gets more room.
 IP_LIMIT_FACTOR = 4

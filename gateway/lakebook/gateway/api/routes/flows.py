@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.lake import LakePathError, check_dataset_name
-from lakebook.gateway.api.deps import CurrentUser, OrchestratorDep, SessionDep
+from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, OrchestratorDep, SessionDep
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.parameters import parameter_errors
 from lakebook.gateway.models import FlowRunRecord
 from lakebook.gateway.orchestrator import DeploymentNotFoundError
 
-router = APIRouter(prefix="/flows", tags=["flows"])
+router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["flows"])
 
 LAUNCH_ROLES = frozenset({"analyst", "admin"})
 

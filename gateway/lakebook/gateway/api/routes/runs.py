@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakebook.gateway.api.deps import (
+    API_PREFIX,
     Caller,
     CurrentUser,
     OrchestratorDep,
@@ -29,7 +30,7 @@ from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import TERMINAL_STATES, RunInfo
 from lakebook.gateway.run_events import RunWatcher
 
-router = APIRouter(prefix="/flows/runs", tags=["runs"])
+router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 
 KEEPALIVE_SECONDS = 15.0
 
