@@ -8,6 +8,10 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
+from lakebook.flows import ingest, transform
+from lakebook.flows.ingest import ingest_upload
+from lakebook.flows.transform import transform_dataset
+
 
 @flow(name="ping", description="Does nothing and completes: checks that runs get picked up.")
 def ping(
@@ -20,4 +24,6 @@ def ping(
     return message
 
 
-BUILTIN_FLOWS = (ping,)
+BUILTIN_FLOWS = (ping, ingest_upload, transform_dataset)
+# Deployment tags: runs inherit them, so Prefect tag concurrency limits ("heavy") apply.
+DEPLOYMENT_TAGS = {ingest.FLOW_NAME: ingest.TAGS, transform.FLOW_NAME: transform.TAGS}

@@ -1,0 +1,74 @@
+"""Pieces every lake flow shares: the publisher from settings, the run id, the publish task."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.runtime import flow_run
+
+from lakebook.common.settings import load_settings
+from lakebook.flows.lake_store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
+from lakebook.flows.publisher import LakePublisher
+
+S3_RETRIES = 2
+S3_RETRY_DELAY_SECONDS = 2
+
+
+def lake_publisher() -> LakePublisher:
+    """A publisher for the lake the `LAKEBOOK_*` settings (and `lakebook up`'s secrets) name."""
+    return LakePublisher(LakeStore.from_settings(load_settings()))
+
+
+def current_run_id() -> str:
+    """The Prefect flow run id; a fresh uuid when the code runs outside a flow run (`.fn()`)."""
+    return flow_run.id or str(uuid.uuid4())
+
+
+def in_flow_run() -> bool:
+    """True inside a Prefect flow run: artifacts need a run to attach to."""
+    return flow_run.id is not None
+
+
+def retry_transient_lake_errors(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
+    """Retries storage hiccups only: a missing object, refused key or bad input stays failed."""
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, LakeNotFoundError | LakeAccessError):
+        return False
+    return isinstance(error, LakeError | OSError)
+
+
+@task(
+    name="publish-dataset",
+    tags={"lake"},
+    retries=S3_RETRIES,
+    retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_transient_lake_errors,
+    # Lake reads must see the lake as it is now, and frames are not hashable inputs.
+    cache_policy=NO_CACHE,
+)
+def publish_dataset(
+    frame: pl.DataFrame | pl.LazyFrame,
+    *,
+    dataset: str,
+    run_id: str,
+    flow_name: str,
+    user: str | None,
+    parameters: Mapping[str, Any],
+    inputs: Sequence[str],
+) -> dict[str, Any]:
+    """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
+    return lake_publisher().publish(
+        frame,
+        dataset=dataset,
+        run_id=run_id,
+        flow_name=flow_name,
+        user=user,
+        parameters=parameters,
+        inputs=inputs,
+    )

@@ -1,0 +1,213 @@
+"""Cleans a raw upload: snake_case columns, no empty rows, typed columns, rejected rows counted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import polars as pl
+from pydantic import BaseModel
+
+from lakebook.flows.upload_formats import UploadError
+
+ColumnType = Literal[
+    "String", "Int64", "Int32", "Float64", "Float32", "Boolean", "Date", "Datetime"
+]
+COLUMN_TYPES: dict[str, pl.DataType] = {
+    "String": pl.String(),
+    "Int64": pl.Int64(),
+    "Int32": pl.Int32(),
+    "Float64": pl.Float64(),
+    "Float32": pl.Float32(),
+    "Boolean": pl.Boolean(),
+    "Date": pl.Date(),
+    "Datetime": pl.Datetime("us"),
+}
+# Tried in this order on text columns without a given type; the first that reads nearly every
+# value of the sample wins, so "1" stays an integer and "1.5" makes the column a float. "Nearly":
+# a few bad values must become rejected rows, not turn a numeric column into text.
+INFERRED_TYPES = ("Int64", "Float64", "Date", "Datetime", "Boolean")
+INFERENCE_MAX_FAILED_SHARE = 0.1
+INFERENCE_ROWS = 10_000
+REJECT_SAMPLE_ROWS = 10
+
+# Helper columns start with "__": cleaned column names never do (snake_case strips underscores).
+_ROW = "__row"
+_EMPTY = "__empty"
+_REJECTED = "__rejected"
+
+
+class RejectedRow(BaseModel):
+    """A row left out because some values did not fit their column's type."""
+
+    row: int
+    """1-based position among the upload's data rows (the CSV header is not counted)."""
+    values: dict[str, str]
+    """The values that did not fit, by column."""
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """The rows to publish (lazy), their column types, and what was left out."""
+
+    frame: pl.LazyFrame
+    column_types: dict[str, str]
+    rows_read: int
+    empty_rows: int
+    rejected_rows: int
+    reject_sample: list[RejectedRow]
+
+    @property
+    def reject_fraction(self) -> float:
+        """Rejected rows over the non-empty rows."""
+        candidates = self.rows_read - self.empty_rows
+        return self.rejected_rows / candidates if candidates else 0.0
+
+
+def snake_case(name: str) -> str:
+    """`Order ID` → `order_id`, `totalAmount` → `total_amount`, ` Amount (€) ` → `amount`."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
+
+
+def clean_column_names(names: list[str]) -> dict[str, str]:
+    """Original name → cleaned name; names must stay distinct and usable as DuckDB columns."""
+    cleaned: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for position, name in enumerate(names, start=1):
+        new = snake_case(name) or f"column_{position}"
+        if new[0].isdigit():
+            new = f"col_{new}"
+        if new in origin:
+            raise UploadError(
+                f"columns {origin[new]!r} and {name!r} both become {new!r}; rename one of them"
+            )
+        origin[new] = name
+        cleaned[name] = new
+    return cleaned
+
+
+def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> StagedUpload:
+    """Cleans and types the upload, counts empty and rejected rows, and plans the good rows."""
+    renamed = raw.rename(clean_column_names(raw.collect_schema().names()))
+    schema = renamed.collect_schema()
+    targets = _target_types(renamed, schema, column_types)
+    converted = {name: _convert(name, schema[name], targets[name]) for name in schema}
+    failed = {name: _failed(name, schema[name], converted[name]) for name in schema}
+    staged = renamed.with_row_index(_ROW, offset=1).with_columns(
+        pl.all_horizontal(_blank(name, schema[name]) for name in schema).alias(_EMPTY),
+        *(flag.alias(f"__failed_{name}") for name, flag in failed.items()),
+        *(value.alias(f"__value_{name}") for name, value in converted.items()),
+    )
+    staged = staged.with_columns(
+        pl.any_horizontal(pl.col(f"__failed_{name}") for name in schema).alias(_REJECTED)
+    )
+    # Streaming: an upload may not fit in memory. The sample costs a second pass, so only
+    # when there is something to show; the rows themselves are read again when published.
+    counts = staged.select(
+        pl.len().alias("rows"),
+        pl.col(_EMPTY).sum().alias("empty"),
+        pl.col(_REJECTED).sum().alias("rejected"),
+    ).collect(engine="streaming")
+    rejected_rows = int(counts["rejected"][0])
+    sample = (
+        staged.filter(pl.col(_REJECTED)).head(REJECT_SAMPLE_ROWS).collect(engine="streaming")
+        if rejected_rows
+        else pl.DataFrame()
+    )
+    good_rows = staged.filter(~pl.col(_EMPTY) & ~pl.col(_REJECTED)).select(
+        pl.col(f"__value_{name}").alias(name) for name in schema
+    )
+    return StagedUpload(
+        frame=good_rows,
+        column_types={name: _type_name(targets[name]) for name in schema},
+        rows_read=int(counts["rows"][0]),
+        empty_rows=int(counts["empty"][0]),
+        rejected_rows=rejected_rows,
+        reject_sample=[
+            _rejected_row(record, list(schema)) for record in sample.iter_rows(named=True)
+        ],
+    )
+
+
+def _target_types(
+    frame: pl.LazyFrame, schema: pl.Schema, requested: Mapping[str, ColumnType]
+) -> dict[str, pl.DataType]:
+    """Requested types (by original or cleaned name), else types inferred from text columns."""
+    targets: dict[str, pl.DataType] = {}
+    for name, type_name in requested.items():
+        column = snake_case(name)
+        if column not in schema:
+            raise UploadError(
+                f"column_types names column {name!r}, which the upload does not have; "
+                f"its columns are: {', '.join(schema)}"
+            )
+        targets[column] = COLUMN_TYPES[type_name]
+    to_infer = [n for n, dtype in schema.items() if n not in targets and dtype == pl.String]
+    sample = frame.select(to_infer).head(INFERENCE_ROWS).collect() if to_infer else None
+    for name, dtype in schema.items():
+        if name in targets:
+            continue
+        targets[name] = _infer(sample, name) if sample is not None and name in to_infer else dtype
+    return targets
+
+
+def _infer(sample: pl.DataFrame, name: str) -> pl.DataType:
+    """The first candidate type that reads nearly all non-blank sample values, else String."""
+    present = sample.select(_present(name, pl.String()).sum()).item()
+    if present == 0:
+        return pl.String()
+    for type_name in INFERRED_TYPES:
+        target = COLUMN_TYPES[type_name]
+        flag = _failed(name, pl.String(), _convert(name, pl.String(), target))
+        if sample.select(flag.sum()).item() <= present * INFERENCE_MAX_FAILED_SHARE:
+            return target
+    return pl.String()
+
+
+def _convert(name: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    """The column in its target type; values that do not fit become null."""
+    column = pl.col(name)
+    if source == target:
+        return column
+    if source != pl.String:
+        return column.cast(target, strict=False)
+    text = column.str.strip_chars()
+    if target == pl.Date:
+        return text.str.to_date(strict=False)
+    if target == pl.Datetime:
+        return text.str.to_datetime(strict=False, time_unit="us")
+    if target == pl.Boolean:
+        return text.str.to_lowercase().replace_strict(
+            {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
+        )
+    return text.cast(target, strict=False)
+
+
+def _present(name: str, source: pl.DataType) -> pl.Expr:
+    """True where the column holds a value: blank text counts as missing."""
+    if source == pl.String:
+        return pl.col(name).str.strip_chars().fill_null("") != ""
+    return pl.col(name).is_not_null()
+
+
+def _blank(name: str, source: pl.DataType) -> pl.Expr:
+    return ~_present(name, source)
+
+
+def _failed(name: str, source: pl.DataType, converted: pl.Expr) -> pl.Expr:
+    """True where a value was present but does not fit the target type."""
+    return _present(name, source) & converted.is_null()
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    names = {str(value): name for name, value in COLUMN_TYPES.items()}
+    return names.get(str(dtype), str(dtype))
+
+
+def _rejected_row(record: dict[str, object], columns: list[str]) -> RejectedRow:
+    bad = {name: str(record[name]) for name in columns if record[f"__failed_{name}"]}
+    return RejectedRow(row=cast(int, record[_ROW]), values=bad)

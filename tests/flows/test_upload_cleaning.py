@@ -1,0 +1,141 @@
+"""Cleaning and typing of uploads, and format checks, without Prefect."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.upload_cleaning import clean_column_names, snake_case, stage_upload
+from lakebook.flows.upload_formats import (
+    UploadError,
+    check_upload_format,
+    parse_upload_key,
+    scan_upload,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Order ID", "order_id"),
+        (" Amount (€) ", "amount"),
+        ("totalAmount", "total_amount"),
+        ("HTTPStatus", "http_status"),
+        ("already_snake", "already_snake"),
+        ("__private__", "private"),
+    ],
+)
+def test_snake_case(name: str, expected: str) -> None:
+    assert snake_case(name) == expected
+
+
+def test_clean_names_fill_gaps_and_refuse_collisions() -> None:
+    assert clean_column_names(["", "2024 total", "ok"]) == {
+        "": "column_1",
+        "2024 total": "col_2024_total",
+        "ok": "ok",
+    }
+    with pytest.raises(UploadError, match="'Amount' and 'amount ' both become 'amount'"):
+        clean_column_names(["Amount", "amount "])
+
+
+def text_frame(**columns: list[str | None]) -> pl.LazyFrame:
+    return pl.LazyFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def test_types_are_inferred_from_text_and_a_few_bad_values_are_rejected() -> None:
+    raw = text_frame(
+        id=[str(i) for i in range(1, 21)],
+        price=["1.5"] * 18 + ["n/a", " 2 "],
+        day=["2026-01-02"] * 20,
+        at=["2026-01-02 03:04:05"] * 20,
+        flag=["true", "FALSE"] * 10,
+        code=["A1", "7"] * 10,
+    )
+    staged = stage_upload(raw, {})
+    assert staged.column_types == {
+        "id": "Int64",
+        "price": "Float64",
+        "day": "Date",
+        "at": "Datetime",
+        "flag": "Boolean",
+        "code": "String",
+    }
+    assert (staged.rows_read, staged.rejected_rows) == (20, 1)
+    assert [(r.row, r.values) for r in staged.reject_sample] == [(19, {"price": "n/a"})]
+    published = staged.frame.collect()
+    assert published["price"].to_list()[-2:] == [1.5, 2.0]
+    assert published.row(0) == (1, 1.5, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, 5), True, "A1")
+
+
+def test_requested_types_win_and_blank_rows_are_dropped() -> None:
+    raw = text_frame(Zip=["01234", "  ", "98765"], qty=["1", None, "x"])
+    staged = stage_upload(raw, {"Zip": "String", "qty": "Int32"})
+    assert (staged.empty_rows, staged.rejected_rows, staged.reject_fraction) == (1, 1, 0.5)
+    expected = pl.DataFrame(
+        {"zip": ["01234"], "qty": [1]}, schema={"zip": pl.String, "qty": pl.Int32}
+    )
+    assert_frame_equal(staged.frame.collect(), expected)
+
+
+def test_a_column_with_no_values_stays_text() -> None:
+    staged = stage_upload(text_frame(a=["1", "2"], b=[None, " "]), {})
+    assert staged.column_types == {"a": "Int64", "b": "String"}
+    assert staged.empty_rows == 0
+
+
+def parquet_bytes() -> bytes:
+    buffer = io.BytesIO()
+    pl.DataFrame({"a": [1]}).write_parquet(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("extension", "body", "message"),
+    [
+        ("parquet", b"a,b\n1,2\n", "is not a Parquet file: it starts with the text 'a,b'"),
+        ("parquet", b"PAR1 cut short", "is a truncated Parquet file"),
+        ("csv", parquet_bytes(), "is not CSV: it is a Parquet file"),
+        ("csv", b'{"a": 1}\n', "is not CSV: it looks like JSON"),
+        ("csv", b"\xff\xfe\x00a", "is not CSV: it is binary data"),
+        ("csv", "caf\xe9\n".encode("latin-1"), "is not UTF-8 text"),
+        ("json", b'[{"a": 1}]', "is a JSON array, not JSON lines"),
+        ("json", b"a,b\n1,2\n", "is not JSON lines .*: it starts with the text 'a,b'"),
+        ("json", b"", "is empty"),
+    ],
+)
+def test_uploads_that_are_not_what_they_claim_are_refused(
+    publisher: LakePublisher, extension: str, body: bytes, message: str
+) -> None:
+    upload = parse_upload_key(publisher.store, f"raw/uploads/ana/u1/data.{extension}")
+    publisher.store.write_bytes(upload.key, body)
+    with pytest.raises(UploadError, match=message):
+        check_upload_format(publisher.store, upload)
+
+
+def test_valid_uploads_pass_the_check_and_scan(publisher: LakePublisher) -> None:
+    bodies = {"csv": b"a\n1\n", "json": b'{"a": 1}\n', "parquet": parquet_bytes()}
+    for extension, body in bodies.items():
+        upload = parse_upload_key(publisher.store, f"raw/uploads/ana/u1/data.{extension}")
+        publisher.store.write_bytes(upload.key, body)
+        check_upload_format(publisher.store, upload)
+        assert scan_upload(publisher.store, upload).collect()["a"].cast(pl.Int64).to_list() == [1]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "processed/flows/sales/r1/output.parquet",
+        "raw/uploads/ana/u1/data.xlsx",
+        "raw/uploads/../u1/data.csv",
+        "raw/uploads/ana/u1/other.csv",
+    ],
+)
+def test_keys_that_are_not_uploads_are_refused(publisher: LakePublisher, key: str) -> None:
+    with pytest.raises(UploadError, match="upload"):
+        parse_upload_key(publisher.store, key)
