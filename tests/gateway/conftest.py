@@ -87,6 +87,8 @@ def flow_stack(
         runner_port=free_port(),
         prefect_api_url=prefect_api_url,
         lake_url=f"s3://{s3_server.settings.s3_bucket}/flow-stack",
+        # Small enough that the oversize-upload test stays quick.
+        upload_max_bytes=1_000_000,
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,25 @@ class LakeStore:
         with self.translate_errors("write", key):
             self.fs.pipe_file(self.fs_path(key), data)
 
+    def write_stream(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Streams chunks into one object; if anything fails, no object is left behind."""
+        with self.translate_errors("write", key):
+            out = self.fs.open(self.fs_path(key), "wb")
+            written = 0
+            try:
+                for chunk in chunks:
+                    out.write(chunk)
+                    written += len(chunk)
+            except BaseException:
+                if hasattr(out, "discard") and not self.is_local:
+                    out.discard()  # aborts the multipart upload: S3 never shows the object
+                else:
+                    out.close()
+                    self.fs.rm_file(self.fs_path(key))
+                raise
+            out.close()
+            return written
+
     def read_bytes(self, key: str) -> bytes:
         with self.translate_errors("read", key):
             data: bytes = self.fs.cat_file(self.fs_path(key))
@@ -125,6 +144,13 @@ class LakeStore:
             )
         root = base.rstrip("/") + "/"
         return {name.removeprefix(root): info for name, info in found.items()}
+
+    def presigned_url(self, key: str, expires_seconds: int) -> str | None:
+        """A time-limited GET URL for one object (None for a local-folder lake)."""
+        if self.is_local:
+            return None
+        with self.translate_errors("sign", key):
+            return str(self.fs.url(self.fs_path(key), expires=expires_seconds))
 
     def check_bucket(self) -> None:
         """Raises a LakeError unless the lake root exists and these credentials can list it."""

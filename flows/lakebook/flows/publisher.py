@@ -136,6 +136,15 @@ class LakePublisher:
             )
         return runs[0]
 
+    def find_run(self, run_id: str) -> PublishedRun:
+        """The published output of a run, whatever dataset it went to; LakeNotFoundError if none."""
+        check_identifier("run id", run_id)
+        for runs in self._published_runs(self.paths.datasets_prefix()).values():
+            for run in runs:
+                if run.run_id == run_id:
+                    return run
+        raise LakeNotFoundError(f"run {run_id!r} has published no dataset")
+
     def list_datasets(self) -> list[DatasetSummary]:
         """Every dataset with at least one published run, by name."""
         runs_by_dataset = self._published_runs(self.paths.datasets_prefix())

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lakebook.common.settings import get_settings
+from lakebook.flows.lake_store import LakeError
 from lakebook.gateway import middleware
-from lakebook.gateway.api.routes import auth, flows, health, runs
+from lakebook.gateway.api.routes import auth, flows, health, lake, runs
 from lakebook.gateway.middleware import Metrics
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
@@ -34,6 +35,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def prefect_unavailable(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+async def lake_unavailable(request: Request, error: Exception) -> JSONResponse:
+    # Missing things are answered by the routes; what reaches here is S3 down or misconfigured.
+    detail = f"the lake is unavailable: {error}"
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 def configure_logging() -> None:
@@ -68,8 +75,9 @@ def create_app() -> FastAPI:
 
     app.include_router(health.router)
     # runs before flows: /flows/runs must not be read as a flow called "runs".
-    for router in (auth.router, runs.router, flows.router):
+    for router in (auth.router, runs.router, flows.router, lake.router):
         # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.
         app.include_router(router)
     app.add_exception_handler(PrefectUnavailableError, prefect_unavailable)
+    app.add_exception_handler(LakeError, lake_unavailable)
     return app

@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
+from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway.core.rate_limit import TokenBuckets, retry_after_header
 from lakebook.gateway.core.security import InvalidTokenError, Role, decode_access_token
 from lakebook.gateway.core.throttle import LoginThrottle
@@ -129,3 +130,20 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
     )
+
+
+def get_lake_store(request: Request, settings: SettingsDep) -> LakeStore:
+    """The app's one lake client, made on first use from the settings."""
+    store: LakeStore | None = getattr(request.app.state, "lake_store", None)
+    if store is None:
+        try:
+            store = LakeStore.from_settings(settings)
+        except SettingsError as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"the lake is not configured: {error}"
+            ) from error
+        request.app.state.lake_store = store
+    return store
+
+
+LakeStoreDep = Annotated[LakeStore, Depends(get_lake_store)]

@@ -20,6 +20,8 @@ from lakebook.gateway.orchestrator import DeploymentNotFoundError
 router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["flows"])
 
 LAUNCH_ROLES = frozenset({"analyst", "admin"})
+# Flows that read an upload take its key under this name (ingest_upload).
+UPLOAD_PARAMETER = "upload_key"
 
 
 class DeploymentOut(BaseModel):
@@ -75,6 +77,11 @@ async def execute_flow(
     errors = parameter_errors(deployment.parameters_schema, body.parameters)
     if errors:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+    upload_key = body.parameters.get(UPLOAD_PARAMETER)
+    if isinstance(upload_key, str) and not user.is_admin:
+        if not upload_key.startswith(f"raw/uploads/{user.name}/") or ".." in upload_key:
+            # Someone else's upload looks exactly like one that does not exist.
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no upload {upload_key!r}")
 
     if idempotency_key is not None:
         earlier = session.scalars(

@@ -6,19 +6,22 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakebook.flows.lake_store import LakeNotFoundError
+from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     Caller,
     CurrentUser,
+    LakeStoreDep,
     OrchestratorDep,
     RunWatcherDep,
     SessionDep,
@@ -102,6 +105,18 @@ class LogOut(BaseModel):
     message: str
 
 
+class ResultOut(BaseModel):
+    run_id: str
+    dataset: str
+    data_uri: str
+    columns: dict[str, str]
+    row_count: int
+    bytes: int
+    preview: list[dict[str, Any]]
+    download_url: str | None = Field(description="Presigned GET URL of the Parquet file.")
+    download_expires_at: datetime | None
+
+
 class Cancelled(BaseModel):
     run_id: str
     state: str
@@ -180,3 +195,38 @@ async def _event_stream(watcher: RunWatcher, run_id: str) -> AsyncIterator[str]:
             yield f"event: {event.kind}\ndata: {json.dumps(event.data)}\n\n"
             if event.kind == "end":
                 return
+
+
+@router.get("/{run_id}/result", response_model=ResultOut)
+def read_result(
+    run_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    store: LakeStoreDep,
+    rows: Annotated[int, Query(ge=0, le=1000)] = 20,
+    expires_in: Annotated[int, Query(ge=1, le=24 * 3600)] = 900,
+) -> ResultOut:
+    """What the run published: schema, row count, first rows and a short-lived download URL."""
+    record, _ = owned_run(session, user, run_id)
+    publisher = LakePublisher(store)
+    try:
+        published = publisher.find_run(record.run_id)
+    except LakeNotFoundError as error:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"run {run_id!r} has no published result (yet)"
+        ) from error
+    metadata = publisher.read_metadata(published.dataset, published.run_id)
+    preview = publisher.scan(published.dataset, published.run_id).head(rows).collect()
+    data_key = store.paths.run_data_key(published.dataset, published.run_id)
+    url = store.presigned_url(data_key, expires_in)
+    return ResultOut(
+        run_id=record.run_id,
+        dataset=published.dataset,
+        data_uri=published.data_uri,
+        columns=metadata["schema"],
+        row_count=metadata["row_count"],
+        bytes=metadata["bytes"],
+        preview=preview.to_dicts(),
+        download_url=url,
+        download_expires_at=datetime.now(UTC) + timedelta(seconds=expires_in) if url else None,
+    )

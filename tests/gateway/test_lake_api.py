@@ -1,0 +1,130 @@
+"""Uploads, the dataset catalog and run results over HTTP, on real S3, Prefect and runner."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import httpx
+import polars as pl
+import pytest
+
+from tests.gateway.conftest import FlowStack
+from tests.gateway.test_flows_api import wait_for_state
+
+CSV = b"Region,Amount\nnorth,10\nsouth,20\nnorth,5\n"
+
+
+def upload(
+    stack: FlowStack, headers: dict[str, str], content: bytes, filename: str
+) -> httpx.Response:
+    files = {"file": (filename, content, "application/octet-stream")}
+    return httpx.post(stack.gateway.api("/lake/uploads"), files=files, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def analyst(flow_stack: FlowStack) -> dict[str, str]:
+    return flow_stack.login("analyst")
+
+
+def test_upload_lands_under_the_users_prefix(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    me = httpx.get(flow_stack.gateway.api("/auth/me"), headers=analyst).json()["name"]
+    response = upload(flow_stack, analyst, CSV, "../../../etc/sales.csv")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["key"] == f"raw/uploads/{me}/{body['upload_id']}/data.csv"
+    assert (body["format"], body["bytes"]) == ("csv", len(CSV))
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        (CSV, "sales.parquet", "file name says .parquet but the content looks like csv"),
+        (b"\x7fELF\x00\x01binary", "tool.csv", "not CSV, JSON lines or Parquet"),
+        (b'[{"a": 1}]', "rows.json", "not CSV, JSON lines or Parquet"),
+        (CSV, "run.exe", "file type .exe is not accepted"),
+    ],
+)
+def test_uploads_that_are_not_what_they_claim_are_415(
+    flow_stack: FlowStack, analyst: dict[str, str], content: bytes, filename: str, message: str
+) -> None:
+    response = upload(flow_stack, analyst, content, filename)
+    assert response.status_code == 415
+    assert message in response.json()["detail"]
+
+
+def test_oversize_upload_is_413_and_leaves_nothing(flow_stack: FlowStack) -> None:
+    headers = flow_stack.login("analyst")
+    before = httpx.get(flow_stack.gateway.api("/lake/datasets"), headers=headers).json()
+    big = b"a,b\n" + b"1,2\n" * 400_000  # 1.6 MB against a 1 MB limit
+    response = upload(flow_stack, headers, big, "big.csv")
+    assert response.status_code == 413
+    assert "larger than the limit" in response.json()["detail"]
+    assert httpx.get(flow_stack.gateway.api("/lake/datasets"), headers=headers).json() == before
+
+
+def test_viewer_cannot_upload(flow_stack: FlowStack) -> None:
+    response = upload(flow_stack, flow_stack.login("viewer"), CSV, "sales.csv")
+    assert response.status_code == 403
+
+
+def test_upload_ingest_result_and_catalog(flow_stack: FlowStack, analyst: dict[str, str]) -> None:
+    api = flow_stack.gateway.api
+    key = upload(flow_stack, analyst, CSV, "sales.csv").json()["key"]
+    launched = httpx.post(
+        api("/flows/ingest_upload/execute"),
+        json={"parameters": {"upload_key": key, "dataset": "gateway_sales"}},
+        headers=analyst,
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, analyst, run_id, timeout=90) == "COMPLETED"
+
+    result = httpx.get(api(f"/flows/runs/{run_id}/result?rows=2&expires_in=3"), headers=analyst)
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["dataset"] == "gateway_sales"
+    assert body["columns"] == {"region": "String", "amount": "Int64"}
+    assert body["row_count"] == 3
+    assert body["preview"] == [{"region": "north", "amount": 10}, {"region": "south", "amount": 20}]
+    downloaded = httpx.get(body["download_url"])
+    assert downloaded.status_code == 200
+    frame = pl.read_parquet(io.BytesIO(downloaded.content))
+    assert frame.to_dict(as_series=False) == {
+        "region": ["north", "south", "north"],
+        "amount": [10, 20, 5],
+    }
+    time.sleep(4)
+    assert httpx.get(body["download_url"]).status_code == 403, "the presigned URL must expire"
+
+    catalog = httpx.get(api("/lake/datasets"), headers=analyst).json()
+    assert {"gateway_sales"} <= {d["name"] for d in catalog}
+    detail = httpx.get(api("/lake/datasets/gateway_sales"), headers=analyst).json()
+    assert detail["latest_run_id"] == run_id
+    assert detail["inputs"] == [key]
+    assert detail["columns"] == {"region": "String", "amount": "Int64"}
+
+    stranger = flow_stack.login("analyst")
+    assert httpx.get(api(f"/flows/runs/{run_id}/result"), headers=stranger).status_code == 404
+    stolen = httpx.post(
+        api("/flows/ingest_upload/execute"),
+        json={"parameters": {"upload_key": key, "dataset": "stolen"}},
+        headers=stranger,
+    )
+    assert stolen.status_code == 404
+    assert "no upload" in stolen.json()["detail"]
+
+
+def test_unknown_datasets_and_results_are_404(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    api = flow_stack.gateway.api
+    assert httpx.get(api("/lake/datasets/no_such_thing"), headers=analyst).status_code == 404
+    assert httpx.get(api("/lake/datasets/..%2Fsecrets"), headers=analyst).status_code == 404
+    ping = httpx.post(api("/flows/ping/execute"), json={}, headers=analyst).json()["run_id"]
+    assert wait_for_state(flow_stack, analyst, ping) == "COMPLETED"
+    response = httpx.get(api(f"/flows/runs/{ping}/result"), headers=analyst)
+    assert response.status_code == 404
+    assert "no published result" in response.json()["detail"]
