@@ -153,14 +153,16 @@ class LakeStore:
             return str(self.fs.url(self.fs_path(key), expires=expires_seconds))
 
     def check_bucket(self) -> None:
-        """Raises a LakeError unless the lake root exists and these credentials can list it."""
+        """Raises a LakeError unless the bucket (or folder) exists and these credentials can list
+        it; a lake root below the bucket that holds nothing yet is an empty lake, not an error."""
         with self.translate_errors("list", ""):
             base = self.fs_path("")
             if self.is_local:
                 if not self.fs.isdir(base):
                     raise FileNotFoundError(f"folder {base} does not exist")
                 return
-            self.fs.ls(base, refresh=True)
+            bucket = base.strip("/").split("/", 1)[0]
+            self.fs.ls(bucket, refresh=True)
 
 
 def describe_write_failure(store: LakeStore, key: str, error: Exception) -> LakeError:
