@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean
+.PHONY: install up test lint check lock clean bench
 
 install: $(STAMP)
 
@@ -39,3 +39,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) extension/node_modules extension/lib extension/lakebook/lab/labextension
+
+# Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
+bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m benchmarks.gateway

@@ -50,7 +50,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """One gateway for the auth tests: no Prefect or S3 needed to sign in."""
     data_dir = tmp_path_factory.mktemp("gateway")
     jwt_secret = secrets.token_urlsafe(32)
-    settings = Settings(data_dir=data_dir, gateway_port=free_port(), jwt_secret=jwt_secret)
+    # user_cache_seconds=0: disabling a user must show on the very next request here.
+    settings = Settings(
+        data_dir=data_dir, gateway_port=free_port(), jwt_secret=jwt_secret, user_cache_seconds=0
+    )
     supervisor = Supervisor(Console(io.StringIO()), HOST, data_dir / "stack.json")
     try:
         yield Gateway(start_gateway(supervisor, settings, jwt_secret=jwt_secret), settings)

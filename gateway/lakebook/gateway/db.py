@@ -22,7 +22,14 @@ def engine_for(url: str) -> Engine:
     """The engine for a database URL, with its schema migrated (once per process)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # More connections than the threadpool has threads: a request waiting for a
+            # connection must never hold the thread another needs to give one back.
+            pool_size=64,
+            max_overflow=0,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)

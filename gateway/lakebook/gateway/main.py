@@ -13,9 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lakebook.common.settings import get_settings
 from lakebook.flows.lake_store import LakeError
-from lakebook.gateway import middleware
+from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import auth, flows, health, lake, runs
-from lakebook.gateway.middleware import Metrics
+from lakebook.gateway.api.routes.runs import RunRecords
+from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
 
@@ -58,8 +59,10 @@ def create_app() -> FastAPI:
     configure_logging()
     settings = get_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    app.state.active_users = ActiveUsers(settings.user_cache_seconds)
+    app.state.run_records = RunRecords()
     metrics = Metrics()
-    middleware.install(app, metrics)
+    app.add_middleware(ObserveRequests, metrics=metrics)
     if settings.cors_origins:
         # Closed unless origins are configured: the Lab extension calls through Jupyter instead.
         app.add_middleware(

@@ -7,10 +7,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("lakebook.gateway.access")
 
@@ -45,37 +45,58 @@ class Metrics:
         )
 
 
-def install(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+class ObserveRequests:
+    """Pure ASGI (no BaseHTTPMiddleware): it only touches the response start and the end."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        api_answer = not scope["path"].startswith(_DOCS_PATHS)
+        status_code = 500
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.duration.labels(request.method, route).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith(_DOCS_PATHS):
-            response.headers.setdefault("Content-Security-Policy", API_CSP)
-            response.headers.setdefault("Cache-Control", "no-store")
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if api_answer:
+                    headers.setdefault("Content-Security-Policy", API_CSP)
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self._record(scope, request_id, status_code, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, request_id: str, status_code: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        self.metrics.requests.labels(method, route, str(status_code)).inc()
+        self.metrics.duration.labels(method, route).observe(elapsed)
+        client = scope.get("client")
         # The route template, never the raw query string: no token or secret ends up in logs.
         access_log.info(
             json.dumps(
                 {
                     "request_id": request_id,
-                    "method": request.method,
+                    "method": method,
                     "route": route,
-                    "status": response.status_code,
+                    "status": status_code,
                     "duration_ms": round(elapsed * 1000, 2),
-                    "user": getattr(request.state, "user_name", None),
-                    "client": request.client.host if request.client else None,
+                    "user": scope.get("state", {}).get("user_name"),
+                    "client": client[0] if client else None,
                 }
             )
         )
-        return response

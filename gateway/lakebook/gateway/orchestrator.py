@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +76,7 @@ class LogLine:
 
 
 PREFECT_PAGE_LIMIT = 200
+ENDED_RUNS_REMEMBERED = 10_000
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
@@ -84,6 +86,8 @@ class Orchestrator:
     def __init__(self, api_url: str, timeout_seconds: float) -> None:
         self.api_url = api_url
         self.client = PrefectClient(api_url, httpx_settings={"timeout": timeout_seconds})
+        # A run that has ended never changes again: remember it instead of asking Prefect.
+        self._ended: OrderedDict[str, RunInfo] = OrderedDict()
 
     async def __aenter__(self) -> Orchestrator:
         await self.client.__aenter__()
@@ -145,15 +149,27 @@ class Orchestrator:
         return _run_info(run)
 
     async def runs(self, run_ids: Sequence[str]) -> dict[str, RunInfo]:
-        """Current state of several runs in one call."""
-        if not run_ids:
-            return {}
+        """Current state of several runs in one call (ended runs come from memory)."""
+        found = {i: self._ended[i] for i in run_ids if i in self._ended}
+        missing = [i for i in run_ids if i not in found]
+        if not missing:
+            return found
         async with self._answering():
-            found = await self.client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in run_ids])),
-                limit=len(run_ids),
+            fetched = await self.client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in missing])),
+                limit=len(missing),
             )
-        return {str(run.id): _run_info(run) for run in found}
+        for run in fetched:
+            info = _run_info(run)
+            found[info.run_id] = info
+            if info.state_type in TERMINAL_STATES:
+                self._remember_ended(info)
+        return found
+
+    def _remember_ended(self, info: RunInfo) -> None:
+        self._ended[info.run_id] = info
+        if len(self._ended) > ENDED_RUNS_REMEMBERED:
+            self._ended.popitem(last=False)
 
     async def states(self, run_id: str) -> list[StateChange]:
         """Every state the run went through, oldest first (no transition is missed)."""

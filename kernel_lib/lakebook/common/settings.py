@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(300, ge=1, le=24 * 3600)
 
+    user_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="How long the gateway trusts a user lookup."
+    )
     rate_limit_per_second: float = Field(20.0, gt=0, le=1_000_000, description="Per user.")
     rate_limit_burst: int = Field(100, ge=1, le=1_000_000)
     cors_origins: list[str] = Field(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,13 @@ API_PREFIX = "/api/v1"
 # auto_error=False: a missing token gets our own 401 message rather than FastAPI's default.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_error=False)
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def current_settings() -> Settings:
+    """The process settings; async so that FastAPI runs it inline instead of in a thread."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
@@ -52,7 +60,7 @@ class Caller:
         return self.role == "admin"
 
 
-def get_rate_limiter(request: Request, settings: SettingsDep) -> TokenBuckets:
+async def get_rate_limiter(request: Request, settings: SettingsDep) -> TokenBuckets:
     """The app's per-user request budget, made on first use from the settings."""
     buckets: TokenBuckets | None = getattr(request.app.state, "rate_limiter", None)
     if buckets is None:
@@ -61,7 +69,7 @@ def get_rate_limiter(request: Request, settings: SettingsDep) -> TokenBuckets:
     return buckets
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     settings: SettingsDep,
     buckets: Annotated[TokenBuckets, Depends(get_rate_limiter)],
@@ -86,19 +94,56 @@ def get_current_user(
             headers={"Retry-After": retry_after_header(wait)},
         )
     request.state.user_name = claims.subject
+    active_users: ActiveUsers = request.app.state.active_users
+    cached = active_users.get(claims.subject)
+    if cached is _UNKNOWN:
+        # Loaded at most every LAKEBOOK_USER_CACHE_SECONDS: disabling takes effect that fast.
+        user = await run_in_threadpool(_active_user, settings.gateway_database_url, claims.subject)
+        active_users.put(claims.subject, user)
+    else:
+        user = cast(tuple[int, str] | None, cached)
+    if user is None:
+        raise unauthorized("account is disabled or no longer exists")
+    # The stored role wins: a demoted user loses rights before their token expires.
+    return Caller(user[0], claims.subject, cast(Role, user[1]), claims.expires_at)
+
+
+_UNKNOWN = object()
+
+
+class ActiveUsers:
+    """A short-lived memory of who is active: most requests need no database round trip."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, tuple[int, str] | None]] = {}
+
+    def get(self, name: str) -> object:
+        entry = self._entries.get(name)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return _UNKNOWN
+        return entry[1]
+
+    def put(self, name: str, user: tuple[int, str] | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[name] = (time.monotonic(), user)
+
+
+def _active_user(database_url: str, name: str) -> tuple[int, str] | None:
     # A session of its own, closed at once: long responses (SSE) must not hold a connection.
-    with session_scope(settings.gateway_database_url) as session:
-        user = find_user(session, claims.subject)
+    with session_scope(database_url) as session:
+        user = find_user(session, name)
         if user is None or user.disabled:
-            raise unauthorized("account is disabled or no longer exists")
-        # The stored role wins: a demoted user loses rights before their token expires.
-        return Caller(user.id, user.name, cast(Role, user.role), claims.expires_at)
+            return None
+        return user.id, user.role
 
 
 CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
-def get_orchestrator(request: Request) -> Orchestrator:
+async def get_orchestrator(request: Request) -> Orchestrator:
     orchestrator: Orchestrator = request.app.state.orchestrator
     return orchestrator
 
@@ -106,7 +151,7 @@ def get_orchestrator(request: Request) -> Orchestrator:
 OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
 
 
-def get_run_watcher(request: Request) -> RunWatcher:
+async def get_run_watcher(request: Request) -> RunWatcher:
     watcher: RunWatcher = request.app.state.run_watcher
     return watcher
 
@@ -114,7 +159,7 @@ def get_run_watcher(request: Request) -> RunWatcher:
 RunWatcherDep = Annotated[RunWatcher, Depends(get_run_watcher)]
 
 
-def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:
+async def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:
     """The app's one login throttle, made on first use from the settings."""
     throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
     if throttle is None:
@@ -132,7 +177,7 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_lake_store(request: Request, settings: SettingsDep) -> LakeStore:
+async def get_lake_store(request: Request, settings: SettingsDep) -> LakeStore:
     """The app's one lake client, made on first use from the settings."""
     store: LakeStore | None = getattr(request.app.state, "lake_store", None)
     if store is None:

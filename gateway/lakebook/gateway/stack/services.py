@@ -16,6 +16,8 @@ from lakebook.flows.lake_store import LakeError, LakeStore
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
 # checked before start-up like every other port.
 GRPC_OFFSET = 10000
+SEAWEED_VOLUME_MB = 1024
+SEAWEED_MAX_VOLUMES = 256
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,11 @@ def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
         f"-ip={host}", f"-ip.bind={host}",
         f"-master.port={master}", f"-master.port.grpc={master + GRPC_OFFSET}",
         f"-volume.port={volume}", f"-volume.port.grpc={volume + GRPC_OFFSET}",
-        "-volume.max=0",
+        # SeaweedFS's defaults (30 GB volumes, count = free disk / 30 GB) leave a laptop with
+        # two or three volumes, and each bucket grows several at once: writes then fail with
+        # "no free volumes left". Volumes are not preallocated, so many small ones cost nothing.
+        f"-master.volumeSizeLimitMB={SEAWEED_VOLUME_MB}",
+        f"-volume.max={SEAWEED_MAX_VOLUMES}",
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + GRPC_OFFSET}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + GRPC_OFFSET}",
         f"-s3.config={identities}",

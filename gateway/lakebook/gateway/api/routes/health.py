@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Literal
 
 import httpx
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from lakebook.common.settings import Settings, get_settings
+from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeError, LakeStore
+from lakebook.gateway.api.deps import SettingsDep
 
 router = APIRouter(tags=["health"])
 
@@ -37,7 +38,7 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(settings: Annotated[Settings, Depends(get_settings)]) -> JSONResponse:
+async def readyz(settings: SettingsDep) -> JSONResponse:
     checks = list(await asyncio.gather(_check_prefect(settings), _check_lake(settings)))
     ready = all(check.ok for check in checks)
     body = Readiness(status="ready" if ready else "unavailable", checks=checks)

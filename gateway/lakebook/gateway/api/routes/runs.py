@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -50,6 +53,59 @@ class RunOut(BaseModel):
     end_time: datetime | None
 
 
+@dataclass(frozen=True)
+class RunRecordView:
+    """A run's ownership record; it never changes, so it can be remembered."""
+
+    run_id: str
+    flow_name: str
+    owner_id: int
+    owner: str
+    parameters: dict[str, Any]
+    created_at: datetime
+
+
+class RunRecords:
+    """Remembered run records (bounded): reading a run needs no database round trip."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._records: OrderedDict[str, RunRecordView] = OrderedDict()
+
+    async def get(self, database_url: str, run_id: str) -> RunRecordView | None:
+        record = self._records.get(run_id)
+        if record is None:
+            record = await run_in_threadpool(_load_record, database_url, run_id)
+            if record is not None:
+                self._records[run_id] = record
+                if len(self._records) > self.max_entries:
+                    self._records.popitem(last=False)
+        return record
+
+
+def _load_record(database_url: str, run_id: str) -> RunRecordView | None:
+    with session_scope(database_url) as session:
+        found = session.execute(
+            select(FlowRunRecord, User.name)
+            .join(User, User.id == FlowRunRecord.owner_id)
+            .where(FlowRunRecord.run_id == run_id)
+        ).one_or_none()
+        if found is None:
+            return None
+        return _view(*found)
+
+
+def _view(record: FlowRunRecord, owner: str) -> RunRecordView:
+    return RunRecordView(
+        record.run_id,
+        record.flow_name,
+        record.owner_id,
+        owner,
+        record.parameters,
+        record.created_at,
+    )
+
+
 def owned_run(session: Session, caller: Caller, run_id: str) -> tuple[FlowRunRecord, str]:
     """The run record and its owner's name, if the caller may see it; 404 otherwise."""
     found = session.execute(
@@ -63,11 +119,11 @@ def owned_run(session: Session, caller: Caller, run_id: str) -> tuple[FlowRunRec
     return found[0], found[1]
 
 
-def _run_out(record: FlowRunRecord, owner: str, info: RunInfo | None) -> RunOut:
+def _run_out(record: RunRecordView, info: RunInfo | None) -> RunOut:
     return RunOut(
         run_id=record.run_id,
         flow_name=record.flow_name,
-        owner=owner,
+        owner=record.owner,
         state=info.state_type if info else "UNKNOWN",
         state_name=info.state_name if info else "Unknown",
         parameters=record.parameters,
@@ -95,7 +151,7 @@ async def list_runs(
     query = query.order_by(FlowRunRecord.created_at.desc()).limit(limit).offset(offset)
     rows = session.execute(query).all()
     infos = await orchestrator.runs([record.run_id for record, _ in rows])
-    return [_run_out(record, owner, infos.get(record.run_id)) for record, owner in rows]
+    return [_run_out(_view(record, owner), infos.get(record.run_id)) for record, owner in rows]
 
 
 class LogOut(BaseModel):
@@ -124,11 +180,17 @@ class Cancelled(BaseModel):
 
 @router.get("/{run_id}", response_model=RunOut)
 async def read_run(
-    run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
+    run_id: str,
+    request: Request,
+    user: CurrentUser,
+    settings: SettingsDep,
+    orchestrator: OrchestratorDep,
 ) -> RunOut:
-    record, owner = owned_run(session, user, run_id)
-    infos = await orchestrator.runs([record.run_id])
-    return _run_out(record, owner, infos.get(record.run_id))
+    records: RunRecords = request.app.state.run_records
+    record = await records.get(settings.gateway_database_url, run_id)
+    if record is None or (record.owner_id != user.id and not user.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
+    return _run_out(record, (await orchestrator.runs([record.run_id])).get(record.run_id))
 
 
 @router.get("/{run_id}/logs", response_model=list[LogOut])
