@@ -169,3 +169,12 @@ def test_out_of_range_parameter_is_422(flow_stack: FlowStack) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "parameters", "wait_seconds"]
+
+
+def test_a_launched_run_is_readable_at_once(flow_stack: FlowStack) -> None:
+    """The ownership record is committed before the 202 goes out (no read-after-write gap)."""
+    headers = flow_stack.login("analyst")
+    api = flow_stack.gateway.api
+    for _ in range(10):
+        run_id = httpx.post(api("/flows/ping/execute"), json={}, headers=headers).json()["run_id"]
+        assert httpx.get(api(f"/flows/runs/{run_id}"), headers=headers).status_code == 200
