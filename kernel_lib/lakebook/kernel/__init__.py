@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lakebook.kernel.client import LakebookClient, connect
+from lakebook.kernel.runs import Run
+
+__all__ = ["LakebookClient", "Run", "connect", "load_ipython_extension"]
+
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext lakebook.kernel`: registers %%duckdb, %duckdb and %lakebook."""

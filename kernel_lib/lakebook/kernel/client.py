@@ -1,0 +1,235 @@
+"""The gateway client: `lb = connect()`, then `lb.run("ping", message="hi").wait()`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from lakebook.common.settings import Settings, load_settings
+from lakebook.kernel.credentials import find_credentials
+from lakebook.kernel.errors import LakebookConnectionError, error_from_response
+from lakebook.kernel.runs import Run, RunInfo, run_path
+
+if TYPE_CHECKING:
+    from lakebook.flows.publisher import LakePublisher
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# The gateway sends an SSE keep-alive every 15 s: silence much longer than that is a dead link.
+EVENTS_TIMEOUT = httpx.Timeout(10.0, read=45.0)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the token belongs to."""
+
+    name: str
+    role: str
+    token_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A flow that can be launched, with the JSON schema of its parameters."""
+
+    name: str
+    description: str | None
+    tags: list[str]
+    schedules: list[str]
+    parameters_schema: dict[str, Any]
+
+
+def execute_path(flow: str) -> str:
+    # Quoted so that a name like "../x" stays one path segment the gateway can refuse.
+    return f"/flows/{quote(flow, safe='')}/execute"
+
+
+class LakebookClient:
+    """Talks to the gateway over HTTP; every request has a timeout and raises a LakebookError."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        settings: Settings | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._settings = settings
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._timeout = timeout
+        self._http = httpx.Client(
+            base_url=self.url + API_PREFIX, headers=self._headers, timeout=timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"LakebookClient(url={self.url!r})"
+
+    def __enter__(self) -> LakebookClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def settings(self) -> Settings:
+        """lakebook settings (lake location and keys), loaded on first use."""
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def me(self) -> Identity:
+        body = self.request("GET", "/auth/me")
+        expires_at = datetime.fromisoformat(body["token_expires_at"])
+        return Identity(name=body["name"], role=body["role"], token_expires_at=expires_at)
+
+    def flows(self) -> list[Deployment]:
+        """The flows this gateway can launch."""
+        return [Deployment(**item) for item in self.request("GET", "/flows/deployments")]
+
+    def run(self, flow: str, /, **parameters: Any) -> Run:
+        """Launches a flow run with these parameters; returns at once (see Run.wait)."""
+        return self.launch(flow, parameters)
+
+    def launch(
+        self, flow: str, parameters: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Run:
+        """Launches a run; the same idempotency key returns the same run instead of a second one."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = self.request(
+            "POST", execute_path(flow), json={"parameters": parameters}, headers=headers
+        )
+        logger.info("launched %s run %s", flow, body["run_id"])
+        return Run(self, body["run_id"], flow)
+
+    async def arun(self, flow: str, /, **parameters: Any) -> Run:
+        """Launches a flow run without blocking the event loop."""
+        async with self.async_http() as http:
+            body = await self.arequest(
+                http, "POST", execute_path(flow), json={"parameters": parameters}
+            )
+        return Run(self, body["run_id"], flow)
+
+    def get_run(self, run_id: str) -> Run:
+        """A run launched earlier; unknown (or someone else's) ids raise LakebookNotFound."""
+        return Run(self, run_id, self.run_info(run_id).flow_name)
+
+    def runs(self, flow: str | None = None, *, limit: int = 50, offset: int = 0) -> list[Run]:
+        """The caller's runs (admins: everyone's), newest first."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if flow is not None:
+            params["flow"] = flow
+        listed = self.request("GET", "/flows/runs", params=params)
+        return [Run(self, item["run_id"], item["flow_name"]) for item in listed]
+
+    def run_info(self, run_id: str) -> RunInfo:
+        return RunInfo.from_json(self.request("GET", run_path(run_id)))
+
+    def lake(self) -> LakePublisher:
+        """The lake, read directly with this kernel's settings (until the gateway serves /lake)."""
+        from lakebook.flows.lake_store import LakeStore  # s3fs and friends load only when used
+        from lakebook.flows.publisher import LakePublisher
+
+        return LakePublisher(LakeStore.from_settings(self.settings))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One gateway call; the decoded JSON body, or the LakebookError for the answer."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from error
+        if response.is_error:
+            raise error_from_response(response)
+        return response.json() if response.content else None
+
+    @contextmanager
+    def stream(self, path: str) -> Iterator[httpx.Response]:
+        """A streamed GET (server-sent events), closed when the block ends."""
+        try:
+            with self._http.stream("GET", path, timeout=EVENTS_TIMEOUT) as response:
+                if response.is_error:
+                    response.read()
+                    raise error_from_response(response)
+                yield response
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from error
+
+    @asynccontextmanager
+    async def async_http(self) -> AsyncIterator[httpx.AsyncClient]:
+        """An async HTTP client for one task (async clients belong to one event loop)."""
+        async with httpx.AsyncClient(
+            base_url=self.url + API_PREFIX, headers=self._headers, timeout=self._timeout
+        ) as http:
+            yield http
+
+    @asynccontextmanager
+    async def astream(self, path: str) -> AsyncIterator[httpx.Response]:
+        """stream() for asyncio, on its own async client."""
+        try:
+            async with (
+                self.async_http() as http,
+                http.stream("GET", path, timeout=EVENTS_TIMEOUT) as response,
+            ):
+                if response.is_error:
+                    await response.aread()
+                    raise error_from_response(response)
+                yield response
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from error
+
+    async def arequest(self, http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> Any:
+        """request() on an async client."""
+        try:
+            response = await http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from error
+        if response.is_error:
+            raise error_from_response(response)
+        return response.json() if response.content else None
+
+    def _unreachable(self, error: httpx.TransportError) -> LakebookConnectionError:
+        if isinstance(error, httpx.TimeoutException):
+            return LakebookConnectionError(
+                f"the lakebook gateway at {self.url} did not answer in time ({error!r})"
+            )
+        return LakebookConnectionError(
+            f"cannot reach the lakebook gateway at {self.url} ({error!r}); is `lakebook up` "
+            "running, and is LAKEBOOK_GATEWAY_URL right?"
+        )
+
+
+def connect(
+    url: str | None = None, token: str | None = None, *, settings: Settings | None = None
+) -> LakebookClient:
+    """A client for the gateway: the token comes from LAKEBOOK_TOKEN or `lakebook up`'s file.
+
+    The URL is `url`, else LAKEBOOK_GATEWAY_URL, else the credential file's, else the embedded
+    gateway's.
+    """
+    settings = settings or load_settings()
+    explicit_url = url or settings.gateway_url
+    if token is None:
+        credentials = find_credentials(settings.data_dir)
+        token = credentials.token
+        # The credential file names the gateway that issued its token.
+        explicit_url = explicit_url or credentials.gateway_url
+    return LakebookClient(explicit_url or settings.gateway_base_url, token, settings=settings)

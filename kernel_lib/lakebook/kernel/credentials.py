@@ -1,0 +1,79 @@
+"""The kernel's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lakebook.kernel.errors import LakebookCredentialsError
+
+TOKEN_VARIABLE = "LAKEBOOK_TOKEN"
+CREDENTIALS_FILE_NAME = "credentials.json"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A token, where it came from (for error messages) and the gateway it was issued for."""
+
+    token: str
+    source: str
+    gateway_url: str | None = None
+    user: str | None = None
+    expires_at: datetime | None = None
+
+
+def find_credentials(data_dir: Path) -> Credentials:
+    """LAKEBOOK_TOKEN wins; otherwise the credential file `lakebook up` wrote in the data dir."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if token:
+        return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
+    return read_credentials_file(data_dir / CREDENTIALS_FILE_NAME)
+
+
+def read_credentials_file(path: Path) -> Credentials:
+    """The token in a credential file, refused if others may read it or it has expired."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise LakebookCredentialsError(
+            f"no gateway token: {path} does not exist and {TOKEN_VARIABLE} is not set "
+            "(start the stack with `lakebook up`, or pass connect(token=...))"
+        ) from None
+    # Like ssh with private keys: a token anyone on the machine can read is not a secret.
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise LakebookCredentialsError(
+            f"{path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+            f"run `chmod 600 {path}`"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        token = str(raw["access_token"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LakebookCredentialsError(f"cannot read a token from {path}: {error!r}") from error
+    expires_at = _timestamp(raw.get("expires_at"))
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise LakebookCredentialsError(
+            f"the token in {path} expired at {expires_at.isoformat()}; restart `lakebook up` "
+            f"or set {TOKEN_VARIABLE}"
+        )
+    return Credentials(
+        token=token,
+        source=str(path),
+        gateway_url=raw.get("gateway_url"),
+        user=raw.get("user"),
+        expires_at=expires_at,
+    )
+
+
+def _timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,216 @@
+"""A flow run seen from the kernel: state, wait, logs, live events, cancel and its result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import polars as pl
+
+from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout
+
+if TYPE_CHECKING:
+    from lakebook.kernel.client import LakebookClient
+
+TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+
+
+def run_path(run_id: str) -> str:
+    """The gateway path of a run; the id is quoted so it stays one path segment."""
+    return f"/flows/runs/{quote(run_id, safe='')}"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the gateway reports it at one moment."""
+
+    run_id: str
+    flow_name: str
+    owner: str
+    state: str
+    state_name: str
+    parameters: dict[str, Any]
+    created_at: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> RunInfo:
+        return cls(
+            run_id=body["run_id"],
+            flow_name=body["flow_name"],
+            owner=body["owner"],
+            state=body["state"],
+            state_name=body["state_name"],
+            parameters=body["parameters"],
+            created_at=datetime.fromisoformat(body["created_at"]),
+            start_time=_optional_time(body.get("start_time")),
+            end_time=_optional_time(body.get("end_time")),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line a run logged."""
+
+    timestamp: datetime
+    level: str
+    logger: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One server-sent event: `kind` is state, log, error or end; `data` its JSON payload."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+class EventParser:
+    """Turns SSE lines into RunEvents (comments such as keep-alives are skipped)."""
+
+    def __init__(self) -> None:
+        self._kind: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> RunEvent | None:
+        if line.startswith("event:"):
+            self._kind = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            self._data.append(line.removeprefix("data:").strip())
+        elif line == "" and self._kind is not None:
+            event = RunEvent(self._kind, json.loads("\n".join(self._data) or "{}"))
+            self._kind, self._data = None, []
+            return event
+        return None
+
+
+class Run:
+    """A launched flow run; every property that says "now" asks the gateway afresh."""
+
+    def __init__(self, client: LakebookClient, run_id: str, flow_name: str) -> None:
+        self.client = client
+        self.id = run_id
+        self.flow_name = flow_name
+        self._path = run_path(run_id)
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id!r}, flow={self.flow_name!r})"
+
+    def info(self) -> RunInfo:
+        return self.client.run_info(self.id)
+
+    async def ainfo(self) -> RunInfo:
+        """info() without blocking the event loop."""
+        async with self.client.async_http() as http:
+            return RunInfo.from_json(await self.client.arequest(http, "GET", self._path))
+
+    @property
+    def state(self) -> str:
+        """The run's current state type (SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, ...)."""
+        return self.info().state
+
+    def wait(self, timeout: float | None = None, poll: float = 0.5) -> str:
+        """Blocks until the run ends and returns its final state; raises LakebookTimeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.state
+            if state in TERMINAL_STATES:
+                return state
+            if deadline is not None and time.monotonic() >= deadline:
+                raise LakebookTimeout(
+                    f"run {self.id} of {self.flow_name} is still {state} after {timeout} s"
+                )
+            time.sleep(poll)
+
+    async def await_completion(self, timeout: float | None = None, poll: float = 0.5) -> str:
+        """wait() for notebooks that use `await`: the kernel's event loop stays free."""
+        return await asyncio.to_thread(self.wait, timeout, poll)
+
+    def logs(self, limit: int = 200, offset: int = 0) -> list[LogLine]:
+        """The run's log lines, oldest first, one page.
+
+        Prefect ships logs in batches: the last lines can arrive a moment after the run ends.
+        """
+        body = self.client.request(
+            "GET", f"{self._path}/logs", params={"limit": limit, "offset": offset}
+        )
+        return [
+            LogLine(
+                timestamp=datetime.fromisoformat(line["timestamp"]),
+                level=line["level"],
+                logger=line["logger"],
+                message=line["message"],
+            )
+            for line in body
+        ]
+
+    def cancel(self) -> str:
+        """Asks the gateway to cancel the run; returns the state it moved to."""
+        state: str = self.client.request("POST", f"{self._path}/cancel")["state"]
+        return state
+
+    def events(self) -> Iterator[RunEvent]:
+        """Live events until the run ends (`end` is the last one); close it to stop early."""
+        parser = EventParser()
+        with self.client.stream(f"{self._path}/events") as response:
+            for line in response.iter_lines():
+                event = parser.feed(line)
+                if event is None:
+                    continue
+                yield event
+                if event.kind == "end":
+                    return
+
+    async def aevents(self) -> AsyncIterator[RunEvent]:
+        """events() for asyncio: cancelling the consuming task closes the stream at once."""
+        parser = EventParser()
+        async with self.client.astream(f"{self._path}/events") as response:
+            async for line in response.aiter_lines():
+                event = parser.feed(line)
+                if event is None:
+                    continue
+                yield event
+                if event.kind == "end":
+                    return
+
+    def result(self, dataset: str | None = None) -> pl.LazyFrame:
+        """The run's published output as a LazyFrame.
+
+        Temporary: until the gateway serves /flows/runs/{id}/result, this reads the lake directly
+        with the kernel's own S3 settings (so the gateway checks who may see the run, not the
+        data). Without `dataset`, the flow's own name is tried first, then every dataset is
+        searched for a run published under this run id (one listing per dataset).
+        """
+        from lakebook.flows.lake_store import LakeNotFoundError
+
+        info = self.info()  # the gateway checks the caller may see this run
+        lake = self.client.lake()
+        if dataset is not None:
+            try:
+                return lake.scan(dataset, run_id=info.run_id)
+            except LakeNotFoundError as error:
+                raise LakebookNotFound(str(error)) from error
+        names = [summary.name for summary in lake.list_datasets()]
+        for name in sorted(names, key=lambda name: name != info.flow_name):
+            if any(run.run_id == info.run_id for run in lake.list_runs(name)):
+                return lake.scan(name, run_id=info.run_id)
+        raise LakebookNotFound(
+            f"run {info.run_id} of {info.flow_name} ({info.state}) has published no dataset in "
+            f"{lake.paths.root} (datasets there: {', '.join(names) or 'none'})"
+        )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

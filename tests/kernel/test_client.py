@@ -1,0 +1,264 @@
+"""The kernel's gateway client over HTTP against a real gateway, Prefect server and runner."""
+
+# Fixtures from tests/gateway/conftest.py are imported by name (pytest finds fixtures in module
+# globals), so test arguments shadow those imports on purpose.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from lakebook.common.settings import Settings
+from lakebook.flows.publisher import LakePublisher
+from lakebook.gateway.core.security import create_access_token
+from lakebook.kernel import LakebookClient, Run, connect
+from lakebook.kernel.credentials import TOKEN_VARIABLE
+from lakebook.kernel.errors import (
+    LakebookAuthError,
+    LakebookConflict,
+    LakebookConnectionError,
+    LakebookCredentialsError,
+    LakebookError,
+    LakebookNotFound,
+    LakebookPermissionError,
+    LakebookRateLimited,
+    LakebookTimeout,
+    LakebookUnavailable,
+    LakebookValidationError,
+    error_from_response,
+)
+from lakebook.kernel.widgets import ResultTable
+from tests.conftest import free_port
+from tests.gateway.conftest import FlowStack, Gateway, gateway  # noqa: F401
+from tests.kernel.conftest_gateway import (  # noqa: F401
+    analyst,
+    client_for,
+    flow_stack,
+    token_for,
+    wait_until_running,
+)
+
+
+def test_connect_with_a_token_says_who_i_am(flow_stack: FlowStack) -> None:
+    token = token_for(flow_stack, "viewer")
+    with connect(flow_stack.gateway.url, token, settings=flow_stack.gateway.settings) as lb:
+        me = lb.me()
+    assert me.role == "viewer"
+    assert me.name.startswith("user")
+    assert me.token_expires_at > datetime.now(UTC)
+
+
+def test_flows_lists_ping_with_its_parameter_schema(analyst: LakebookClient) -> None:
+    ping = {flow.name: flow for flow in analyst.flows()}["ping"]
+    properties = ping.parameters_schema["properties"]
+    assert properties["message"]["type"] == "string"
+    assert properties["wait_seconds"]["maximum"] == 600
+
+
+def logs_mention(run: Run, text: str, timeout: float = 15) -> bool:
+    """Prefect ships logs in batches, so the last lines may land just after the run ends."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line.message for line in run.logs()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
+def test_run_waits_to_completion_and_logs_its_message(analyst: LakebookClient) -> None:
+    run = analyst.run("ping", message="hello from the kernel")
+    assert isinstance(run, Run)
+    assert run.wait(timeout=60) == "COMPLETED"
+    assert run.state == "COMPLETED"
+    assert logs_mention(run, "ping: hello from the kernel")
+    info = run.info()
+    assert info.parameters == {"message": "hello from the kernel"}
+    assert info.end_time is not None
+    assert [listed.id for listed in analyst.runs(flow="ping")] == [run.id]
+    assert analyst.get_run(run.id).flow_name == "ping"
+
+
+def test_an_idempotency_key_launches_once(analyst: LakebookClient) -> None:
+    first = analyst.launch("ping", {"message": "once"}, idempotency_key="kernel-once")
+    again = analyst.launch("ping", {"message": "once"}, idempotency_key="kernel-once")
+    assert again.id == first.id
+
+
+def test_events_stream_ends_with_completed(analyst: LakebookClient) -> None:
+    run = analyst.run("ping", message="events-from-kernel", wait_seconds=1)
+    events = list(run.events())
+    assert events[-1].kind == "end"
+    assert events[-1].data == {"state": "COMPLETED"}
+    states = [event.data["state"] for event in events if event.kind == "state"]
+    assert states[-1] == "COMPLETED"
+    assert "RUNNING" in states
+    logs = [event.data["message"] for event in events if event.kind == "log"]
+    assert any("ping: events-from-kernel" in message for message in logs), logs
+
+
+def test_a_long_run_times_out_then_cancels(analyst: LakebookClient) -> None:
+    run = analyst.run("ping", wait_seconds=120)
+    wait_until_running(run)
+    with pytest.raises(LakebookTimeout, match=f"run {run.id} of ping is still RUNNING"):
+        run.wait(timeout=0.5, poll=0.1)
+    run.cancel()
+    assert run.wait(timeout=60) == "CANCELLED"
+    with pytest.raises(LakebookConflict, match="already ended"):
+        run.cancel()
+
+
+def test_async_launch_wait_and_events(analyst: LakebookClient) -> None:
+    async def launch_and_follow() -> tuple[str, list[str]]:
+        run = await analyst.arun("ping", message="async")
+        kinds = [event.kind async for event in run.aevents()]
+        return await run.await_completion(timeout=30), kinds
+
+    final, kinds = asyncio.run(launch_and_follow())
+    assert final == "COMPLETED"
+    assert kinds[-1] == "end"
+
+
+def test_bad_parameters_name_the_field(analyst: LakebookClient) -> None:
+    with pytest.raises(LakebookValidationError) as wrong_type:
+        analyst.run("ping", message=5)
+    assert list(wrong_type.value.fields) == ["message"]
+    assert wrong_type.value.status == 422
+    with pytest.raises(LakebookValidationError, match="wait_seconds") as too_long:
+        analyst.run("ping", wait_seconds=1000)
+    assert list(too_long.value.fields) == ["wait_seconds"]
+
+
+def test_unknown_flow_and_run_are_not_found(analyst: LakebookClient) -> None:
+    with pytest.raises(LakebookNotFound, match="no flow named 'nope'"):
+        analyst.run("nope")
+    with pytest.raises(LakebookNotFound):  # quoted: cannot climb to another route
+        analyst.run("../ping")
+    with pytest.raises(LakebookNotFound, match="no run 'not-a-run'"):
+        analyst.get_run("not-a-run")
+
+
+def test_viewers_cannot_launch(client_for: Callable[[str], LakebookClient]) -> None:
+    viewer = client_for("viewer")
+    with pytest.raises(LakebookPermissionError, match="role 'viewer' cannot launch flows") as info:
+        viewer.run("ping")
+    assert info.value.status == 403
+
+
+def test_invalid_token_is_an_auth_error(flow_stack: FlowStack) -> None:
+    with (
+        LakebookClient(flow_stack.gateway.url, "not-a-jwt") as lb,
+        pytest.raises(LakebookAuthError, match="LAKEBOOK_TOKEN") as info,
+    ):
+        lb.flows()
+    assert info.value.status == 401
+
+
+def test_expired_token_is_an_auth_error(gateway: Gateway) -> None:
+    name, _ = gateway.add_user("analyst")
+    expired = create_access_token(
+        gateway.settings, subject=name, role="analyst", lifetime=timedelta(seconds=-5)
+    )
+    with LakebookClient(gateway.url, expired) as lb, pytest.raises(LakebookAuthError):
+        lb.me()
+
+
+def test_gateway_down_names_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with (
+        connect(url, "token", settings=Settings(data_dir=tmp_path)) as lb,
+        pytest.raises(LakebookConnectionError, match=f"cannot reach the lakebook gateway at {url}"),
+    ):
+        lb.me()
+
+
+def write_credentials(data_dir: Path, token: str, url: str, expires_at: datetime) -> Path:
+    path = data_dir / "credentials.json"
+    document = {"gateway_url": url, "user": "admin", "access_token": token}
+    path.write_text(json.dumps(document | {"expires_at": expires_at.isoformat()}))
+    path.chmod(0o600)
+    return path
+
+
+def test_connect_reads_the_credential_file_and_the_environment(
+    flow_stack: FlowStack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
+    settings = Settings(data_dir=tmp_path)
+    in_an_hour = datetime.now(UTC) + timedelta(hours=1)
+    path = write_credentials(
+        tmp_path, token_for(flow_stack, "analyst"), flow_stack.gateway.url, in_an_hour
+    )
+    with connect(settings=settings) as lb:
+        assert lb.url == flow_stack.gateway.url
+        assert lb.me().role == "analyst"
+
+    monkeypatch.setenv(TOKEN_VARIABLE, token_for(flow_stack, "viewer"))
+    with connect(flow_stack.gateway.url, settings=settings) as lb:
+        assert lb.me().role == "viewer"
+    monkeypatch.delenv(TOKEN_VARIABLE)
+
+    path.chmod(0o644)
+    with pytest.raises(LakebookCredentialsError, match="chmod 600"):
+        connect(settings=settings)
+    write_credentials(tmp_path, "t", flow_stack.gateway.url, datetime.now(UTC) - timedelta(1))
+    with pytest.raises(LakebookCredentialsError, match="expired"):
+        connect(settings=settings)
+    os.remove(path)
+    with pytest.raises(LakebookCredentialsError, match="lakebook up"):
+        connect(settings=settings)
+
+
+def test_result_reads_what_the_run_published(
+    flow_stack: FlowStack, local_settings: Settings, publisher: LakePublisher
+) -> None:
+    # A local-folder lake (the kernel's `publisher` fixture, which already holds "sales"): the
+    # lookup is what is tested here, and the lake code itself is tested over S3 in tests/flows.
+    token = token_for(flow_stack, "analyst")
+    with LakebookClient(flow_stack.gateway.url, token, settings=local_settings) as lb:
+        run = lb.run("ping")
+        assert run.wait(timeout=60) == "COMPLETED"
+        with pytest.raises(LakebookNotFound, match=f"run {run.id} of ping .* published no data"):
+            run.result()
+        with pytest.raises(LakebookNotFound, match="of dataset 'sales' is not published"):
+            run.result("sales")
+        # ping publishes nothing: publish for it, as a data flow does under its Prefect run id.
+        frame = pl.DataFrame({"city": ["Oslo", "Lima"], "visits": [3, 5]})
+        publisher.publish(frame, dataset="kernel_result", run_id=run.id, flow_name="ping")
+        assert run.result().collect().equals(frame)
+        assert run.result("kernel_result").collect().equals(frame)
+        assert ResultTable(run).page_frame.equals(frame)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "error_class"),
+    [
+        (429, {"Retry-After": "7"}, LakebookRateLimited),
+        (503, {}, LakebookUnavailable),
+        (500, {}, LakebookError),
+    ],
+)
+def test_other_statuses_map_to_their_errors(
+    status: int, headers: dict[str, str], error_class: type[LakebookError]
+) -> None:
+    # The gateway's throttle only guards sign-in and Prefect cannot be stopped under a shared
+    # session stack, so these answers are built here rather than provoked.
+    request = httpx.Request("GET", "http://gateway.test/api/v1/flows/deployments")
+    answer = httpx.Response(status, json={"detail": "try later"}, headers=headers, request=request)
+    error = error_from_response(answer)
+    assert type(error) is error_class
+    assert error.status == status
+    assert "try later (GET /api/v1/flows/deployments" in str(error)
+    if isinstance(error, LakebookRateLimited):
+        assert error.retry_after == 7.0
