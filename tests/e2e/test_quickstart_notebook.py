@@ -10,7 +10,7 @@ import pytest
 
 from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
-from tests.conftest import S3Server
+from tests.conftest import S3Server, use_lake
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "quickstart.ipynb"
 
@@ -22,13 +22,7 @@ def test_quickstart_publishes_and_reads_back(
         lake_url=f"s3://{s3_server.settings.s3_bucket}/{tmp_path.name}"
     )
     # The kernel inherits this environment, exactly like a kernel started by `lakebook up`'s Lab.
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3_url)
-    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.lake_root)
-    monkeypatch.setenv("LAKEBOOK_S3_ACCESS_KEY_ID", settings.require_secret("s3_access_key_id"))
-    monkeypatch.setenv(
-        "LAKEBOOK_S3_SECRET_ACCESS_KEY", settings.require_secret("s3_secret_access_key")
-    )
+    use_lake(monkeypatch, settings, tmp_path)
     papermill.execute_notebook(
         str(NOTEBOOK),
         str(tmp_path / "out.ipynb"),

@@ -10,6 +10,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
 from lakebook.common.settings import Settings
+from tests.conftest import use_lake
 
 
 @contextmanager
@@ -17,15 +18,7 @@ def flows_use_lake(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, data_dir: Path, prefect_api_url: str
 ) -> Iterator[None]:
     """Flows build their store from `LAKEBOOK_*` variables, exactly as under the runner."""
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.lake_root)
-    if settings.lake_root.startswith("s3://"):
-        monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3_url)
-        monkeypatch.setenv("LAKEBOOK_S3_BUCKET", settings.s3_bucket)
-        monkeypatch.setenv("LAKEBOOK_S3_ACCESS_KEY_ID", settings.require_secret("s3_access_key_id"))
-        monkeypatch.setenv(
-            "LAKEBOOK_S3_SECRET_ACCESS_KEY", settings.require_secret("s3_secret_access_key")
-        )
+    use_lake(monkeypatch, settings, data_dir)
     # Run logs stay local: shipping them to the API outlives the session's Prefect server and
     # ends the test session with "Error logging to API" noise.
     overrides = {PREFECT_API_URL: prefect_api_url, PREFECT_LOGGING_TO_API_ENABLED: False}

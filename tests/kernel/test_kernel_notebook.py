@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 
 from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
-from tests.conftest import S3Server
+from tests.conftest import S3Server, use_lake
 from tests.kernel.conftest import SALES
 
 CELLS = {
@@ -69,13 +69,7 @@ def test_magics_in_a_real_kernel_over_s3(
     LakePublisher(LakeStore.from_settings(settings)).publish(
         SALES, dataset="sales", run_id="r1", flow_name="test"
     )
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3_url)
-    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.lake_root)
-    monkeypatch.setenv("LAKEBOOK_S3_ACCESS_KEY_ID", settings.require_secret("s3_access_key_id"))
-    monkeypatch.setenv(
-        "LAKEBOOK_S3_SECRET_ACCESS_KEY", settings.require_secret("s3_secret_access_key")
-    )
+    use_lake(monkeypatch, settings, tmp_path)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS.values()]
     client = NotebookClient(

@@ -16,6 +16,8 @@ from lakebook.flows.lake_store import LakeError
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import auth, flows, health, lake, runs
 from lakebook.gateway.api.routes.runs import RunRecords
+from lakebook.gateway.core.rate_limit import TokenBuckets
+from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
@@ -60,6 +62,10 @@ def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
     app.state.active_users = ActiveUsers(settings.user_cache_seconds)
+    app.state.rate_limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures, settings.login_window_seconds
+    )
     app.state.run_records = RunRecords()
     metrics = Metrics()
     app.add_middleware(ObserveRequests, metrics=metrics)

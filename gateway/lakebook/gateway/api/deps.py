@@ -62,12 +62,8 @@ class Caller:
         return self.role == "admin"
 
 
-async def get_rate_limiter(request: Request, settings: SettingsDep) -> TokenBuckets:
-    """The app's per-user request budget, made on first use from the settings."""
-    buckets: TokenBuckets | None = getattr(request.app.state, "rate_limiter", None)
-    if buckets is None:
-        buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-        request.app.state.rate_limiter = buckets
+async def get_rate_limiter(request: Request) -> TokenBuckets:
+    buckets: TokenBuckets = request.app.state.rate_limiter
     return buckets
 
 
@@ -161,12 +157,8 @@ async def get_run_watcher(request: Request) -> RunWatcher:
 RunWatcherDep = Annotated[RunWatcher, Depends(get_run_watcher)]
 
 
-async def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:
-    """The app's one login throttle, made on first use from the settings."""
-    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = LoginThrottle(settings.login_max_failures, settings.login_window_seconds)
-        request.app.state.login_throttle = throttle
+async def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
