@@ -145,7 +145,11 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert checks == {"prefect": True, "lake": True}
         runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
         assert runner.status_code == 200
-        assert run_ping(f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api") == "COMPLETED"
+        prefect_api = f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api"
+        assert run_ping(prefect_api) == "COMPLETED"
+        heavy = httpx.get(f"{prefect_api}/concurrency_limits/tag/heavy", timeout=10)
+        assert heavy.status_code == 200, heavy.text
+        assert heavy.json()["concurrency_limit"] == 2
 
         status = run_lakebook("status", env=env)
         assert status.returncode == 0, status.stdout

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
         None, description="Gateway database (SQLAlchemy URL); unset means SQLite in the data dir."
     )
 
+    heavy_concurrency: int = Field(
+        2, ge=1, le=1000, description="Flow tasks tagged 'heavy' that may run at once."
+    )
+
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
 
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
