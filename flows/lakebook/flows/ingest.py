@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import polars as pl
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from lakebook.common.lake import check_dataset_name
 from lakebook.flows.lake_tasks import (
-    S3_RETRIES,
-    S3_RETRY_DELAY_SECONDS,
     current_run_id,
     in_flow_run,
     lake_publisher,
+    lake_task,
     publish_dataset,
-    retry_transient_lake_errors,
 )
 from lakebook.flows.upload_cleaning import ColumnType, RejectedRow, StagedUpload, stage_upload
 from lakebook.flows.upload_formats import (
@@ -53,14 +50,7 @@ class IngestReport(BaseModel):
     reject_sample: list[RejectedRow]
 
 
-@task(
-    name="check-upload",
-    tags=TAGS,
-    retries=S3_RETRIES,
-    retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_transient_lake_errors,
-    cache_policy=NO_CACHE,
-)
+@lake_task("check-upload", tags=TAGS)
 def check_upload(upload_key: str) -> Upload:
     """The upload behind the key, once its bytes are known to match its extension."""
     store = lake_publisher().store
@@ -69,14 +59,7 @@ def check_upload(upload_key: str) -> Upload:
     return upload
 
 
-@task(
-    name="read-upload",
-    tags=TAGS,
-    retries=S3_RETRIES,
-    retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_transient_lake_errors,
-    cache_policy=NO_CACHE,
-)
+@lake_task("read-upload", tags=TAGS)
 def read_upload(upload: Upload, column_types: dict[str, ColumnType]) -> StagedUpload:
     """Reads the whole upload once to type it and count its empty and rejected rows."""
     try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 from prefect import Task, task
@@ -43,15 +43,24 @@ def retry_transient_lake_errors(task: Task[..., Any], task_run: TaskRun, state: 
     return isinstance(error, LakeError | OSError)
 
 
-@task(
-    name="publish-dataset",
-    tags={"lake"},
-    retries=S3_RETRIES,
-    retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_transient_lake_errors,
-    # Lake reads must see the lake as it is now, and frames are not hashable inputs.
-    cache_policy=NO_CACHE,
-)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def lake_task(name: str, tags: Iterable[str]) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """`@task` for steps that touch the lake: transient storage errors retried, never cached
+    (lake reads must see the lake as it is now, and frames are not hashable inputs)."""
+    return task(
+        name=name,
+        tags=set(tags),
+        retries=S3_RETRIES,
+        retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
+        retry_condition_fn=retry_transient_lake_errors,
+        cache_policy=NO_CACHE,
+    )
+
+
+@lake_task("publish-dataset", tags={"lake"})
 def publish_dataset(
     frame: pl.DataFrame | pl.LazyFrame,
     *,

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from lakebook.flows.lake_tasks import (
-    S3_RETRIES,
-    S3_RETRY_DELAY_SECONDS,
     current_run_id,
     lake_publisher,
+    lake_task,
     publish_dataset,
-    retry_transient_lake_errors,
 )
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform_spec import TransformSpec, apply_step
@@ -79,14 +76,7 @@ def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema
     return frame.collect_schema()
 
 
-@task(
-    name="plan-transform",
-    tags=TAGS,
-    retries=S3_RETRIES,
-    retry_delay_seconds=S3_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_transient_lake_errors,
-    cache_policy=NO_CACHE,
-)
+@lake_task("plan-transform", tags=TAGS)
 def plan_transform_task(spec: TransformSpec) -> PlannedTransform:
     """Reads the inputs' schemas and plans the pipeline; nothing is computed yet."""
     return plan_transform(lake_publisher(), spec)
