@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.gateway.conftest import Gateway
+from tests.conftest import Gateway
 
 
 def token_for(gateway: Gateway) -> str:

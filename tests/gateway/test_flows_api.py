@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.gateway.conftest import FlowStack
+from tests.conftest import FlowStack
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.gateway.conftest import FlowStack
+from tests.conftest import FlowStack
 
 EXAMPLES_PER_OPERATION = 25
 

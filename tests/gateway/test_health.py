@@ -13,8 +13,7 @@ import pytest
 from lakebook.common.settings import Settings
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, S3Server, free_port
-from tests.gateway.conftest import start_gateway
+from tests.conftest import HOST, S3Server, free_port, start_gateway
 
 
 def start_with_keys(supervisor: Supervisor, settings: Settings, s3_secret: str) -> str:

@@ -9,7 +9,7 @@ import httpx
 import polars as pl
 import pytest
 
-from tests.gateway.conftest import FlowStack
+from tests.conftest import FlowStack
 from tests.gateway.test_flows_api import wait_for_state
 
 CSV = b"Region,Amount\nnorth,10\nsouth,20\nnorth,5\n"

@@ -1,8 +1,9 @@
-"""An in-process IPython shell with lakebook's magics on a local-folder lake."""
+"""An in-process IPython shell with lakebook's magics on a local-folder lake, and kernel clients
+signed in to the real gateway stack."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
+from lakebook.kernel.client import LakebookClient
 from lakebook.kernel.magics import DuckDBMagic
+from tests.conftest import FlowStack
+from tests.kernel.gateway_clients import token_for
 
 SALES = pl.DataFrame(
     {"region": ["north", "south", "east"], "amount": [100.0, 80.5, 62.0], "units": [3, 2, 1]}
@@ -43,3 +47,27 @@ def shell(local_settings: Settings, publisher: LakePublisher) -> Iterator[Intera
     ipython.config.pop("DuckDBMagic", None)  # %config in one test must not reach the next
     for name in ("df", "out", "sales_frame", "plan"):
         ipython.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def client_for(flow_stack: FlowStack) -> Iterator[Callable[[str], LakebookClient]]:
+    """Makes clients signed in as new users of a role; all are closed after the test."""
+    clients: list[LakebookClient] = []
+
+    def make(role: str) -> LakebookClient:
+        client = LakebookClient(
+            flow_stack.gateway.url,
+            token_for(flow_stack, role),
+            settings=flow_stack.gateway.settings,
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def analyst(client_for: Callable[[str], LakebookClient]) -> LakebookClient:
+    return client_for("analyst")

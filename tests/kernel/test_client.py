@@ -1,9 +1,5 @@
 """The kernel's gateway client over HTTP against a real gateway, Prefect server and runner."""
 
-# Fixtures from tests/gateway/conftest.py are imported by name (pytest finds fixtures in module
-# globals), so test arguments shadow those imports on purpose.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import asyncio
@@ -38,15 +34,8 @@ from lakebook.kernel.errors import (
     error_from_response,
 )
 from lakebook.kernel.widgets import ResultTable
-from tests.conftest import free_port
-from tests.gateway.conftest import FlowStack, Gateway, gateway  # noqa: F401
-from tests.kernel.conftest_gateway import (  # noqa: F401
-    analyst,
-    client_for,
-    flow_stack,
-    token_for,
-    wait_until_running,
-)
+from tests.conftest import FlowStack, Gateway, free_port
+from tests.kernel.gateway_clients import token_for, wait_until_running
 
 
 def test_connect_with_a_token_says_who_i_am(flow_stack: FlowStack) -> None:

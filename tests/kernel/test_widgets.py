@@ -1,9 +1,5 @@
 """Widgets driven from Python: forms from schemas, paging, the lake browser, and live runs."""
 
-# Fixtures from tests/gateway/conftest.py are imported by name (pytest finds fixtures in module
-# globals), so test arguments shadow those imports on purpose.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import time
@@ -22,12 +18,7 @@ from lakebook.kernel.widgets import (
     ResultTable,
     RunMonitor,
 )
-from tests.kernel.conftest_gateway import (  # noqa: F401
-    analyst,
-    client_for,
-    flow_stack,
-    wait_until_running,
-)
+from tests.kernel.gateway_clients import wait_until_running
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

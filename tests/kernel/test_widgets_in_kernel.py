@@ -1,10 +1,6 @@
 """The client and widgets in a real Jupyter kernel: views render, and following a run never
 blocks the kernel."""
 
-# Fixtures from tests/gateway/conftest.py are imported by name (pytest finds fixtures in module
-# globals), so test arguments shadow those imports on purpose.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.gateway.conftest import FlowStack
-from tests.kernel.conftest_gateway import flow_stack, token_for  # noqa: F401
+from tests.conftest import FlowStack
+from tests.kernel.gateway_clients import token_for
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -1,0 +1,29 @@
+"""Helpers for kernel tests against the real gateway stack."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from lakebook.kernel.runs import Run
+from tests.conftest import FlowStack
+
+
+def token_for(stack: FlowStack, role: str) -> str:
+    """The access token of a new user with this role, signed in over HTTP."""
+    name, password = stack.gateway.add_user(role)
+    response = httpx.post(
+        stack.gateway.api("/auth/token"), data={"username": name, "password": password}
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def wait_until_running(run: Run, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while (state := run.state) != "RUNNING":
+        assert state not in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}, state
+        assert time.monotonic() < deadline, f"run never started (still {state})"
+        time.sleep(0.3)
