@@ -107,6 +107,12 @@ class Settings(BaseSettings):
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
 
+    notebook_dir: Path | None = Field(
+        None,
+        description="Workspace folder that notebooks to run are read from (JupyterLab's root; "
+        "`lakebook up --notebook-dir`); unset means the current folder.",
+    )
+
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
     @classmethod
     def _must_be_http_url(cls, value: str | None) -> str | None:
