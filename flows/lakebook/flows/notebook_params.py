@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbformat import NotebookNode
-from papermill.translators import papermill_translators
 
 PARAMETERS_TAG = "parameters"
 _DEFAULT_KERNEL = "python3"
@@ -55,7 +54,10 @@ def read_parameters(notebook: NotebookNode) -> dict[str, NotebookParameter] | No
     language = kernelspec.get("language", _DEFAULT_LANGUAGE)
     if language == "python":
         return _python_parameters(str(cell.source))
-    # Other kernels: papermill's own (line-pattern) inspection.
+    # Other kernels: papermill's own (line-pattern) inspection. Imported here: the gateway
+    # checks schedules with this module and does not install papermill.
+    from papermill.translators import papermill_translators
+
     translator = papermill_translators.find_translator(
         kernelspec.get("name", _DEFAULT_KERNEL), language
     )
