@@ -31,6 +31,7 @@ from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"
 TEST_BUCKET = "lakebook-test"
+USER_FLOWS_DIR = Path(__file__).parent / "user_flows"
 
 _handed_out: set[int] = set()
 
@@ -220,6 +221,8 @@ def flow_stack(
         lake_url=f"s3://{s3_server.settings.s3_bucket}/flow-stack",
         # Small enough that the oversize-upload test stays quick.
         upload_max_bytes=1_000_000,
+        # The runner serves an analyst's own flows beside the built-ins.
+        flows_dir=USER_FLOWS_DIR,
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),

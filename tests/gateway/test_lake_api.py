@@ -9,6 +9,8 @@ import httpx
 import polars as pl
 import pytest
 
+from lakebook.flows.lake_store import LakeStore
+from lakebook.flows.publisher import LakePublisher
 from tests.conftest import FlowStack
 from tests.gateway.test_flows_api import wait_for_state
 
@@ -128,3 +130,34 @@ def test_unknown_datasets_and_results_are_404(
     response = httpx.get(api(f"/flows/runs/{ping}/result"), headers=analyst)
     assert response.status_code == 404
     assert "no published result" in response.json()["detail"]
+
+
+def test_a_users_own_lake_flow_runs_through_the_gateway(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    """tests/user_flows is the stack's LAKEBOOK_FLOWS_DIR: its flows are listed and launched
+    like the built-ins, and what they publish records who launched them."""
+    api = flow_stack.gateway.api
+    publisher = LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))
+    orders = pl.DataFrame({"order_id": [1, 2, 3], "amount": [20.0, 75.0, 120.0]})
+    publisher.publish(orders, dataset="orders", run_id="orders-gw", flow_name="test")
+
+    deployments = {
+        d["name"]: d for d in httpx.get(api("/flows/deployments"), headers=analyst).json()
+    }
+    big_orders = deployments["big_orders"]
+    assert big_orders["parameters_schema"]["properties"]["min_amount"]["type"] == "number"
+    assert set(big_orders["tags"]) == {"heavy", "lake"}
+
+    launched = httpx.post(
+        api("/flows/big_orders/execute"), json={"parameters": {"min_amount": 70}}, headers=analyst
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, analyst, run_id, timeout=90) == "COMPLETED"
+
+    result = httpx.get(api(f"/flows/runs/{run_id}/result"), headers=analyst).json()
+    assert result["dataset"] == "big_orders"
+    assert result["row_count"] == 2
+    me = httpx.get(api("/auth/me"), headers=analyst).json()["name"]
+    assert publisher.read_metadata("big_orders", run_id)["user"] == me

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.runtime import flow_run
 
+from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
 from lakebook.flows.lake_store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
 from lakebook.flows.publisher import LakePublisher
@@ -28,6 +29,15 @@ def lake_publisher() -> LakePublisher:
 def current_run_id() -> str:
     """The Prefect flow run id; a fresh uuid when the code runs outside a flow run (`.fn()`)."""
     return flow_run.id or str(uuid.uuid4())
+
+
+def current_user() -> str | None:
+    """The lakebook user who launched this run (the gateway tags runs with their owner)."""
+    for tag in flow_run.tags or ():
+        if tag.startswith(OWNER_TAG_PREFIX):
+            user: str = tag.removeprefix(OWNER_TAG_PREFIX)
+            return user
+    return None
 
 
 def in_flow_run() -> bool:

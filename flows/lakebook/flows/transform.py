@@ -9,6 +9,7 @@ from prefect import flow
 
 from lakebook.flows.lake_tasks import (
     current_run_id,
+    current_user,
     lake_publisher,
     lake_task,
     publish_dataset,
@@ -101,7 +102,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         dataset=spec.output,
         run_id=current_run_id(),
         flow_name=FLOW_NAME,
-        user=None,
+        user=current_user(),
         parameters={"spec": spec.model_dump(mode="json", exclude_defaults=True)},
         inputs=planned.input_keys,
     )

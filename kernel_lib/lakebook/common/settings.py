@@ -107,6 +107,11 @@ class Settings(BaseSettings):
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
 
+    flows_dir: Path | None = Field(
+        None,
+        description="Folder of your own Prefect flows (*.py) that the runner serves beside "
+        "the built-ins; flows published as `lakebook.flows` entry points are served as well.",
+    )
     notebook_dir: Path | None = Field(
         None,
         description="Workspace folder that notebooks to run are read from (JupyterLab's root; "
