@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.bootstrap import write_private_json
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import (
     GRPC_OFFSET,

@@ -1,4 +1,4 @@
-"""The `lakebook` command: run the embedded stack, check it, and manage users."""
+"""The `lakebook` command: run the embedded stack, check it, manage users, sign in and run flows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lakebook.common.settings import SettingsError, load_settings
+from lakebook.gateway.client_commands import run_flow, run_login
 from lakebook.gateway.exit_codes import EXIT_USAGE
 from lakebook.gateway.stack.commands import run_status, run_up
 from lakebook.gateway.stack.console import Console
@@ -26,6 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--notebook-dir", type=Path, default=Path.cwd(), help="JupyterLab's root (default: here)"
     )
     _add_data_dir(commands.add_parser("status", help="show which embedded services are up"))
+
+    login = commands.add_parser("login", help="sign in to the gateway; kernels use the token")
+    login.add_argument("--user", help="user name (asked for when missing)")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    _add_data_dir(login)
+    run = commands.add_parser("run", help="launch a flow through the gateway and follow it")
+    run.add_argument("flow", help="flow name, as `GET /flows/deployments` lists it")
+    run.add_argument(
+        "-p", dest="parameters", action="append", default=[], metavar="KEY=VALUE",
+        help="a parameter (values read as JSON when they are: 3, true, [1,2])",
+    )  # fmt: skip
+    run.add_argument("--no-wait", action="store_true", help="print the run id and return")
+    _add_data_dir(run)
 
     user = commands.add_parser("user", help="manage gateway users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -61,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_up(settings, console, with_lab=not args.no_lab, notebook_dir=args.notebook_dir)
     if args.command == "status":
         return run_status(settings, console)
+    if args.command == "login":
+        return run_login(settings, console, args.user, args.password_stdin)
+    if args.command == "run":
+        return run_flow(settings, console, args.flow, args.parameters, wait=not args.no_wait)
     if args.user_command == "add":
         return add_user(settings, console, args.name, args.role, args.password_stdin)
     if args.user_command == "list":

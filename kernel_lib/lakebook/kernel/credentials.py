@@ -6,7 +6,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lakebook.kernel.errors import LakebookCredentialsError
@@ -24,14 +24,33 @@ class Credentials:
     gateway_url: str | None = None
     user: str | None = None
     expires_at: datetime | None = None
+    refresh_token: str | None = None
+
+    @property
+    def expired(self) -> bool:
+        # A minute early: a token that expires in flight is refused all the same.
+        margin = timedelta(minutes=1)
+        return self.expires_at is not None and self.expires_at <= datetime.now(UTC) + margin
 
 
 def find_credentials(data_dir: Path) -> Credentials:
-    """LAKEBOOK_TOKEN wins; otherwise the credential file `lakebook up` wrote in the data dir."""
+    """LAKEBOOK_TOKEN wins; otherwise the credential file `lakebook up` or `lakebook login`
+    wrote in the data dir, renewed first if it has expired and holds a refresh token."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if token:
         return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
-    return read_credentials_file(data_dir / CREDENTIALS_FILE_NAME)
+    path = data_dir / CREDENTIALS_FILE_NAME
+    credentials = read_credentials_file(path)
+    if credentials.expired and credentials.refresh_token:
+        from lakebook.kernel.login import refresh  # login imports this module
+
+        return refresh(path, credentials)
+    if credentials.expired:
+        raise LakebookCredentialsError(
+            f"the token in {path} expired at {credentials.expires_at}; run `lakebook login`, "
+            f"restart `lakebook up` or set {TOKEN_VARIABLE}"
+        )
+    return credentials
 
 
 def read_credentials_file(path: Path) -> Credentials:
@@ -55,17 +74,14 @@ def read_credentials_file(path: Path) -> Credentials:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise LakebookCredentialsError(f"cannot read a token from {path}: {error!r}") from error
     expires_at = _timestamp(raw.get("expires_at"))
-    if expires_at is not None and expires_at <= datetime.now(UTC):
-        raise LakebookCredentialsError(
-            f"the token in {path} expired at {expires_at.isoformat()}; restart `lakebook up` "
-            f"or set {TOKEN_VARIABLE}"
-        )
+    refresh_token = raw.get("refresh_token")
     return Credentials(
         token=token,
         source=str(path),
         gateway_url=raw.get("gateway_url"),
         user=raw.get("user"),
         expires_at=expires_at,
+        refresh_token=refresh_token if isinstance(refresh_token, str) else None,
     )
 
 

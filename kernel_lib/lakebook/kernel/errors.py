@@ -102,7 +102,9 @@ def error_from_response(response: httpx.Response) -> LakebookError:
         retry_after = _seconds(response.headers.get("Retry-After"))
         return LakebookRateLimited(f"{message} ({where})", retry_after)
     if status == 401:
-        message += " — get a fresh token: restart `lakebook up` or set LAKEBOOK_TOKEN"
+        message += (
+            " — get a fresh token: `lakebook login`, restart `lakebook up` or set LAKEBOOK_TOKEN"
+        )
     error_class = STATUS_ERRORS.get(status, LakebookError)
     return error_class(f"{message} ({where} answered {status})", status=status)
 

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings, load_settings
 from lakebook.gateway.core.security import create_access_token, generate_password
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user, find_user
 
 ADMIN_USER = "admin"
-PRIVATE_FILE_MODE = 0o600
-
-
-def write_private_json(path: Path, content: dict[str, Any]) -> None:
-    """Writes JSON readable only by its owner; the file never exists with wider permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=2)
-    os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def prepare_data_dir(settings: Settings) -> Settings:

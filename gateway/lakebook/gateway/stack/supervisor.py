@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import httpx
 
-from lakebook.gateway.stack.bootstrap import write_private_json
+from lakebook.common.private_files import write_private_json
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import Service, wait_interval
 

@@ -1,0 +1,121 @@
+"""`lakebook login` and `lakebook run`: the terminal's way in, through the gateway over HTTP like
+a kernel (so ownership, validation and the audit log apply to runs launched from a shell)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from lakebook.common.settings import Settings
+from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.gateway.stack.console import Console
+from lakebook.kernel.client import connect
+from lakebook.kernel.errors import (
+    LakebookAuthError,
+    LakebookError,
+    LakebookNotFound,
+    LakebookPermissionError,
+    LakebookValidationError,
+)
+from lakebook.kernel.login import login
+from lakebook.kernel.runs import Run
+
+# What shells report for a command stopped with Ctrl-C.
+EXIT_INTERRUPTED = 130
+# Gateway answers that mean the command was wrong, not the system: exit 2, like argparse.
+_USAGE_ERRORS = (
+    LakebookAuthError,
+    LakebookNotFound,
+    LakebookPermissionError,
+    LakebookValidationError,
+)
+
+
+class ParameterSyntaxError(ValueError):
+    """A `-p` option that is not `key=value`."""
+
+
+def parse_parameters(pairs: Sequence[str]) -> dict[str, Any]:
+    """`-p key=value` options: values read as JSON when they are (numbers, true, lists, ...),
+    otherwise kept as text, so `-p region=north` needs no quotes. The gateway checks types."""
+    parameters: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key.strip():
+            raise ParameterSyntaxError(f"-p {pair!r}: write parameters as key=value")
+        try:
+            parameters[key.strip()] = json.loads(text)
+        except ValueError:
+            parameters[key.strip()] = text
+    return parameters
+
+
+def run_login(
+    settings: Settings, console: Console, user: str | None, password_from_stdin: bool
+) -> int:
+    gateway_url = settings.gateway_url or settings.gateway_base_url
+    user = user or input("user: ").strip()
+    if password_from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {user} at {gateway_url}: ")
+    try:
+        credentials = login(gateway_url, user, password, settings.data_dir)
+    except LakebookError as error:
+        return _failed(console, error)
+    console.say(f"signed in to {gateway_url} as {user}; token saved in {credentials.source}")
+    return EXIT_OK
+
+
+def run_flow(
+    settings: Settings,
+    console: Console,
+    flow: str,
+    pairs: Sequence[str],
+    *,
+    wait: bool,
+) -> int:
+    try:
+        parameters = parse_parameters(pairs)
+    except ParameterSyntaxError as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    try:
+        with connect(settings=settings) as client:
+            run = client.run(flow, **parameters)
+            console.say(f"launched {flow} run {run.id}")
+            if not wait:
+                return EXIT_OK
+            final = _follow(console, run)
+    except LakebookError as error:
+        return _failed(console, error)
+    except KeyboardInterrupt:
+        console.say(f"stopped following; run {run.id} goes on (see GET /flows/runs/{run.id})")
+        return EXIT_INTERRUPTED
+    console.say(f"run {run.id} ended {final}")
+    return EXIT_OK if final == "COMPLETED" else EXIT_FAILURE
+
+
+def _follow(console: Console, run: Run) -> str:
+    """Prints state changes and log lines as they happen; returns the final state."""
+    final = "UNKNOWN"
+    for event in run.events():
+        if event.kind == "state":
+            message = event.data.get("message")
+            console.say(f"  {event.data['name']}" + (f": {message}" if message else ""))
+        elif event.kind == "log":
+            console.say(f"  | {event.data['level']:<7} {event.data['message']}")
+        elif event.kind == "end":
+            final = str(event.data.get("state"))
+    return final
+
+
+def _failed(console: Console, error: LakebookError) -> int:
+    console.error(error.message)
+    if isinstance(error, LakebookValidationError):
+        for field, problem in error.fields.items():
+            console.error(f"  {field}: {problem}")
+    return EXIT_USAGE if isinstance(error, _USAGE_ERRORS) else EXIT_FAILURE

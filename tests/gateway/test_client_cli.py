@@ -1,0 +1,121 @@
+"""`lakebook login` and `lakebook run` as a user types them, against the real gateway, Prefect
+server and runner; and the saved token renewed with its refresh token once it expires."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from lakebook.kernel.client import connect
+from lakebook.kernel.errors import LakebookCredentialsError
+from tests.conftest import FlowStack
+
+LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+
+
+def lakebook(
+    stack: FlowStack, data_dir: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
+    env |= {"LAKEBOOK_DATA_DIR": str(data_dir), "LAKEBOOK_GATEWAY_URL": stack.gateway.url}
+    return subprocess.run(
+        [*LAKEBOOK, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def signed_in(flow_stack: FlowStack, tmp_path: Path) -> Path:
+    """A data dir whose credential file `lakebook login` wrote for a new analyst."""
+    name, password = flow_stack.gateway.add_user("analyst")
+    done = lakebook(
+        flow_stack, tmp_path, "login", "--user", name, "--password-stdin", stdin=password + "\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"as {name}" in done.stdout
+    return tmp_path
+
+
+def saved(data_dir: Path) -> dict[str, str]:
+    content: dict[str, str] = json.loads((data_dir / "credentials.json").read_text())
+    return content
+
+
+def test_login_saves_a_private_token_pair(signed_in: Path) -> None:
+    path = signed_in / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert {"access_token", "refresh_token", "expires_at", "gateway_url"} <= set(saved(signed_in))
+    assert not list(signed_in.glob(".*partial")), "no half-written credential file is left"
+
+
+def test_wrong_password_exits_2_and_saves_nothing(flow_stack: FlowStack, tmp_path: Path) -> None:
+    name, _ = flow_stack.gateway.add_user("analyst")
+    done = lakebook(
+        flow_stack, tmp_path, "login", "--user", name, "--password-stdin", stdin="wrong\n"
+    )
+    assert done.returncode == 2
+    assert "incorrect user name or password" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "credentials.json").exists()
+
+
+def test_run_follows_the_run_to_completion(flow_stack: FlowStack, signed_in: Path) -> None:
+    done = lakebook(flow_stack, signed_in, "run", "ping", "-p", "message=from-the-shell")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "launched ping run" in done.stdout
+    assert done.stdout.rstrip().endswith("ended COMPLETED")
+    assert "Running" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "ping", "-p", "wait_seconds=-1"], "wait_seconds"),
+        (["run", "ping", "-p", "colour=red"], "colour"),
+        (["run", "no_such_flow"], "no flow named 'no_such_flow'"),
+        (["run", "ping", "-p", "message"], "write parameters as key=value"),
+    ],
+)
+def test_bad_runs_exit_2_with_the_reason(
+    flow_stack: FlowStack, signed_in: Path, args: list[str], message: str
+) -> None:
+    done = lakebook(flow_stack, signed_in, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_expired_token_is_renewed_with_the_refresh_token(
+    flow_stack: FlowStack, signed_in: Path
+) -> None:
+    path = signed_in / "credentials.json"
+    content = saved(signed_in)
+    first_refresh = content["refresh_token"]
+    content["expires_at"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    path.write_text(json.dumps(content))
+    path.chmod(0o600)
+
+    done = lakebook(flow_stack, signed_in, "run", "ping", "--no-wait")
+    assert done.returncode == 0, done.stderr
+    renewed = saved(signed_in)
+    assert renewed["refresh_token"] != first_refresh, "refresh tokens rotate"
+    assert datetime.fromisoformat(renewed["expires_at"]) > datetime.now(UTC)
+
+    # The spent refresh token cannot be used again: that session is over (the family revoked).
+    renewed["refresh_token"] = first_refresh
+    renewed["expires_at"] = content["expires_at"]
+    path.write_text(json.dumps(renewed))
+    with pytest.raises(LakebookCredentialsError, match="your session has ended.*lakebook login"):
+        connect(settings=flow_stack.gateway.settings.model_copy(update={"data_dir": signed_in}))
