@@ -26,7 +26,11 @@ from lakebook.gateway.run_events import RunWatcher
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    async with Orchestrator(settings.prefect_url, settings.outbound_timeout_seconds) as prefect:
+    async with Orchestrator(
+        settings.prefect_url,
+        settings.outbound_timeout_seconds,
+        live_state_seconds=settings.run_state_cache_seconds,
+    ) as prefect:
         app.state.orchestrator = prefect
         app.state.run_watcher = watcher = RunWatcher(prefect)
         await watcher.start()

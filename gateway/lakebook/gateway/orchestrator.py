@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -83,11 +85,19 @@ TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 class Orchestrator:
     """One Prefect client for the gateway's lifetime; every call has a timeout."""
 
-    def __init__(self, api_url: str, timeout_seconds: float) -> None:
+    def __init__(
+        self, api_url: str, timeout_seconds: float, live_state_seconds: float = 0.0
+    ) -> None:
         self.api_url = api_url
         self.client = PrefectClient(api_url, httpx_settings={"timeout": timeout_seconds})
         # A run that has ended never changes again: remember it instead of asking Prefect.
         self._ended: OrderedDict[str, RunInfo] = OrderedDict()
+        # A run still going is remembered briefly: many clients polling one run cost one
+        # Prefect call per window (the SSE stream is the way to see every change at once).
+        self.live_state_seconds = live_state_seconds
+        self._live: dict[str, tuple[float, RunInfo]] = {}
+        # Reads of the same runs already on their way to Prefect: later callers join them.
+        self._inflight: dict[str, asyncio.Future[dict[str, RunInfo]]] = {}
 
     async def __aenter__(self) -> Orchestrator:
         await self.client.__aenter__()
@@ -149,22 +159,72 @@ class Orchestrator:
         return _run_info(run)
 
     async def runs(self, run_ids: Sequence[str]) -> dict[str, RunInfo]:
-        """Current state of several runs in one call (ended runs come from memory)."""
-        found = {i: self._ended[i] for i in run_ids if i in self._ended}
-        missing = [i for i in run_ids if i not in found]
+        """Current state of several runs in one call (ended runs come from memory, runs still
+        going from a short-lived memory; concurrent reads of the same run share one call)."""
+        found, missing = self._remembered(run_ids)
         if not missing:
             return found
+        pending = {i: self._inflight[i] for i in missing if i in self._inflight}
+        to_fetch = [i for i in missing if i not in pending]
+        if to_fetch:
+            fetch = asyncio.ensure_future(self._fetch_runs(to_fetch))
+            for run_id in to_fetch:
+                self._inflight[run_id] = fetch
+            fetch.add_done_callback(lambda done: self._forget_inflight(to_fetch, done))
+            pending |= dict.fromkeys(to_fetch, fetch)
+        for shared in {id(f): f for f in pending.values()}.values():
+            # Shielded: one caller giving up (a closed connection) must not cancel the others'.
+            fetched = await asyncio.shield(shared)
+            found |= {i: info for i, info in fetched.items() if i in pending}
+        return found
+
+    def _remembered(self, run_ids: Sequence[str]) -> tuple[dict[str, RunInfo], list[str]]:
+        now = time.monotonic()
+        found: dict[str, RunInfo] = {}
+        missing: list[str] = []
+        for run_id in run_ids:
+            live = self._live.get(run_id)
+            if run_id in self._ended:
+                found[run_id] = self._ended[run_id]
+            elif live is not None and now - live[0] < self.live_state_seconds:
+                found[run_id] = live[1]
+            else:
+                missing.append(run_id)
+        return found, missing
+
+    async def _fetch_runs(self, run_ids: list[str]) -> dict[str, RunInfo]:
         async with self._answering():
             fetched = await self.client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in missing])),
-                limit=len(missing),
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in run_ids])),
+                limit=len(run_ids),
             )
+        found: dict[str, RunInfo] = {}
+        now = time.monotonic()
         for run in fetched:
             info = _run_info(run)
             found[info.run_id] = info
             if info.state_type in TERMINAL_STATES:
                 self._remember_ended(info)
+                self._live.pop(info.run_id, None)
+            elif self.live_state_seconds > 0:
+                self._live[info.run_id] = (now, info)
+        self._drop_stale_live(now)
         return found
+
+    def _forget_inflight(self, run_ids: list[str], done: asyncio.Future[Any]) -> None:
+        for run_id in run_ids:
+            if self._inflight.get(run_id) is done:
+                del self._inflight[run_id]
+        if not done.cancelled():
+            done.exception()  # retrieved here, so an error nobody awaited is not logged twice
+
+    def _drop_stale_live(self, now: float) -> None:
+        if len(self._live) > ENDED_RUNS_REMEMBERED:
+            self._live = {
+                i: entry
+                for i, entry in self._live.items()
+                if now - entry[0] < self.live_state_seconds
+            }
 
     def _remember_ended(self, info: RunInfo) -> None:
         self._ended[info.run_id] = info
@@ -218,6 +278,7 @@ class Orchestrator:
 
     async def cancel(self, run_id: str) -> str:
         """Asks the runner to cancel; returns the state Prefect settled on."""
+        self._live.pop(run_id, None)
         async with self._answering():
             result: Any = await self.client.set_flow_run_state(UUID(run_id), Cancelling())
         return result.state.type.value if result.state else "UNKNOWN"

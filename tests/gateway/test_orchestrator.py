@@ -1,0 +1,98 @@
+"""The gateway's Prefect view against a real Prefect server: a run still going is read once per
+short window however many clients ask, and the reads never hide an ended run's final state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from prefect import flow
+from prefect.states import Completed, Running
+
+from lakebook.gateway.orchestrator import Orchestrator
+
+T = TypeVar("T")
+
+
+def with_orchestrator(
+    prefect_api_url: str, live_state_seconds: float, body: Callable[[Orchestrator], Awaitable[T]]
+) -> T:
+    async def run() -> T:
+        async with Orchestrator(prefect_api_url, 10.0, live_state_seconds) as orchestrator:
+            return await body(orchestrator)
+
+    return asyncio.run(run())
+
+
+@flow(name="orchestrator-cache-test")
+def nothing() -> None:
+    """Never runs: its runs only carry the states the tests set."""
+
+
+async def new_run(orchestrator: Orchestrator) -> str:
+    """A flow run nobody will pick up: it stays in the state we put it in."""
+    created = await orchestrator.client.create_flow_run(nothing, state=Running())
+    return str(created.id)
+
+
+def count_prefect_reads(orchestrator: Orchestrator) -> list[int]:
+    """Counts the calls that reach Prefect (each still goes to the real server)."""
+    calls = [0]
+    read = orchestrator.client.read_flow_runs
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return await read(*args, **kwargs)
+
+    orchestrator.client.read_flow_runs = counted  # type: ignore[method-assign]
+    return calls
+
+
+def test_concurrent_reads_of_a_live_run_share_one_prefect_call(prefect_api_url: str) -> None:
+    async def body(orchestrator: Orchestrator) -> tuple[int, set[str]]:
+        run_id = await new_run(orchestrator)
+        calls = count_prefect_reads(orchestrator)
+        answers = await asyncio.gather(*(orchestrator.runs([run_id]) for _ in range(25)))
+        return calls[0], {answer[run_id].state_type for answer in answers}
+
+    calls, states = with_orchestrator(prefect_api_url, 5.0, body)
+    assert calls == 1
+    assert states == {"RUNNING"}
+
+
+def test_a_live_state_is_reused_only_within_its_window(prefect_api_url: str) -> None:
+    async def body(orchestrator: Orchestrator) -> list[str]:
+        run_id = await new_run(orchestrator)
+        seen = [(await orchestrator.runs([run_id]))[run_id].state_type]
+        await orchestrator.client.set_flow_run_state(run_id, Completed(), force=True)
+        seen.append((await orchestrator.runs([run_id]))[run_id].state_type)  # within the window
+        await asyncio.sleep(0.6)
+        seen.append((await orchestrator.runs([run_id]))[run_id].state_type)
+        return seen
+
+    assert with_orchestrator(prefect_api_url, 0.5, body) == ["RUNNING", "RUNNING", "COMPLETED"]
+
+
+def test_without_a_window_every_read_asks_prefect(prefect_api_url: str) -> None:
+    async def body(orchestrator: Orchestrator) -> tuple[int, str]:
+        run_id = await new_run(orchestrator)
+        calls = count_prefect_reads(orchestrator)
+        await orchestrator.runs([run_id])
+        await orchestrator.client.set_flow_run_state(run_id, Completed(), force=True)
+        state = (await orchestrator.runs([run_id]))[run_id].state_type
+        # Ended: remembered for good, Prefect is not asked again.
+        await orchestrator.runs([run_id])
+        return calls[0], state
+
+    assert with_orchestrator(prefect_api_url, 0.0, body) == (2, "COMPLETED")
+
+
+def test_cancelling_forgets_the_remembered_state(prefect_api_url: str) -> None:
+    async def body(orchestrator: Orchestrator) -> str:
+        run_id = await new_run(orchestrator)
+        await orchestrator.runs([run_id])
+        await orchestrator.cancel(run_id)
+        return (await orchestrator.runs([run_id]))[run_id].state_type
+
+    assert with_orchestrator(prefect_api_url, 30.0, body) in {"CANCELLING", "CANCELLED"}
