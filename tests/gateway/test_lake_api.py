@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import time
 
 import httpx
@@ -57,14 +58,77 @@ def test_uploads_that_are_not_what_they_claim_are_415(
     assert message in response.json()["detail"]
 
 
+def uploads_of(stack: FlowStack, headers: dict[str, str]) -> dict[str, object]:
+    """Every object under the user's upload prefix, straight from the lake."""
+    me = httpx.get(stack.gateway.api("/auth/me"), headers=headers).json()["name"]
+    return LakeStore.from_settings(stack.gateway.settings).find(f"raw/uploads/{me}/")
+
+
 def test_oversize_upload_is_413_and_leaves_nothing(flow_stack: FlowStack) -> None:
     headers = flow_stack.login("analyst")
-    before = httpx.get(flow_stack.gateway.api("/lake/datasets"), headers=headers).json()
     big = b"a,b\n" + b"1,2\n" * 400_000  # 1.6 MB against a 1 MB limit
     response = upload(flow_stack, headers, big, "big.csv")
     assert response.status_code == 413
     assert "larger than the limit" in response.json()["detail"]
-    assert httpx.get(flow_stack.gateway.api("/lake/datasets"), headers=headers).json() == before
+    assert uploads_of(flow_stack, headers) == {}
+
+
+def test_a_chunked_upload_is_refused_while_it_is_still_being_sent(flow_stack: FlowStack) -> None:
+    """No Content-Length to refuse up front: the gateway counts the body as it streams in and
+    answers 413 once it passes the limit, while this client has not finished (and never will);
+    a server that first stored the whole body would never answer."""
+    headers = flow_stack.login("analyst")
+    url = httpx.URL(flow_stack.gateway.api("/lake/uploads"))
+    boundary = "lakebook-test-boundary"
+    part_head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\na,b\n'
+    ).encode()
+    request_head = (
+        f"POST {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+        f"Authorization: {headers['Authorization']}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+
+    def chunk(data: bytes) -> bytes:
+        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+    with socket.create_connection((url.host, url.port), timeout=60) as connection:
+        connection.sendall(request_head + chunk(part_head))
+        for _ in range(32):  # 32 × 64 KiB = 2 MiB, past the 1 MB limit; the body never ends
+            connection.sendall(chunk(b"1,2\n" * 16_384))
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large", status_line
+    assert uploads_of(flow_stack, headers) == {}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content", "message"),
+    [
+        ("text/csv", b"a,b\n1,2\n", "send the file as multipart/form-data in the field 'file'"),
+        (
+            "multipart/form-data; boundary=xyz",
+            b'--xyz\r\nContent-Disposition: form-data; name="other"\r\n\r\nhi\r\n--xyz--\r\n',
+            "the form has no file in the field 'file'",
+        ),
+        (
+            "multipart/form-data; boundary=xyz",
+            b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na,b\n',
+            "the body ended in the middle of the file",
+        ),
+    ],
+)
+def test_malformed_upload_forms_are_400(
+    flow_stack: FlowStack, analyst: dict[str, str], content_type: str, content: bytes, message: str
+) -> None:
+    response = httpx.post(
+        flow_stack.gateway.api("/lake/uploads"),
+        content=content,
+        headers=analyst | {"Content-Type": content_type},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == message
 
 
 def test_viewer_cannot_upload(flow_stack: FlowStack) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from lakebook.common.lake import LakePathError, check_dataset_name
@@ -15,18 +16,20 @@ from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, LakeStoreDep, SettingsDep
 from lakebook.gateway.audit import record_event
+from lakebook.gateway.core.lake_writer import write_object
+from lakebook.gateway.core.multipart_stream import (
+    MultipartFileReader,
+    UploadFormError,
+    UploadTooLargeError,
+)
 from lakebook.gateway.core.uploads import SNIFF_BYTES, UploadRejectedError, upload_format
 from lakebook.gateway.db import session_scope
 
 router = APIRouter(prefix=f"{API_PREFIX}/lake", tags=["lake"])
 
-CHUNK_BYTES = 1024 * 1024
+UPLOAD_FIELD = "file"
 # Multipart framing around the file: headers and boundaries, generously.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-class UploadTooLargeError(Exception):
-    pass
 
 
 class UploadOut(BaseModel):
@@ -60,49 +63,98 @@ class DatasetDetail(BaseModel):
     runs: list[RunSummary]
 
 
-def _chunks(source: BinaryIO, limit: int) -> Iterator[bytes]:
-    total = 0
-    while chunk := source.read(CHUNK_BYTES):
-        total += len(chunk)
-        if total > limit:
-            raise UploadTooLargeError
-        yield chunk
+# The endpoint reads the body itself (see multipart_stream), so OpenAPI is told its shape.
+_UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [UPLOAD_FIELD],
+                    "properties": {UPLOAD_FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("/uploads", response_model=UploadOut, status_code=status.HTTP_201_CREATED)
-def upload(
-    file: UploadFile,
-    request: Request,
-    user: CurrentUser,
-    settings: SettingsDep,
-    store: LakeStoreDep,
+@router.post(
+    "/uploads",
+    response_model=UploadOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_UPLOAD_FORM,
+)
+async def upload(
+    request: Request, user: CurrentUser, settings: SettingsDep, store: LakeStoreDep
 ) -> UploadOut:
-    """Stores a CSV, JSON lines or Parquet file at raw/uploads/{user}/{upload_id}/data.{format}."""
+    """Stores a CSV, JSON lines or Parquet file at raw/uploads/{user}/{upload_id}/data.{format},
+    streamed to the lake as it arrives and refused (413) as soon as it passes the limit."""
     if user.role == "viewer":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "role 'viewer' cannot upload")
     too_large = HTTPException(
         status.HTTP_413_CONTENT_TOO_LARGE,
         f"upload is larger than the limit of {settings.upload_max_bytes} bytes",
     )
+    limit = settings.upload_max_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.upload_max_bytes + MULTIPART_OVERHEAD:
+    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise too_large
-    head = file.file.read(SNIFF_BYTES)
-    file.file.seek(0)
-    try:
-        # The name is only asked for its extension: the stored key is built from safe parts.
-        found = upload_format(head, file.filename)
-    except UploadRejectedError as error:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(error)) from error
     upload_id = uuid.uuid4().hex
-    key = store.paths.upload_key(user.name, upload_id, found)
     try:
-        written = store.write_stream(key, _chunks(file.file, settings.upload_max_bytes))
+        reader = MultipartFileReader(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            UPLOAD_FIELD,
+            max_body_bytes=limit + MULTIPART_OVERHEAD,
+        )
+        filename = await reader.start()
+        head, rest = await _peek(_capped(reader.chunks(), limit), SNIFF_BYTES)
+        # The name is only asked for its extension: the stored key is built from safe parts.
+        found = upload_format(head, filename)
+        key = store.paths.upload_key(user.name, upload_id, found)
+        written = await write_object(store, key, _prepend(head, rest))
     except UploadTooLargeError:
         raise too_large from None
-    with session_scope(settings.gateway_database_url) as session:
-        record_event(session, user.name, "lake.upload", key, {"bytes": written})
+    except UploadFormError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    except UploadRejectedError as error:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(error)) from error
+    await run_in_threadpool(_record_upload, settings.gateway_database_url, user.name, key, written)
     return UploadOut(upload_id=upload_id, key=key, format=found, bytes=written)
+
+
+def _record_upload(database_url: str, user: str, key: str, written: int) -> None:
+    with session_scope(database_url) as session:
+        record_event(session, user, "lake.upload", key, {"bytes": written})
+
+
+async def _capped(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise UploadTooLargeError
+        yield chunk
+
+
+async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """The first `size` bytes (fewer if the file is shorter), and an iterator over the rest."""
+    head = b""
+    while len(head) < size:
+        try:
+            head += await anext(chunks)
+        except StopAsyncIteration:
+            break
+    return head, chunks
+
+
+async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if head:
+        yield head
+    async for chunk in rest:
+        yield chunk
 
 
 @router.get("/datasets", response_model=list[DatasetOut])
