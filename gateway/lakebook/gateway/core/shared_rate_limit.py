@@ -75,11 +75,8 @@ class RedisTokenBuckets:
         self._take_token = self.client.register_script(TAKE_TOKEN_LUA)
         self.fallback = TokenBuckets(rate_per_second, burst, clock)
         self._redis_down_until = 0.0
+        self._warned_at = -RETRY_REDIS_AFTER_SECONDS
         self.last_error: str | None = None
-
-    @property
-    def using_fallback(self) -> bool:
-        return self.last_error is not None
 
     async def wait_time(self, key: str) -> float | None:
         now = self.clock()
@@ -91,13 +88,16 @@ class RedisTokenBuckets:
         except (RedisError, OSError) as error:
             self._redis_down_until = now + RETRY_REDIS_AFTER_SECONDS
             self.last_error = f"{type(error).__name__}: {error}"
-            logger.warning(
-                "rate-limit store %s unreachable (%s); limiting per gateway process for the "
-                "next %.0f s",
-                self.redis_url,
-                self.last_error,
-                RETRY_REDIS_AFTER_SECONDS,
-            )
+            # Concurrent requests may all fail at once; one warning per interval is enough.
+            if now - self._warned_at >= RETRY_REDIS_AFTER_SECONDS:
+                self._warned_at = now
+                logger.warning(
+                    "rate-limit store %s unreachable (%s); limiting per gateway process for "
+                    "the next %.0f s",
+                    self.redis_url,
+                    self.last_error,
+                    RETRY_REDIS_AFTER_SECONDS,
+                )
             return self.fallback.take(key)
         if self.last_error is not None:
             logger.warning("rate-limit store %s answers again; limits are shared", self.redis_url)
