@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import random
 import secrets
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings
@@ -144,6 +147,69 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield settings.prefect_url
     finally:
         supervisor.stop_all()
+
+
+REDIS_SERVER = Path("/usr/bin/redis-server")
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    """A real redis-server on a loopback port, without persistence."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_redis(data_dir: Path, port: int | None = None) -> RedisServer:
+    """Starts redis-server and waits (at most 20 s) until it answers PING."""
+    if not REDIS_SERVER.exists():
+        pytest.fail(f"{REDIS_SERVER} is missing: install Debian's redis-server (CI does)")
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [str(REDIS_SERVER), "--port", str(port), "--bind", HOST, "--save", ""]
+    argv += ["--appendonly", "no", "--dir", str(data_dir)]
+    with (data_dir / f"redis-{port}.log").open("ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    server = RedisServer(port, process)
+    client = redis.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
+    deadline = time.monotonic() + 20
+    try:
+        for _ in range(400):
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}; see {data_dir}")
+            try:
+                client.ping()
+                return server
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        server.stop()
+        raise RuntimeError(f"redis-server on port {port} did not answer PING within 20 s")
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def start_gateway(supervisor: Supervisor, settings: Settings, **secrets: str) -> str:

@@ -11,13 +11,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from lakebook.common.settings import get_settings
+from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.flows.lake_store import LakeError
 from lakebook.gateway.api.deps import ActiveUsers
-from lakebook.gateway.api.routes import auth, flows, health, lake, runs
+from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, runs
 from lakebook.gateway.api.routes.runs import RunRecords
-from lakebook.gateway.core.rate_limit import TokenBuckets
+from lakebook.gateway.core.keys import token_keys
+from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
+from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
+from lakebook.gateway.exit_codes import EXIT_USAGE
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
@@ -38,6 +41,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             await watcher.stop()
+            if isinstance(app.state.rate_limiter, RedisTokenBuckets):
+                await app.state.rate_limiter.close()
 
 
 async def prefect_unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -60,13 +65,35 @@ def configure_logging() -> None:
         root.setLevel(logging.INFO)
 
 
+def checked_settings() -> Settings:
+    """The settings with any signing key loaded, or exit 2 with one line naming the variable:
+    a bad key file must stop the gateway at start, not fail every sign-in later. (A missing
+    HS256 secret still answers 503 per request, as before.)"""
+    try:
+        settings = get_settings()
+        if settings.jwt_algorithm != "HS256":
+            token_keys(settings)
+    except SettingsError as error:
+        logging.getLogger("lakebook.gateway").error("invalid settings: %s", error)
+        raise SystemExit(EXIT_USAGE) from None
+    return settings
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    if settings.rate_limit_redis_url:
+        return RedisTokenBuckets(
+            settings.rate_limit_redis_url, settings.rate_limit_per_second, settings.rate_limit_burst
+        )
+    return TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+
+
 def create_app() -> FastAPI:
     """The gateway app; uvicorn runs it with `--factory lakebook.gateway.main:create_app`."""
     configure_logging()
-    settings = get_settings()
+    settings = checked_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
     app.state.active_users = ActiveUsers(settings.user_cache_seconds)
-    app.state.rate_limiter = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.rate_limiter = rate_limiter(settings)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
@@ -87,6 +114,7 @@ def create_app() -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(health.router)
+    app.include_router(jwks.router)
     # runs before flows: /flows/runs must not be read as a flow called "runs".
     for router in (auth.router, runs.router, flows.router, lake.router):
         # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.

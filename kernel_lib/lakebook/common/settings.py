@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,7 +76,16 @@ class Settings(BaseSettings):
     )
 
     jwt_secret: SecretStr | None = None
-    jwt_algorithm: str = "HS256"
+    jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
+        "HS256", description="HS256 signs with jwt_secret; RS256/EdDSA with jwt_private_key_file."
+    )
+    jwt_private_key_file: Path | None = Field(
+        None, description="PEM private key (RSA for RS256, Ed25519 for EdDSA) that signs tokens."
+    )
+    jwt_previous_public_key_files: list[Path] = Field(
+        default_factory=list,
+        description="PEM public keys of earlier signing keys: still verify, never sign (rotation).",
+    )
     jwt_issuer: str = "lakebook"
     jwt_audience: str = "lakebook-api"
     access_token_minutes: int = Field(15, ge=1, le=24 * 60)
@@ -92,6 +101,9 @@ class Settings(BaseSettings):
     )
     rate_limit_per_second: float = Field(20.0, gt=0, le=1_000_000, description="Per user.")
     rate_limit_burst: int = Field(100, ge=1, le=1_000_000)
+    rate_limit_redis_url: str | None = Field(
+        None, description="Redis shared by gateway replicas for rate limits; unset: per process."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call the API (none: closed)."
     )
@@ -137,6 +149,34 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("s3://", "file://")):
             raise ValueError(f"must start with s3:// or file://, got {value!r}")
         return value.rstrip("/") if value else value
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _must_be_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must start with redis://, rediss:// or unix://, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _signing_key_matches_algorithm(self) -> Settings:
+        # Whether the key file holds the right kind of key is checked where it is loaded
+        # (lakebook.gateway.core.keys); here only the combination of settings.
+        asymmetric = self.jwt_algorithm != "HS256"
+        if asymmetric and self.jwt_private_key_file is None:
+            raise ValueError(
+                f"LAKEBOOK_JWT_ALGORITHM={self.jwt_algorithm} needs LAKEBOOK_JWT_PRIVATE_KEY_FILE "
+                "(a PEM private key); or use HS256 with LAKEBOOK_JWT_SECRET"
+            )
+        if not asymmetric and self.jwt_private_key_file is not None:
+            raise ValueError(
+                "LAKEBOOK_JWT_PRIVATE_KEY_FILE is set but LAKEBOOK_JWT_ALGORITHM is HS256; "
+                "set LAKEBOOK_JWT_ALGORITHM to RS256 (RSA key) or EdDSA (Ed25519 key)"
+            )
+        if not asymmetric and self.jwt_previous_public_key_files:
+            raise ValueError(
+                "LAKEBOOK_JWT_PREVIOUS_PUBLIC_KEY_FILES needs LAKEBOOK_JWT_ALGORITHM RS256 or EdDSA"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.flows.lake_store import LakeStore
-from lakebook.gateway.core.rate_limit import TokenBuckets, retry_after_header
+from lakebook.gateway.core.rate_limit import RateLimiter, retry_after_header
 from lakebook.gateway.core.security import InvalidTokenError, Role, decode_access_token
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.db import session_scope
@@ -62,15 +62,15 @@ class Caller:
         return self.role == "admin"
 
 
-async def get_rate_limiter(request: Request) -> TokenBuckets:
-    buckets: TokenBuckets = request.app.state.rate_limiter
-    return buckets
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
 
 
 async def get_current_user(
     request: Request,
     settings: SettingsDep,
-    buckets: Annotated[TokenBuckets, Depends(get_rate_limiter)],
+    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Caller:
     """The caller, from a valid bearer token of an active user, within their request budget."""
@@ -84,7 +84,7 @@ async def get_current_user(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"gateway is misconfigured: {error}"
         ) from error
-    wait = buckets.take(claims.subject)
+    wait = await limiter.wait_time(claims.subject)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -6,6 +6,13 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """Spends one of a key's tokens: None if allowed, else seconds until a token is back."""
+
+    async def wait_time(self, key: str) -> float | None: ...
 
 
 class TokenBuckets:
@@ -38,6 +45,9 @@ class TokenBuckets:
                 self._forget_full_buckets(now)
             self._buckets[key] = (tokens - 1.0, now)
             return None
+
+    async def wait_time(self, key: str) -> float | None:
+        return self.take(key)
 
     def _forget_full_buckets(self, now: float) -> None:
         # A bucket that has refilled holds no state worth keeping.

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 import jwt
 
 from lakebook.common.settings import Settings
+from lakebook.gateway.core.keys import token_keys
 
 Role = Literal["viewer", "analyst", "admin"]
 REQUIRED_CLAIMS = ("sub", "role", "exp", "iat", "iss", "aud", "jti")
@@ -50,20 +51,26 @@ def create_access_token(
         "aud": settings.jwt_audience,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(
-        claims, settings.require_secret("jwt_secret"), algorithm=settings.jwt_algorithm
-    )
+    keys = token_keys(settings)
+    # The kid (RFC 7638 thumbprint) tells verifiers which JWKS key to use; HS256 has none.
+    headers = {"kid": keys.signing_kid} if keys.signing_kid else None
+    return jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm, headers=headers)
 
 
 def decode_access_token(settings: Settings, token: str) -> TokenClaims:
     """Verifies signature, algorithm, expiry, issuer, audience and required claims."""
+    keys = token_keys(settings)
     try:
+        # The kid only picks among our own keys; an unknown one is refused, never fetched.
+        key = keys.verifying_key(jwt.get_unverified_header(token).get("kid"))
+        if key is None:
+            raise InvalidTokenError("invalid token: signed by a key this gateway does not know")
         claims = jwt.decode(
             token,
-            settings.require_secret("jwt_secret"),
+            key,
             # Pinned: a token's own `alg` header never chooses the algorithm (no `none`,
             # no HS/RS confusion).
-            algorithms=[settings.jwt_algorithm],
+            algorithms=[keys.algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": list(REQUIRED_CLAIMS)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -55,7 +56,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
     values = settings.model_dump(
         exclude_none=True, exclude={"s3_access_key_id", "s3_secret_access_key", "jwt_secret"}
     )
-    return {f"LAKEBOOK_{name.upper()}": str(value) for name, value in values.items()}
+    # List settings (cors_origins, jwt_previous_public_key_files) are read back as JSON.
+    return {
+        f"LAKEBOOK_{name.upper()}": json.dumps([str(item) for item in value])
+        if isinstance(value, list)
+        else str(value)
+        for name, value in values.items()
+    }
 
 
 def prefect_env(settings: Settings) -> dict[str, str]:

@@ -6,13 +6,15 @@ import asyncio
 from typing import Literal
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeError, LakeStore
 from lakebook.gateway.api.deps import SettingsDep
+from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 
 router = APIRouter(tags=["health"])
 
@@ -25,6 +27,8 @@ class DependencyCheck(BaseModel):
     name: str
     ok: bool
     detail: str
+    # An optional dependency is reported but does not make the gateway unready.
+    required: bool = True
 
 
 class Readiness(BaseModel):
@@ -38,9 +42,12 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(settings: SettingsDep) -> JSONResponse:
+async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     checks = list(await asyncio.gather(_check_prefect(settings), _check_lake(settings)))
-    ready = all(check.ok for check in checks)
+    limiter = request.app.state.rate_limiter
+    if isinstance(limiter, RedisTokenBuckets):
+        checks.append(await _check_rate_limit_store(limiter))
+    ready = all(check.ok for check in checks if check.required)
     body = Readiness(status="ready" if ready else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
@@ -65,3 +72,16 @@ async def _check_lake(settings: Settings) -> DependencyCheck:
     except (LakeError, ValueError, TimeoutError) as error:
         return DependencyCheck(name="lake", ok=False, detail=str(error) or repr(error))
     return DependencyCheck(name="lake", ok=True, detail=store.paths.root)
+
+
+async def _check_rate_limit_store(limiter: RedisTokenBuckets) -> DependencyCheck:
+    # Not required: without Redis each replica limits on its own, which is no reason to take
+    # every replica out of the load balancer.
+    try:
+        await limiter.ping()
+    except (RedisError, OSError) as error:
+        detail = f"{limiter.redis_url}: {error!r}; limiting per gateway process meanwhile"
+        return DependencyCheck(name="rate_limit_store", ok=False, detail=detail, required=False)
+    return DependencyCheck(
+        name="rate_limit_store", ok=True, detail=limiter.redis_url, required=False
+    )
