@@ -103,9 +103,10 @@ def ingest_upload(
     if staged.reject_fraction > max_reject_fraction:
         raise TooManyRejectsError(
             f"{staged.rejected_rows} of {staged.rows_read - staged.empty_rows} rows of "
-            f"{upload.key} do not fit their column types ({staged.reject_fraction:.1%}, more than "
+            f"{upload.key} do not fit their column types or the header "
+            f"({staged.reject_fraction:.1%}, more than "
             f"max_reject_fraction={max_reject_fraction:.1%}); first bad rows: "
-            + "; ".join(f"row {r.row}: {r.values}" for r in staged.reject_sample[:3])
+            + "; ".join(rejected.describe() for rejected in staged.reject_sample[:3])
         )
     metadata = publish_dataset(
         staged.frame,
@@ -148,6 +149,8 @@ def _report_rejects(dataset: str, upload: Upload, staged: StagedUpload) -> None:
         for column, value in rejected.values.items():
             cell = value.replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {rejected.row} | {column} | {cell} | {staged.column_types[column]} |")
+        if rejected.extra_fields:
+            lines.append(f"| {rejected.row} | (the line) | more fields than the header | — |")
     create_markdown_artifact(
         markdown="\n".join(lines),
         key=f"rejected-rows-{dataset.replace('_', '-')}",

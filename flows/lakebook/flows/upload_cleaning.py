@@ -10,7 +10,7 @@ from typing import Literal, cast
 import polars as pl
 from pydantic import BaseModel
 
-from lakebook.flows.upload_formats import UploadError
+from lakebook.flows.upload_formats import EXTRA_FIELDS, UploadError
 
 ColumnType = Literal[
     "String", "Int64", "Int32", "Float64", "Float32", "Boolean", "Date", "Datetime"
@@ -40,12 +40,21 @@ _REJECTED = "__rejected"
 
 
 class RejectedRow(BaseModel):
-    """A row left out because some values did not fit their column's type."""
+    """A row left out: some values did not fit their column's type, or a CSV line had more
+    fields than the header."""
 
     row: int
     """1-based position among the upload's data rows (the CSV header is not counted)."""
     values: dict[str, str]
     """The values that did not fit, by column."""
+    extra_fields: bool = False
+    """The CSV line had more fields than the header names."""
+
+    def describe(self) -> str:
+        problems = [f"{column}={value!r}" for column, value in self.values.items()]
+        if self.extra_fields:
+            problems.append("more fields than the header")
+        return f"row {self.row}: {', '.join(problems)}"
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,12 @@ def clean_column_names(names: list[str]) -> dict[str, str]:
 
 def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> StagedUpload:
     """Cleans and types the upload, counts empty and rejected rows, and plans the good rows."""
-    renamed = raw.rename(clean_column_names(raw.collect_schema().names()))
-    schema = renamed.collect_schema()
+    names = raw.collect_schema().names()
+    ragged = EXTRA_FIELDS in names
+    renamed = raw.rename(clean_column_names([name for name in names if name != EXTRA_FIELDS]))
+    schema = pl.Schema(
+        (name, dtype) for name, dtype in renamed.collect_schema().items() if name != EXTRA_FIELDS
+    )
     targets = _target_types(renamed, schema, column_types)
     converted = {name: _convert(name, schema[name], targets[name]) for name in schema}
     failed = {name: _failed(name, schema[name], converted[name]) for name in schema}
@@ -102,8 +115,11 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
         *(flag.alias(f"__failed_{name}") for name, flag in failed.items()),
         *(value.alias(f"__value_{name}") for name, value in converted.items()),
     )
-    staged = staged.with_columns(
-        pl.any_horizontal(pl.col(f"__failed_{name}") for name in schema).alias(_REJECTED)
+    too_long = pl.col(EXTRA_FIELDS).is_not_null() if ragged else pl.lit(False)
+    staged = staged.with_columns(too_long.alias(EXTRA_FIELDS)).with_columns(
+        pl.any_horizontal(pl.col(EXTRA_FIELDS), *(pl.col(f"__failed_{n}") for n in schema)).alias(
+            _REJECTED
+        )
     )
     # Streaming: an upload may not fit in memory. The sample costs a second pass, so only
     # when there is something to show; the rows themselves are read again when published.
@@ -210,4 +226,6 @@ def _type_name(dtype: pl.DataType) -> str:
 
 def _rejected_row(record: dict[str, object], columns: list[str]) -> RejectedRow:
     bad = {name: str(record[name]) for name in columns if record[f"__failed_{name}"]}
-    return RejectedRow(row=cast(int, record[_ROW]), values=bad)
+    return RejectedRow(
+        row=cast(int, record[_ROW]), values=bad, extra_fields=bool(record[EXTRA_FIELDS])
+    )

@@ -6,6 +6,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -17,6 +18,8 @@ SNIFF_BYTES = 64 * 1024
 PARQUET_MAGIC = b"PAR1"
 # Rows Polars reads to infer JSON lines types; later rows of another type fail the read.
 JSON_INFERENCE_ROWS = 10_000
+# Helper column of CSV scans: what a line has past the header's columns (see _scan_csv).
+EXTRA_FIELDS = "__extra_fields"
 
 _UPLOAD_KEY = re.compile(r"raw/uploads/(?P<user>[^/]+)/(?P<upload_id>[^/]+)/data\.(?P<ext>\w+)")
 
@@ -89,12 +92,29 @@ def scan_upload(store: LakeStore, upload: Upload) -> pl.LazyFrame:
     target = store.data_target(upload.key)
     options = store.polars_options or None
     if upload.extension == "csv":
-        return pl.scan_csv(target, infer_schema=False, storage_options=options)
+        return _scan_csv(target, options)
     if upload.extension == "json":
         return pl.scan_ndjson(
             target, infer_schema_length=JSON_INFERENCE_ROWS, storage_options=options
         )
     return pl.scan_parquet(target, storage_options=options)
+
+
+def _scan_csv(target: str, options: dict[str, Any] | None) -> pl.LazyFrame:
+    """The CSV as text columns, plus EXTRA_FIELDS holding what a line has past the header's
+    columns (null on well-formed lines), so a ragged line is a rejected row, not a failed file."""
+    header = pl.scan_csv(target, infer_schema=False, n_rows=0, storage_options=options)
+    columns = header.collect_schema().names()
+    schema = dict.fromkeys([*columns, EXTRA_FIELDS], pl.String)
+    return pl.scan_csv(
+        target,
+        has_header=False,
+        skip_rows=1,
+        schema=schema,
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+        storage_options=options,
+    )
 
 
 def _read_range(store: LakeStore, key: str, start: int, end: int) -> bytes:
