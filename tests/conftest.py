@@ -211,6 +211,7 @@ def flow_stack(
     s3_server: S3Server, prefect_api_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowStack]:
     data_dir = tmp_path_factory.mktemp("flow-stack")
+    (data_dir / "notebooks").mkdir()
     jwt_secret = secrets.token_urlsafe(32)
     settings = s3_server.settings_with(
         data_dir=data_dir,
@@ -220,6 +221,8 @@ def flow_stack(
         lake_url=f"s3://{s3_server.settings.s3_bucket}/flow-stack",
         # Small enough that the oversize-upload test stays quick.
         upload_max_bytes=1_000_000,
+        # The runner's workspace folder: run_notebook reads notebooks from here.
+        notebook_dir=data_dir / "notebooks",
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),
