@@ -169,6 +169,24 @@ def test_a_failing_cell_fails_the_run_and_keeps_the_partial_report(lake: Noteboo
     assert "ZeroDivisionError" in lake.report_html(report_id)
 
 
+def test_a_cell_that_times_out_fails_the_run_and_keeps_the_partial_report(
+    lake: NotebookLake,
+) -> None:
+    lake.write("slow.ipynb", notebook_of('print("started")', "import time\ntime.sleep(60)", "2"))
+
+    state = run(notebook="slow.ipynb", timeout_seconds=2)
+
+    assert state.is_failed()
+    assert "slow.ipynb failed: cell 2 (In [2]) raised CellTimeoutError: ran longer than 2 s" in (
+        str(state.message)
+    )
+    metadata = lake.reports.read_metadata(run_id_of(state))
+    assert metadata["failed_cell"]["index"] == 2
+    executed = lake.report_notebook(run_id_of(state))
+    assert executed.cells[1].outputs[0].text == "started\n"
+    assert executed.cells[3].execution_count is None
+
+
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
