@@ -188,17 +188,24 @@ def test_a_cell_that_times_out_fails_the_run_and_keeps_the_partial_report(
 
 
 @pytest.mark.parametrize(
-    ("parameters", "message"),
+    ("launch", "message"),
     [
-        ({"colour": "red"}, "unknown parameter 'colour' (the notebook's parameters: count, greet"),
-        ({"count": "three"}, "parameter 'count' must be int (default 1), got str 'three'"),
+        (
+            {"parameters": {"colour": "red"}},
+            "unknown parameter 'colour' (the notebook's parameters: count, greeting)",
+        ),
+        (
+            {"parameters": {"count": "three"}},
+            "parameter 'count' must be int (default 1), got str 'three'",
+        ),
+        ({"kernel_name": "nope"}, "kernel 'nope' is not installed on the runner"),
     ],
 )
 def test_bad_parameters_fail_the_run_and_write_nothing(
-    lake: NotebookLake, parameters: dict[str, Any], message: str
+    lake: NotebookLake, launch: dict[str, Any], message: str
 ) -> None:
     lake.write("greet.ipynb", greeting_notebook())
-    state = run(notebook="greet.ipynb", parameters=parameters)
+    state = run(notebook="greet.ipynb", **launch)
     assert state.is_failed()
     assert message in str(state.message)
     assert lake.reports.list_reports() == []
