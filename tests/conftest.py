@@ -278,6 +278,7 @@ def flow_stack(
     s3_server: S3Server, prefect_api_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowStack]:
     data_dir = tmp_path_factory.mktemp("flow-stack")
+    (data_dir / "notebooks").mkdir()
     jwt_secret = secrets.token_urlsafe(32)
     settings = s3_server.settings_with(
         data_dir=data_dir,
@@ -289,6 +290,8 @@ def flow_stack(
         upload_max_bytes=1_000_000,
         # The runner serves an analyst's own flows beside the built-ins.
         flows_dir=USER_FLOWS_DIR,
+        # The runner's workspace folder: run_notebook reads notebooks from here.
+        notebook_dir=data_dir / "notebooks",
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),

@@ -145,6 +145,13 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert checks == {"prefect": True, "lake": True}
         runner = httpx.get(f"http://{HOST}:{env['LAKEBOOK_RUNNER_PORT']}/health", timeout=5)
         assert runner.status_code == 200
+        # run_notebook reads notebooks from JupyterLab's root: --notebook-dir, here the cwd.
+        (runner_process,) = [
+            child
+            for child in psutil.Process(stack.process.pid).children(recursive=True)
+            if "lakebook.flows.serve" in child.cmdline()
+        ]
+        assert runner_process.environ()["LAKEBOOK_NOTEBOOK_DIR"] == str(tmp_path.resolve())
         prefect_api = f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api"
         assert run_ping(prefect_api) == "COMPLETED"
         heavy = httpx.get(f"{prefect_api}/concurrency_limits/tag/heavy", timeout=10)

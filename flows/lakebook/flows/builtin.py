@@ -8,8 +8,9 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from lakebook.flows import ingest, transform
+from lakebook.flows import ingest, notebook, transform
 from lakebook.flows.ingest import ingest_upload
+from lakebook.flows.notebook import run_notebook
 from lakebook.flows.transform import transform_dataset
 
 
@@ -24,6 +25,10 @@ def ping(
     return message
 
 
-BUILTIN_FLOWS = (ping, ingest_upload, transform_dataset)
+BUILTIN_FLOWS = (ping, ingest_upload, transform_dataset, run_notebook)
 # Deployment tags: runs inherit them, so Prefect tag concurrency limits ("heavy") apply.
-DEPLOYMENT_TAGS = {ingest.FLOW_NAME: ingest.TAGS, transform.FLOW_NAME: transform.TAGS}
+DEPLOYMENT_TAGS = {
+    ingest.FLOW_NAME: ingest.TAGS,
+    transform.FLOW_NAME: transform.TAGS,
+    notebook.FLOW_NAME: notebook.TAGS,
+}

@@ -16,6 +16,7 @@ from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
 from lakebook.flows.lake_store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
 from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.report_publisher import PublishedReport, ReportPublisher
 
 S3_RETRIES = 2
 S3_RETRY_DELAY_SECONDS = 2
@@ -90,4 +91,14 @@ def publish_dataset(
         user=user,
         parameters=parameters,
         inputs=inputs,
+    )
+
+
+@lake_task("publish-report", tags={"lake"})
+def publish_report(
+    report_id: str, *, notebook: bytes, html: bytes, metadata: Mapping[str, Any]
+) -> PublishedReport:
+    """Publishes a notebook report (ipynb, HTML, metadata.json, _SUCCESS last)."""
+    return ReportPublisher(lake_publisher().store).publish(
+        report_id, notebook=notebook, html=html, metadata=metadata
     )

@@ -12,6 +12,9 @@ RESULTS_ZONE = "results"
 DATA_FILE = "output.parquet"
 METADATA_FILE = "metadata.json"
 SUCCESS_MARKER = "_SUCCESS"
+REPORT_NOTEBOOK_FILE = "report.ipynb"
+REPORT_HTML_FILE = "report.html"
+REPORT_FILES = frozenset({REPORT_NOTEBOOK_FILE, REPORT_HTML_FILE, METADATA_FILE, SUCCESS_MARKER})
 UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
 
 # Names become path segments and DuckDB view names, so they are kept to a safe alphabet.
@@ -83,5 +86,21 @@ class LakePaths:
     def run_success_key(self, dataset: str, run_id: str) -> str:
         return f"{self.run_prefix(dataset, run_id)}/{SUCCESS_MARKER}"
 
+    def reports_prefix(self) -> str:
+        return f"{RESULTS_ZONE}/reports"
+
     def report_prefix(self, report_id: str) -> str:
-        return f"{RESULTS_ZONE}/reports/{check_identifier('report id', report_id)}"
+        return f"{self.reports_prefix()}/{check_identifier('report id', report_id)}"
+
+    def report_key(self, report_id: str, name: str) -> str:
+        """One file of a notebook report: report.ipynb, report.html, metadata.json or _SUCCESS."""
+        if name not in REPORT_FILES:
+            raise LakePathError(
+                f"{name!r} is not a report file ({', '.join(sorted(REPORT_FILES))})"
+            )
+        return f"{self.report_prefix(report_id)}/{name}"
+
+    def key_of(self, uri: str) -> str | None:
+        """The key of a URI under this root (`s3://bucket/root/a/b` → `a/b`), or None."""
+        prefix = self.root + "/"
+        return uri[len(prefix) :] if uri.startswith(prefix) and len(uri) > len(prefix) else None

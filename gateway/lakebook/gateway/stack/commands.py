@@ -44,6 +44,8 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         return EXIT_USAGE
     try:
         settings = prepare_data_dir(settings)
+        # The runner reads notebooks to run from JupyterLab's root (LAKEBOOK_NOTEBOOK_DIR).
+        settings = settings.model_copy(update={"notebook_dir": notebook_dir.resolve()})
         identities = write_seaweed_identities(settings)
         admin_password = ensure_admin_user(settings)
         credentials = write_kernel_credentials(settings)
