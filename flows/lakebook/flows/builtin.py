@@ -27,3 +27,5 @@ def ping(
 BUILTIN_FLOWS = (ping, ingest_upload, transform_dataset)
 # Deployment tags: runs inherit them, so Prefect tag concurrency limits ("heavy") apply.
 DEPLOYMENT_TAGS = {ingest.FLOW_NAME: ingest.TAGS, transform.FLOW_NAME: transform.TAGS}
+# Flows that map partition tasks: LAKEBOOK_TASK_RUNNER chooses where those tasks run.
+PARTITIONED_FLOWS = {transform.FLOW_NAME}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     )
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
+
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="Where transform_dataset runs its partition tasks."
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Dask scheduler (tcp://host:8786) for task_runner=dask; unset starts a "
+        "local cluster for each run.",
+    )
+    transform_partition_rows: int = Field(
+        # Four of the publisher's row groups: big enough that task overhead stays small.
+        4 * 122_880,
+        ge=1,
+        description="Rows of a transform's input that one partition task reads.",
+    )
 
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
     @classmethod
