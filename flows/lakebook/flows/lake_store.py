@@ -129,6 +129,13 @@ class LakeStore:
                 # S3 DeleteObject succeeds for a missing key but still checks permission.
                 self.fs.rm(self.fs_path(key))
 
+    def remove_prefix(self, prefix: str) -> None:
+        """Deletes every object under a prefix; an empty or missing prefix is fine."""
+        with self.translate_errors("delete", prefix):
+            path = self.fs_path(prefix)
+            if self.fs.exists(path):
+                self.fs.rm(path, recursive=True)
+
     def size(self, key: str) -> int:
         with self.translate_errors("stat", key):
             return int(self.fs.size(self.fs_path(key)))

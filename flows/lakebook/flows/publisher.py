@@ -103,6 +103,15 @@ class LakePublisher:
         logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
         return metadata
 
+    def write_part(self, frame: pl.DataFrame | pl.LazyFrame, key: str) -> None:
+        """Writes an intermediate Parquet file (a partition's output); readers never list it."""
+        self._write_data(frame, key)
+
+    def scan_parts(self, keys: Sequence[str]) -> pl.LazyFrame:
+        """One lazy frame over part files, in the order given."""
+        targets = [self.store.data_target(key) for key in keys]
+        return pl.scan_parquet(targets, storage_options=self.store.polars_options or None)
+
     def _write_data(self, frame: pl.DataFrame | pl.LazyFrame, data_key: str) -> None:
         target = self.store.data_target(data_key)
         try:

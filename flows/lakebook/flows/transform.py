@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from prefect import flow
+from prefect import flow, unmapped
 
+from lakebook.common.settings import load_settings
 from lakebook.flows.lake_tasks import (
     current_run_id,
     current_user,
@@ -14,7 +15,15 @@ from lakebook.flows.lake_tasks import (
     lake_task,
     publish_dataset,
 )
+from lakebook.flows.partitions import (
+    Partition,
+    parts_prefix,
+    plan_partitions,
+    row_wise_prefix,
+    transform_partition,
+)
 from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.task_runners import thread_pool_runner
 from lakebook.flows.transform_spec import TransformSpec, apply_step
 
 FLOW_NAME = "transform_dataset"
@@ -36,26 +45,61 @@ class TransformError(ValueError):
 
 @dataclass(frozen=True)
 class PlannedTransform:
-    """The lazy result of a spec, and the exact runs it reads."""
+    """The lazy result of a spec, the exact runs it reads, and the inputs' frames by name."""
 
     frame: pl.LazyFrame
     input_keys: list[str]
+    frames: dict[str, pl.LazyFrame]
+    run_ids: dict[str, str]
 
 
 def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTransform:
     """Resolves each input to one published run and checks every step; nothing is computed."""
     frames: dict[str, pl.LazyFrame] = {}
+    run_ids: dict[str, str] = {}
     input_keys = []
     for source in spec.inputs:
         # Pinning the latest run now means the run reads, and records, exactly one version.
         run_id = source.run_id or publisher.latest_run(source.dataset).run_id
         frames[source.name] = publisher.scan(source.dataset, run_id)
+        run_ids[source.name] = run_id
         input_keys.append(publisher.paths.run_data_key(source.dataset, run_id))
     check_steps(spec, {name: frame.collect_schema() for name, frame in frames.items()})
     result = frames[spec.inputs[0].name]
     for step in spec.steps:
         result = apply_step(result, step, frames)
-    return PlannedTransform(frame=result, input_keys=input_keys)
+    return PlannedTransform(frame=result, input_keys=input_keys, frames=frames, run_ids=run_ids)
+
+
+def split_input(
+    publisher: LakePublisher,
+    spec: TransformSpec,
+    planned: PlannedTransform,
+    run_id: str,
+    partition_rows: int,
+) -> list[Partition]:
+    """The slices of the first input that partition tasks process; none when the spec starts
+    with no row-wise step or the input fits in one partition."""
+    if row_wise_prefix(spec.steps) == 0:
+        return []
+    first = spec.inputs[0]
+    # A count over Parquet reads only the footer.
+    rows = int(planned.frames[first.name].select(pl.len()).collect().item())
+    run_prefix = publisher.paths.run_prefix(spec.output, run_id)
+    partitions = plan_partitions(
+        first.dataset, planned.run_ids[first.name], run_prefix, rows, partition_rows
+    )
+    return partitions if len(partitions) > 1 else []
+
+
+def combine_parts(
+    publisher: LakePublisher, spec: TransformSpec, planned: PlannedTransform, part_keys: list[str]
+) -> pl.LazyFrame:
+    """The rest of the pipeline (from the first step that needs all rows) over the parts."""
+    result = publisher.scan_parts(part_keys)
+    for step in spec.steps[row_wise_prefix(spec.steps) :]:
+        result = apply_step(result, step, planned.frames)
+    return result
 
 
 def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema:
@@ -83,9 +127,33 @@ def plan_transform_task(spec: TransformSpec) -> PlannedTransform:
     return plan_transform(lake_publisher(), spec)
 
 
+@lake_task("split-input", tags=TAGS)
+def split_input_task(
+    spec: TransformSpec, planned: PlannedTransform, run_id: str
+) -> list[Partition]:
+    """Slices the first input for partition tasks, clearing parts a killed attempt of this run
+    id may have left (a Prefect retry reuses the run id, and so the prefix)."""
+    publisher = lake_publisher()
+    partitions = split_input(
+        publisher, spec, planned, run_id, load_settings().transform_partition_rows
+    )
+    if partitions:
+        publisher.store.remove_prefix(parts_prefix(publisher.paths.run_prefix(spec.output, run_id)))
+    return partitions
+
+
+@lake_task("remove-parts", tags={"lake"})
+def remove_parts_task(dataset: str, run_id: str) -> None:
+    """Runs after _SUCCESS: the published output.parquet no longer needs the parts."""
+    publisher = lake_publisher()
+    publisher.store.remove_prefix(parts_prefix(publisher.paths.run_prefix(dataset, run_id)))
+
+
 @flow(
     name=FLOW_NAME,
     description="Runs a declarative Polars pipeline over published datasets and publishes it.",
+    # The served deployment and callers swap this with `.with_options(task_runner=...)`.
+    task_runner=thread_pool_runner(),
 )
 def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     """Publishes the spec's result as `spec.output`; a bad spec or missing input publishes nothing.
@@ -97,12 +165,22 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
             (select, filter, with_columns, group_by, join, sort, limit) and the output name.
     """
     planned = plan_transform_task(spec)
-    return publish_dataset(
-        planned.frame,
+    run_id = current_run_id()
+    frame = planned.frame
+    partitions = split_input_task(spec, planned, run_id)
+    if partitions:
+        head = list(spec.steps[: row_wise_prefix(spec.steps)])
+        part_keys = transform_partition.map(partitions, steps=unmapped(head)).result()
+        frame = combine_parts(lake_publisher(), spec, planned, part_keys)
+    metadata = publish_dataset(
+        frame,
         dataset=spec.output,
-        run_id=current_run_id(),
+        run_id=run_id,
         flow_name=FLOW_NAME,
         user=current_user(),
         parameters={"spec": spec.model_dump(mode="json", exclude_defaults=True)},
         inputs=planned.input_keys,
     )
+    if partitions:
+        remove_parts_task(spec.output, run_id)
+    return metadata

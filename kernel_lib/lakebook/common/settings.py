@@ -136,6 +136,21 @@ class Settings(BaseSettings):
         "`lakebook up --notebook-dir`); unset means the current folder.",
     )
 
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="Where transform_dataset runs its partition tasks."
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Dask scheduler (tcp://host:8786) for task_runner=dask; unset starts a "
+        "local cluster for each run.",
+    )
+    transform_partition_rows: int = Field(
+        # Four of the publisher's row groups: big enough that task overhead stays small.
+        4 * 122_880,
+        ge=1,
+        description="Rows of a transform's input that one partition task reads.",
+    )
+
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
     @classmethod
     def _must_be_http_url(cls, value: str | None) -> str | None:

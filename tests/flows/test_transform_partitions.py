@@ -1,0 +1,183 @@
+"""transform_dataset over a multi-partition input: partition tasks on threads and on Dask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from distributed import Client, LocalCluster, get_task_stream
+from polars.testing import assert_frame_equal
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from lakebook.common.settings import Settings, load_settings
+from lakebook.flows.partitions import row_wise_prefix
+from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.task_runners import check_lake_access, task_runner_for
+from lakebook.flows.transform import plan_transform, transform_dataset
+from lakebook.flows.transform_spec import TransformSpec
+from tests.flows.flow_lake import flows_use_lake
+
+ROWS = 10_000
+PARTITION_ROWS = 2_500  # four partitions
+ORDERS = pl.DataFrame(
+    {
+        "order_id": range(ROWS),
+        "customer_id": [i % 7 for i in range(ROWS)],
+        "amount": [(i * 37 % 1000) / 10 for i in range(ROWS)],
+    }
+)
+CUSTOMERS = pl.DataFrame(
+    {"customer_id": range(7), "country": ["fr", "de", "fr", "it"] + ["es"] * 3}
+)
+
+FILTER_CHEAP = {
+    "step": "filter",
+    "condition": {"op": "<", "args": [{"col": "amount"}, {"lit": 80}]},
+}
+WITH_TAX = {
+    "step": "with_columns",
+    "columns": [{"name": "gross", "expr": {"op": "*", "args": [{"col": "amount"}, {"lit": 1.2}]}}],
+}
+# Row-wise from start to end: every step runs in the partition tasks.
+ROW_WISE: dict[str, Any] = {
+    "inputs": [{"dataset": "orders"}],
+    "steps": [FILTER_CHEAP, WITH_TAX, {"step": "select", "columns": ["order_id", "gross"]}],
+    "output": "cheap_orders",
+}
+# Two row-wise steps in the partitions, then a join and an aggregation over all the parts.
+BY_COUNTRY: dict[str, Any] = {
+    "inputs": [{"dataset": "orders"}, {"dataset": "customers"}],
+    "steps": [
+        FILTER_CHEAP,
+        WITH_TAX,
+        {"step": "join", "right": "customers", "on": ["customer_id"]},
+        {
+            "step": "group_by",
+            "by": ["country"],
+            "aggs": [
+                {"name": "gross", "expr": {"agg": "sum", "col": "gross"}},
+                {"name": "orders", "expr": {"agg": "count", "col": "order_id"}},
+            ],
+        },
+    ],
+    "output": "gross_by_country",
+}
+
+
+def steps_of(*steps: dict[str, Any]) -> TransformSpec:
+    return TransformSpec.model_validate(
+        {"inputs": [{"dataset": "orders"}], "steps": list(steps), "output": "out"}
+    )
+
+
+def test_only_leading_row_wise_steps_run_per_partition() -> None:
+    assert row_wise_prefix(TransformSpec.model_validate(BY_COUNTRY).steps) == 2
+    assert row_wise_prefix(TransformSpec.model_validate(ROW_WISE).steps) == 3
+    total = {"name": "total", "expr": {"agg": "sum", "col": "amount"}}
+    # A frame-wide aggregate differs per slice, wherever it hides.
+    assert row_wise_prefix(steps_of({"step": "select", "columns": [total]}).steps) == 0
+    above_mean = {"op": ">", "args": [{"col": "amount"}, {"agg": "mean", "col": "amount"}]}
+    assert row_wise_prefix(steps_of({"step": "filter", "condition": above_mean}).steps) == 0
+    # A select of literals only is one row, not one per input row.
+    one = {"name": "one", "expr": {"lit": 1}}
+    assert row_wise_prefix(steps_of({"step": "select", "columns": [one]}).steps) == 0
+    assert row_wise_prefix(steps_of({"step": "select", "columns": ["amount", one]}).steps) == 1
+    assert row_wise_prefix(steps_of({"step": "limit", "n": 3}, FILTER_CHEAP).steps) == 0
+
+
+@pytest.fixture
+def lake(
+    publisher: LakePublisher,
+    lake_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api_url: str,
+) -> Iterator[LakePublisher]:
+    publisher.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
+    publisher.publish(CUSTOMERS, dataset="customers", run_id="customers-1", flow_name="test")
+    monkeypatch.setenv("LAKEBOOK_TRANSFORM_PARTITION_ROWS", str(PARTITION_ROWS))
+    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
+        yield publisher
+
+
+def unpartitioned(lake: LakePublisher, spec: dict[str, Any]) -> pl.DataFrame:
+    """The spec computed in one Polars plan, as transform_dataset did before partitions."""
+    return plan_transform(lake, TransformSpec.model_validate(spec)).frame.collect()
+
+
+def partition_task_runs(flow_run_id: str) -> int:
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return sum(run.name.startswith("transform-partition") for run in runs)
+
+
+def leftover_objects(lake: LakePublisher, dataset: str, run_id: str) -> list[str]:
+    prefix = lake.paths.run_prefix(dataset, run_id)
+    return sorted(key.removeprefix(prefix + "/") for key in lake.store.find(prefix))
+
+
+def sorted_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns)
+
+
+def test_row_wise_spec_runs_one_task_per_partition_and_keeps_row_order(
+    lake: LakePublisher,
+) -> None:
+    metadata = transform_dataset(spec=ROW_WISE)
+
+    published = lake.scan("cheap_orders").collect()
+    # Parts are combined in input order, so even the row order matches one big plan.
+    assert_frame_equal(published, unpartitioned(lake, ROW_WISE))
+    assert published.height == metadata["row_count"] == ORDERS.filter(pl.col("amount") < 80).height
+    assert partition_task_runs(metadata["run_id"]) == ROWS // PARTITION_ROWS
+    # The parts are gone once the run is published; readers only ever saw the final file.
+    assert leftover_objects(lake, "cheap_orders", metadata["run_id"]) == [
+        "_SUCCESS",
+        "metadata.json",
+        "output.parquet",
+    ]
+
+
+def test_dask_workers_give_the_same_output_as_threads(
+    lake: LakePublisher, lake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = transform_dataset(spec=BY_COUNTRY)
+    by_threads = lake.scan("gross_by_country", threads["run_id"]).collect()
+    assert_frame_equal(sorted_frame(by_threads), sorted_frame(unpartitioned(lake, BY_COUNTRY)))
+
+    # Worker processes start after flows_use_lake set LAKEBOOK_*: they inherit the lake's env.
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        reached = client.run(check_lake_access)
+        assert sorted(reached.values()) == [lake_settings.lake_root] * 2
+
+        monkeypatch.setenv("LAKEBOOK_TASK_RUNNER", "dask")
+        monkeypatch.setenv("LAKEBOOK_DASK_ADDRESS", cluster.scheduler_address)
+        on_dask = transform_dataset.with_options(task_runner=task_runner_for(load_settings()))
+        with get_task_stream(client) as stream:
+            dask = on_dask(spec=BY_COUNTRY)
+        ran_on = {task["worker"] for task in stream.data}
+
+    assert len(stream.data) == ROWS // PARTITION_ROWS
+    assert ran_on <= set(reached)
+    by_dask = lake.scan("gross_by_country", dask["run_id"]).collect()
+    assert_frame_equal(sorted_frame(by_dask), sorted_frame(by_threads))
+    assert dask["run_id"] != threads["run_id"]
+    assert [run.run_id for run in lake.list_runs("gross_by_country")] == [
+        dask["run_id"],
+        threads["run_id"],
+    ]
