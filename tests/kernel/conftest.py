@@ -45,7 +45,7 @@ def shell(local_settings: Settings, publisher: LakePublisher) -> Iterator[Intera
     magic.close()
     ipython.configurables.remove(magic)
     ipython.config.pop("DuckDBMagic", None)  # %config in one test must not reach the next
-    for name in ("df", "out", "sales_frame", "plan"):
+    for name in ("df", "out", "sales_frame", "plan", "floor"):
         ipython.user_ns.pop(name, None)
 
 

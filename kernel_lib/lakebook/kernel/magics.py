@@ -86,6 +86,13 @@ class DuckDBMagic(Magics, Configurable):
                 )
             except (SettingsError, duckdb.Error) as error:
                 raise UsageError(f"cannot set up DuckDB: {error}") from None
+            except (KeyboardInterrupt, RuntimeError) as error:
+                # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
+                if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
+                    raise
+                raise UsageError(
+                    "interrupted while setting up DuckDB; run the cell again"
+                ) from None
         return self._connection
 
     @property
