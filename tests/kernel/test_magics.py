@@ -155,6 +155,21 @@ def test_pinned_runs(shell: InteractiveShell, publisher: LakePublisher) -> None:
         shell.run_line_magic("duckdb", f"--run sales=r9 {count}")
 
 
+def test_a_fresh_listing_is_reused_until_it_is_old_or_refreshed(
+    shell: InteractiveShell, publisher: LakePublisher
+) -> None:
+    query = "SELECT count(*) AS n FROM lake.sales"
+    shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 3600")
+    assert shell.run_line_magic("duckdb", query).rows == [(3,)]
+    publisher.publish(SALES.head(1), dataset="sales", run_id="r2", flow_name="test")
+    assert shell.run_line_magic("duckdb", query).rows == [(3,)]  # the listing is fresh
+    shell.run_line_magic("lakebook", "refresh")
+    assert shell.run_line_magic("duckdb", query).rows == [(1,)]
+    publisher.publish(SALES.head(2), dataset="sales", run_id="r3", flow_name="test")
+    shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 0")
+    assert shell.run_line_magic("duckdb", query).rows == [(2,)]  # every query lists the lake
+
+
 def test_explain_and_statements_without_rows(shell: InteractiveShell) -> None:
     plan = shell.run_line_magic("duckdb", "--explain SELECT * FROM lake.sales")
     assert isinstance(plan, TextPreview)
