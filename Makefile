@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench
+.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel
 
 install: $(STAMP)
 
@@ -41,6 +41,11 @@ clean:
 	rm -rf $(VENV) extension/node_modules extension/lib extension/lakebook/lab/labextension
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
-bench: install
+bench: bench-gateway bench-kernel
+
+bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m benchmarks.gateway
+
+bench-kernel: install
+	$(BIN)/python -m benchmarks.kernel

@@ -45,7 +45,7 @@ def shell(local_settings: Settings, publisher: LakePublisher) -> Iterator[Intera
     magic.close()
     ipython.configurables.remove(magic)
     ipython.config.pop("DuckDBMagic", None)  # %config in one test must not reach the next
-    for name in ("df", "out", "sales_frame", "plan"):
+    for name in ("df", "out", "sales_frame", "plan", "floor"):
         ipython.user_ns.pop(name, None)
 
 
@@ -71,3 +71,19 @@ def client_for(flow_stack: FlowStack) -> Iterator[Callable[[str], LakebookClient
 @pytest.fixture
 def analyst(client_for: Callable[[str], LakebookClient]) -> LakebookClient:
     return client_for("analyst")
+
+
+@pytest.fixture
+def keyless_client(flow_stack: FlowStack, tmp_path: Path) -> Iterator[LakebookClient]:
+    """An analyst whose kernel settings hold no lake keys: data can only come via the gateway."""
+    settings = Settings(data_dir=tmp_path, lake_url="s3://nowhere/lake")
+    with LakebookClient(
+        flow_stack.gateway.url, token_for(flow_stack, "analyst"), settings=settings
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def stack_lake(flow_stack: FlowStack) -> LakePublisher:
+    """The flow stack's own lake (on SeaweedFS), written as a flow would."""
+    return LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))

@@ -209,25 +209,69 @@ def test_connect_reads_the_credential_file_and_the_environment(
         connect(settings=settings)
 
 
-def test_result_reads_what_the_run_published(
-    flow_stack: FlowStack, local_settings: Settings, publisher: LakePublisher
+def test_result_reads_what_the_run_published_through_the_gateway(
+    flow_stack: FlowStack, keyless_client: LakebookClient, stack_lake: LakePublisher
 ) -> None:
-    # A local-folder lake (the kernel's `publisher` fixture, which already holds "sales"): the
-    # lookup is what is tested here, and the lake code itself is tested over S3 in tests/flows.
-    token = token_for(flow_stack, "analyst")
-    with LakebookClient(flow_stack.gateway.url, token, settings=local_settings) as lb:
-        run = lb.run("ping")
-        assert run.wait(timeout=60) == "COMPLETED"
-        with pytest.raises(LakebookNotFound, match=f"run {run.id} of ping .* published no data"):
-            run.result()
-        with pytest.raises(LakebookNotFound, match="of dataset 'sales' is not published"):
-            run.result("sales")
-        # ping publishes nothing: publish for it, as a data flow does under its Prefect run id.
-        frame = pl.DataFrame({"city": ["Oslo", "Lima"], "visits": [3, 5]})
-        publisher.publish(frame, dataset="kernel_result", run_id=run.id, flow_name="ping")
-        assert run.result().collect().equals(frame)
-        assert run.result("kernel_result").collect().equals(frame)
-        assert ResultTable(run).page_frame.equals(frame)
+    # The client's settings hold no lake keys: everything below comes through the gateway.
+    run = keyless_client.run("ping")
+    assert run.wait(timeout=60) == "COMPLETED"
+    with pytest.raises(LakebookNotFound, match=f"run '{run.id}' has no published result"):
+        run.result()
+    # ping publishes nothing: publish for it, as a data flow does under its Prefect run id.
+    dataset = f"kernel_result_{run.id[:8]}"
+    frame = pl.DataFrame({"city": ["Oslo", "Lima"], "visits": [3, 5]})
+    stack_lake.publish(frame, dataset=dataset, run_id=run.id, flow_name="ping")
+    published = run.published(preview_rows=1)
+    assert published.dataset == dataset
+    assert published.columns == {"city": "String", "visits": "Int64"}
+    assert (published.row_count, published.preview) == (2, [{"city": "Oslo", "visits": 3}])
+    assert published.download_url is not None
+    assert published.download_url.startswith(flow_stack.gateway.settings.s3_url)
+    result = run.result()
+    assert isinstance(result, pl.LazyFrame)
+    assert result.collect().equals(frame)
+    assert result.filter(pl.col("visits") > 4).collect()["city"].to_list() == ["Lima"]
+    assert run.result(dataset).collect().equals(frame)
+    with pytest.raises(LakebookNotFound, match=f"published dataset '{dataset}', not 'sales'"):
+        run.result("sales")
+    assert ResultTable(run).page_frame.equals(frame)
+
+
+def test_result_of_another_users_run_is_not_found(
+    client_for: Callable[[str], LakebookClient], stack_lake: LakePublisher
+) -> None:
+    owner, stranger = client_for("analyst"), client_for("analyst")
+    run = owner.run("ping")
+    assert run.wait(timeout=60) == "COMPLETED"
+    stack_lake.publish(
+        pl.DataFrame({"x": [1]}), dataset="kernel_private", run_id=run.id, flow_name="ping"
+    )
+    assert run.result().collect()["x"].to_list() == [1]
+    with pytest.raises(LakebookNotFound):
+        Run(stranger, run.id, "ping").result()
+
+
+def test_datasets_are_listed_and_described_by_the_gateway(
+    keyless_client: LakebookClient, stack_lake: LakePublisher
+) -> None:
+    name = "kernel_catalog"
+    stack_lake.publish(
+        pl.DataFrame({"region": ["west"], "amount": [1.5]}),
+        dataset=name,
+        run_id="catalog-r1",
+        flow_name="nightly",
+        inputs=["s3://somewhere/raw/a.csv"],
+    )
+    listed = {info.name: info for info in keyless_client.datasets()}
+    assert listed[name].latest_run_id == "catalog-r1"
+    assert listed[name].run_count == 1
+    detail = keyless_client.dataset(name)
+    assert detail.columns == {"region": "String", "amount": "Float64"}
+    assert (detail.row_count, detail.flow_name) == (1, "nightly")
+    assert detail.inputs == ["s3://somewhere/raw/a.csv"]
+    assert [run_id for run_id, _ in detail.runs] == ["catalog-r1"]
+    with pytest.raises(LakebookNotFound, match="no dataset 'kernel_nothing'"):
+        keyless_client.dataset("kernel_nothing")
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,43 @@ def test_polars_frames_are_queryable_by_name(shell: InteractiveShell) -> None:
     assert shell.user_ns["out"].rows() == [("east", 1), ("north", 3), ("south", 2)]
 
 
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "polars", "lazy"])
+def test_frames_of_each_library_are_queryable_by_name(shell: InteractiveShell, kind: str) -> None:
+    frames = {
+        "pandas": SALES.to_pandas,
+        "arrow": SALES.to_arrow,
+        "polars": lambda: SALES,
+        "lazy": SALES.lazy,
+    }
+    shell.user_ns["sales_frame"] = frames[kind]()
+    shell.user_ns["floor"] = 70
+    preview = shell.run_line_magic(
+        "duckdb", "-o out SELECT region, units FROM sales_frame WHERE amount > $floor ORDER BY 1"
+    )
+    assert preview.rows == [("north", 3), ("south", 2)]
+    assert isinstance(shell.user_ns["out"], pl.DataFrame)
+
+
+def test_a_lazy_frame_is_collected_once_per_query(shell: InteractiveShell) -> None:
+    collections: list[int] = []
+
+    def count(frame: pl.DataFrame) -> pl.DataFrame:
+        collections.append(frame.height)
+        return frame
+
+    shell.user_ns["sales_frame"] = SALES.lazy().map_batches(count, streamable=False)
+    assert collections == []  # a LazyFrame in the namespace is not run until a query reads it
+    preview = shell.run_line_magic(
+        "duckdb",
+        "SELECT count(*) AS n FROM sales_frame a JOIN sales_frame b USING (region) "
+        "JOIN lake.sales c USING (region)",
+    )
+    assert preview.rows == [(3,)]
+    assert collections == [3]
+    shell.run_line_magic("duckdb", "SELECT sum(units) FROM sales_frame")
+    assert collections == [3, 3]  # the next query sees the frame's current data
+
+
 def test_display_shows_first_rows_count_types_and_time(shell: InteractiveShell) -> None:
     shell.run_line_magic("config", "DuckDBMagic.display_limit = 2")
     preview = shell.run_line_magic("duckdb", "SELECT range AS n FROM range(100000)")
@@ -118,6 +155,21 @@ def test_pinned_runs(shell: InteractiveShell, publisher: LakePublisher) -> None:
         shell.run_line_magic("duckdb", f"--run sales=r9 {count}")
 
 
+def test_a_fresh_listing_is_reused_until_it_is_old_or_refreshed(
+    shell: InteractiveShell, publisher: LakePublisher
+) -> None:
+    query = "SELECT count(*) AS n FROM lake.sales"
+    shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 3600")
+    assert shell.run_line_magic("duckdb", query).rows == [(3,)]
+    publisher.publish(SALES.head(1), dataset="sales", run_id="r2", flow_name="test")
+    assert shell.run_line_magic("duckdb", query).rows == [(3,)]  # the listing is fresh
+    shell.run_line_magic("lakebook", "refresh")
+    assert shell.run_line_magic("duckdb", query).rows == [(1,)]
+    publisher.publish(SALES.head(2), dataset="sales", run_id="r3", flow_name="test")
+    shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 0")
+    assert shell.run_line_magic("duckdb", query).rows == [(2,)]  # every query lists the lake
+
+
 def test_explain_and_statements_without_rows(shell: InteractiveShell) -> None:
     plan = shell.run_line_magic("duckdb", "--explain SELECT * FROM lake.sales")
     assert isinstance(plan, TextPreview)
@@ -140,6 +192,7 @@ def test_other_output_formats(shell: InteractiveShell, option: str, package: str
 
 
 def test_interrupt_cancels_the_query_and_keeps_the_connection(shell: InteractiveShell) -> None:
+    shell.run_line_magic("duckdb", "SELECT 1")  # the connection is open: the query is interrupted
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     try:

@@ -193,3 +193,40 @@ def test_closing_a_monitor_stops_its_stream_at_once(analyst: LakebookClient) -> 
     assert time.monotonic() - started < 2
     assert monitor.finished.is_set()
     run.cancel()
+
+
+def test_lake_browser_lists_and_previews_through_the_gateway(
+    keyless_client: LakebookClient,
+    client_for: Callable[[str], LakebookClient],
+    stack_lake: LakePublisher,
+) -> None:
+    mine = keyless_client.run("ping")
+    assert mine.wait(timeout=60) == "COMPLETED"
+    stack_lake.publish(
+        pl.DataFrame({"city": ["Oslo"], "visits": [3]}),
+        dataset="browser_mine",
+        run_id=mine.id,
+        flow_name="ping",
+    )
+    stack_lake.publish(
+        pl.DataFrame({"city": ["Lima"]}), dataset="browser_theirs", run_id="other-r1", flow_name="x"
+    )
+    browser = LakeBrowser(keyless_client)
+    assert {"browser_mine", "browser_theirs"} <= set(browser.picker.options)
+    browser.picker.value = "browser_mine"
+    assert f"<code>{mine.id}</code> by ping" in browser.details.value
+    assert "<td>visits</td><td>Int64</td>" in browser.details.value
+    browser.preview_button.click()
+    (preview,) = browser.preview_area.children
+    assert preview.page_frame["city"].to_list() == ["Oslo"]
+    # Not the caller's run, and this kernel holds no lake keys: a message, not a traceback.
+    browser.picker.value = "browser_theirs"
+    browser.preview_button.click()
+    (message,) = browser.preview_area.children
+    assert "is not yours and this kernel cannot read the lake" in message.value
+    # A kernel with the lake's keys reads it directly instead.
+    keyed = LakeBrowser(client_for("analyst"))
+    keyed.picker.value = "browser_theirs"
+    keyed.preview_button.click()
+    (preview,) = keyed.preview_area.children
+    assert preview.page_frame["city"].to_list() == ["Lima"]

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from lakebook.common.settings import Settings, load_settings
+from lakebook.kernel.catalog import DatasetDetail, DatasetInfo, dataset_path
 from lakebook.kernel.credentials import find_credentials
 from lakebook.kernel.errors import LakebookConnectionError, error_from_response
 from lakebook.kernel.runs import Run, RunInfo, run_path
@@ -144,8 +145,38 @@ class LakebookClient:
     def run_info(self, run_id: str) -> RunInfo:
         return RunInfo.from_json(self.request("GET", run_path(run_id)))
 
+    def datasets(self) -> list[DatasetInfo]:
+        """The lake's published datasets with their latest runs, by name."""
+        return [
+            DatasetInfo(
+                name=item["name"],
+                latest_run_id=item["latest_run_id"],
+                published_at=datetime.fromisoformat(item["published_at"]),
+                run_count=item["run_count"],
+            )
+            for item in self.request("GET", "/lake/datasets")
+        ]
+
+    def dataset(self, name: str) -> DatasetDetail:
+        """A dataset's schema, size, lineage and runs; unknown names raise LakebookNotFound."""
+        body = self.request("GET", dataset_path(name))
+        return DatasetDetail(
+            name=body["name"],
+            columns=body["columns"],
+            row_count=body["row_count"],
+            bytes=body["bytes"],
+            flow_name=body.get("flow_name"),
+            user=body.get("user"),
+            inputs=body.get("inputs", []),
+            latest_run_id=body["latest_run_id"],
+            runs=[
+                (run["run_id"], datetime.fromisoformat(run["published_at"])) for run in body["runs"]
+            ],
+        )
+
     def lake(self) -> LakePublisher:
-        """The lake, read directly with this kernel's settings (until the gateway serves /lake)."""
+        """The lake read directly with this kernel's own settings and keys (the gateway's
+        /result and /lake routes need none; this is for lakes without a gateway)."""
         from lakebook.flows.lake_store import LakeStore  # s3fs and friends load only when used
         from lakebook.flows.publisher import LakePublisher
 

@@ -25,6 +25,27 @@ class ArrowStream:
         return self.frame.__arrow_c_stream__(requested_schema)
 
 
+class LazyArrowStream:
+    """A Polars LazyFrame for DuckDB: collected once per query, on first scan, by Polars'
+    streaming engine, then handed over through the Arrow C stream like a DataFrame.
+
+    DuckDB's own LazyFrame path does `lf.collect().to_arrow()` (in-memory engine, pyarrow) on
+    every scan, and a self-join or DuckDB's schema probe scans twice. Streaming straight into
+    DuckDB (`collect_batches`) is unstable in Polars and, by its own docs, slower than a
+    collect; and an Arrow C stream offers DuckDB no projection or filter pushdown, so neither
+    route reads less. Narrow a big LazyFrame in Polars (`lf.select(...).filter(...)`) first.
+    """
+
+    def __init__(self, frame: pl.LazyFrame) -> None:
+        self.frame = frame
+        self._collected: pl.DataFrame | None = None
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        if self._collected is None:
+            self._collected = self.frame.collect(engine="streaming")
+        return self._collected.__arrow_c_stream__(requested_schema)
+
+
 def scannable_frames(words: Iterable[str], namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The user's frames among the words of a query, ready for DuckDB's replacement scan."""
     frames: dict[str, Any] = {}
@@ -32,6 +53,8 @@ def scannable_frames(words: Iterable[str], namespace: Mapping[str, Any]) -> dict
         value = namespace.get(word)
         if isinstance(value, pl.DataFrame):
             frames[word] = ArrowStream(value)
+        elif isinstance(value, pl.LazyFrame):
+            frames[word] = LazyArrowStream(value)
         elif type(value).__module__.split(".")[0] in _NATIVE_MODULES:
             frames[word] = value
     return frames

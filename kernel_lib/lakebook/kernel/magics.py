@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -10,7 +11,7 @@ import duckdb
 from IPython.core import magic_arguments as ipython_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from traitlets import Bool, Integer, Unicode, observe
+from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, load_settings
@@ -60,12 +61,21 @@ class DuckDBMagic(Magics, Configurable):
     refresh_lake = Bool(
         True, config=True, help="List the lake before each query that reads `lake.`."
     )
+    # Listing the lake is an S3 LIST (~15-35 ms here, more on a busy store): per query it was
+    # the magic's main overhead over raw DuckDB. A run takes seconds to publish, so a listing
+    # younger than this still names the newest runs; `%lakebook refresh` lists at once.
+    lake_listing_seconds = Float(
+        2.0,
+        config=True,
+        help="Reuse the lake listing for this many seconds (0: list before every lake query).",
+    )
 
     def __init__(self, shell: Any = None, settings: Settings | None = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
         self._settings = settings
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._views: LakeViews | None = None
+        self._listed_at: float | None = None
 
     @property
     def settings(self) -> Settings:
@@ -86,6 +96,13 @@ class DuckDBMagic(Magics, Configurable):
                 )
             except (SettingsError, duckdb.Error) as error:
                 raise UsageError(f"cannot set up DuckDB: {error}") from None
+            except (KeyboardInterrupt, RuntimeError) as error:
+                # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
+                if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
+                    raise
+                raise UsageError(
+                    "interrupted while setting up DuckDB; run the cell again"
+                ) from None
         return self._connection
 
     @property
@@ -107,7 +124,7 @@ class DuckDBMagic(Magics, Configurable):
         """Closes the connection; the next query opens a new one."""
         if self._connection is not None:
             self._connection.close()
-        self._connection, self._views = None, None
+        self._connection, self._views, self._listed_at = None, None, None
 
     # IPython would paste `$name` into the line before we see it: that is the injection
     # this magic exists to prevent, so the line is taken verbatim and `$name` bound by DuckDB.
@@ -148,14 +165,16 @@ class DuckDBMagic(Magics, Configurable):
     def duckdb(self, line: str, cell: str | None = None) -> ResultPreview | TextPreview:
         """Runs SQL in the kernel's DuckDB and shows the first rows.
 
-        `lake.<dataset>` reads the latest published run of a dataset (listed again before each
-        query that mentions `lake.`); `--run sales=r1` reads run r1 for this cell and
-        `%lakebook pin sales r1` holds it there until `%lakebook unpin sales`.
+        `lake.<dataset>` reads the latest published run of a dataset (the lake is listed again
+        for a query that mentions `lake.` once the last listing is `lake_listing_seconds` old);
+        `--run sales=r1` reads run r1 for this cell and `%lakebook pin sales r1` holds it there
+        until `%lakebook unpin sales`; `%lakebook refresh` lists the lake at once.
         `$name` binds the Python variable `name` as a query parameter (never pasted into the
-        SQL). Polars, pandas and Arrow frames in the namespace can be queried by their name.
-        Results are Polars frames unless `--pandas` or `--arrow`; `-o VAR` stores the result.
-        Settings: `%config DuckDBMagic.display_limit = 100` (also `threads`, `memory_limit`,
-        `refresh_lake`). Interrupting the kernel cancels the running query.
+        SQL). Polars, pandas and Arrow frames and Polars LazyFrames in the namespace can be
+        queried by their name. Results are Polars frames unless `--pandas` or `--arrow`;
+        `-o VAR` stores the result. Settings: `%config DuckDBMagic.display_limit = 100` (also
+        `threads`, `memory_limit`, `refresh_lake`, `lake_listing_seconds`). Interrupting the
+        kernel cancels the running query.
         """
         options, sql = _split_options(line)
         args = parse_argstring(DuckDBMagic.duckdb, options)
@@ -196,7 +215,12 @@ class DuckDBMagic(Magics, Configurable):
 
     def _prepare_lake(self, datasets: list[str], pins: dict[str, str]) -> None:
         """Refreshes the lake views a query needs; unknown datasets are a one-line error."""
-        if not pins and not (datasets and (self.refresh_lake or self.views.missing(datasets))):
+        listing_is_fresh = (
+            self._listed_at is not None
+            and time.monotonic() - self._listed_at < self.lake_listing_seconds
+        )
+        stale = self.refresh_lake and not listing_is_fresh
+        if not pins and not (datasets and (stale or self.views.missing(datasets))):
             return
         self._refresh(extra_pins=pins)
         missing = self.views.missing(datasets)
@@ -212,8 +236,11 @@ class DuckDBMagic(Magics, Configurable):
         views = self.views
         saved = dict(views.pins)
         views.pins.update(extra_pins or {})
+        listed_at = time.monotonic()
         try:
-            return views.refresh()
+            datasets = views.refresh()
+            self._listed_at = listed_at
+            return datasets
         except (LakeError, LookupError) as error:
             raise UsageError(str(error)) from None
         except duckdb.Error as error:

@@ -6,10 +6,10 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 
@@ -185,31 +185,70 @@ class Run:
                 if event.kind == "end":
                     return
 
+    def published(self, preview_rows: int = 20) -> RunResult:
+        """What the run published, as the gateway describes it (schema, rows, download URL)."""
+        body = self.client.request("GET", f"{self._path}/result", params={"rows": preview_rows})
+        return RunResult.from_json(body, self.client)
+
     def result(self, dataset: str | None = None) -> pl.LazyFrame:
-        """The run's published output as a LazyFrame.
+        """The run's published output as a LazyFrame, read through the gateway's download URL.
 
-        Temporary: until the gateway serves /flows/runs/{id}/result, this reads the lake directly
-        with the kernel's own S3 settings (so the gateway checks who may see the run, not the
-        data). Without `dataset`, the flow's own name is tried first, then every dataset is
-        searched for a run published under this run id (one listing per dataset).
+        The gateway checks the caller may see the run and signs a short-lived URL, so the
+        kernel needs no lake keys. `dataset`, if given, must be the dataset the run published.
         """
-        from lakebook.flows.lake_store import LakeNotFoundError
+        published = self.published(preview_rows=0)
+        if dataset is not None and dataset != published.dataset:
+            raise LakebookNotFound(
+                f"run {self.id} of {self.flow_name} published dataset {published.dataset!r}, "
+                f"not {dataset!r}"
+            )
+        return published.scan()
 
-        info = self.info()  # the gateway checks the caller may see this run
-        lake = self.client.lake()
-        if dataset is not None:
-            try:
-                return lake.scan(dataset, run_id=info.run_id)
-            except LakeNotFoundError as error:
-                raise LakebookNotFound(str(error)) from error
-        names = [summary.name for summary in lake.list_datasets()]
-        for name in sorted(names, key=lambda name: name != info.flow_name):
-            if any(run.run_id == info.run_id for run in lake.list_runs(name)):
-                return lake.scan(name, run_id=info.run_id)
-        raise LakebookNotFound(
-            f"run {info.run_id} of {info.flow_name} ({info.state}) has published no dataset in "
-            f"{lake.paths.root} (datasets there: {', '.join(names) or 'none'})"
+
+@dataclass(frozen=True)
+class RunResult:
+    """A run's published dataset: where it is, its schema and size, and a download URL."""
+
+    client: LakebookClient = field(repr=False)
+    run_id: str
+    dataset: str
+    data_uri: str
+    columns: dict[str, str]
+    row_count: int
+    bytes: int
+    preview: list[dict[str, Any]]
+    download_url: str | None
+    download_expires_at: datetime | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any], client: LakebookClient) -> RunResult:
+        return cls(
+            client=client,
+            run_id=body["run_id"],
+            dataset=body["dataset"],
+            data_uri=body["data_uri"],
+            columns=body["columns"],
+            row_count=body["row_count"],
+            bytes=body["bytes"],
+            preview=body["preview"],
+            download_url=body.get("download_url"),
+            download_expires_at=_optional_time(body.get("download_expires_at")),
         )
+
+    def scan(self) -> pl.LazyFrame:
+        """A LazyFrame over the data: the presigned URL, or the file of a local-folder lake.
+
+        Polars reads a presigned S3 URL as plain HTTP(S) (range requests, no keys); glob=False
+        keeps the `?X-Amz-...` query string from being read as a glob pattern. The URL expires
+        (see download_expires_at): collect within that time or ask again.
+        """
+        if self.download_url is not None:
+            return pl.scan_parquet(self.download_url, glob=False)
+        if self.data_uri.startswith("file://"):
+            # A local-folder lake has nothing to sign: the kernel shares the gateway's disk.
+            return pl.scan_parquet(unquote(urlsplit(self.data_uri).path), glob=False)
+        # A gateway that cannot sign URLs: read with the kernel's own lake settings, if any.
+        return self.client.lake().scan(self.dataset, run_id=self.run_id)
 
 
 def _optional_time(value: str | None) -> datetime | None:

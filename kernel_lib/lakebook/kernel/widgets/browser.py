@@ -7,20 +7,20 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from lakebook.common.settings import load_settings
-from lakebook.flows.lake_store import LakeError, LakeStore
-from lakebook.flows.publisher import DatasetSummary, LakePublisher
-from lakebook.kernel.client import LakebookClient
+from lakebook.flows.publisher import LakePublisher
+from lakebook.kernel.catalog import Catalog, CatalogError, DatasetInfo, GatewayCatalog, LakeCatalog
+from lakebook.kernel.client import LakebookClient, connect
 from lakebook.kernel.widgets.form import ERROR_STYLE
 from lakebook.kernel.widgets.table import ResultTable
 
 
 class LakeBrowser(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
-    """Lists published datasets; reads the lake directly until the gateway serves /lake."""
+    """Lists published datasets: from the gateway's /lake/datasets given a client (the
+    default: `connect()`), or straight from a lake given its LakePublisher."""
 
     def __init__(self, source: LakebookClient | LakePublisher | None = None) -> None:
-        self.lake = self._publisher(source)
-        self.datasets: dict[str, DatasetSummary] = {}
+        self.catalog = self._catalog(source)
+        self.datasets: dict[str, DatasetInfo] = {}
         self.picker = widgets.Select(options=[], rows=8, description="Datasets")
         self.details = widgets.HTML()
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
@@ -39,54 +39,62 @@ class LakeBrowser(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         self.refresh()
 
     @staticmethod
-    def _publisher(source: LakebookClient | LakePublisher | None) -> LakePublisher:
+    def _catalog(source: LakebookClient | LakePublisher | None) -> Catalog:
+        if source is None:
+            source = connect()
         if isinstance(source, LakebookClient):
-            return source.lake()
-        if source is not None:
-            return source
-        return LakePublisher(LakeStore.from_settings(load_settings()))
+            return GatewayCatalog(source)
+        return LakeCatalog(source)
 
     def refresh(self) -> None:
-        """Lists the lake again."""
+        """Lists the datasets again."""
         try:
-            self.datasets = {summary.name: summary for summary in self.lake.list_datasets()}
-        except LakeError as error:
-            self.details.value = f'<span style="{ERROR_STYLE}">{escape(str(error))}</span>'
+            self.datasets = {info.name: info for info in self.catalog.list()}
+        except CatalogError as error:
+            self.details.value = _error_html(error)
             return
         self.picker.options = list(self.datasets)
         if not self.datasets:
-            self.details.value = f"no datasets published in {escape(self.lake.paths.root)} yet"
+            self.details.value = f"no datasets published in {escape(self.catalog.location)} yet"
 
     def _on_pick(self, change: dict[str, Any]) -> None:
         self.preview_area.children = []
-        summary = self.datasets.get(change["new"])
-        self.preview_button.disabled = summary is None
-        self.details.value = self.describe(summary) if summary else ""
+        info = self.datasets.get(change["new"])
+        self.preview_button.disabled = info is None
+        self.details.value = self.describe(info) if info else ""
 
-    def describe(self, summary: DatasetSummary) -> str:
-        """The dataset's latest run, row count and schema, from that run's metadata.json."""
-        latest = summary.latest
+    def describe(self, info: DatasetInfo) -> str:
+        """The dataset's latest run, row count, lineage and schema."""
         try:
-            metadata = self.lake.read_metadata(summary.name, latest.run_id)
-        except LakeError as error:
-            return f'<span style="{ERROR_STYLE}">{escape(str(error))}</span>'
+            detail = self.catalog.describe(info.name)
+        except CatalogError as error:
+            return _error_html(error)
         columns = "".join(
             f"<tr><td>{escape(name)}</td><td>{escape(dtype)}</td></tr>"
-            for name, dtype in metadata.get("schema", {}).items()
+            for name, dtype in detail.columns.items()
         )
+        inputs = ", ".join(escape(uri) for uri in detail.inputs) or "none"
         return (
-            f"<b>{escape(summary.name)}</b>: {summary.run_count} run(s); latest "
-            f"<code>{escape(latest.run_id)}</code> by {escape(str(metadata.get('flow_name')))}, "
-            f"published {latest.published_at:%Y-%m-%d %H:%M:%S} UTC, "
-            f"{_count(metadata.get('row_count'))} rows"
+            f"<b>{escape(info.name)}</b>: {info.run_count} run(s); latest "
+            f"<code>{escape(detail.latest_run_id)}</code> by {escape(str(detail.flow_name))}, "
+            f"published {info.published_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"{_count(detail.row_count)} rows; inputs: {inputs}"
             f"<table><tr><th>column</th><th>type</th></tr>{columns}</table>"
         )
 
     def preview(self) -> None:
         """A paged preview of the picked dataset's latest run."""
         name = self.picker.value
-        if name is not None:
-            self.preview_area.children = [ResultTable(self.lake.scan(name))]
+        if name is None:
+            return
+        try:
+            self.preview_area.children = [ResultTable(self.catalog.scan(name))]
+        except CatalogError as error:
+            self.preview_area.children = [widgets.HTML(_error_html(error))]
+
+
+def _error_html(error: Exception) -> str:
+    return f'<span style="{ERROR_STYLE}">{escape(str(error))}</span>'
 
 
 def _count(value: Any) -> str:

@@ -1,0 +1,161 @@
+"""The lake's catalog as the kernel sees it: from the gateway (`/lake/datasets`), or read
+directly from a lake the kernel holds keys for (a local folder, or no gateway at all)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
+
+import polars as pl
+
+from lakebook.kernel.errors import LakebookError, LakebookNotFound
+
+if TYPE_CHECKING:
+    from lakebook.flows.publisher import LakePublisher
+    from lakebook.kernel.client import LakebookClient
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset with at least one published run, and its latest run."""
+
+    name: str
+    latest_run_id: str
+    published_at: datetime
+    run_count: int
+
+
+@dataclass(frozen=True)
+class DatasetDetail:
+    """A dataset's latest run in detail: schema, size, lineage, and every published run."""
+
+    name: str
+    columns: dict[str, str]
+    row_count: int | None
+    bytes: int | None
+    flow_name: str | None
+    user: str | None
+    inputs: list[str]
+    latest_run_id: str
+    runs: list[tuple[str, datetime]]
+
+
+class CatalogError(Exception):
+    """The catalog could not be read; the message says why."""
+
+
+class Catalog(Protocol):
+    """What LakeBrowser needs: list, describe and read datasets."""
+
+    @property
+    def location(self) -> str: ...
+
+    def list(self) -> list[DatasetInfo]: ...
+
+    def describe(self, name: str) -> DatasetDetail: ...
+
+    def scan(self, name: str) -> pl.LazyFrame: ...
+
+
+def dataset_path(name: str) -> str:
+    return f"/lake/datasets/{quote(name, safe='')}"
+
+
+class GatewayCatalog:
+    """The catalog from the gateway; the data of a run through its presigned download URL."""
+
+    def __init__(self, client: LakebookClient) -> None:
+        self.client = client
+
+    @property
+    def location(self) -> str:
+        return f"the lake behind {self.client.url}"
+
+    def list(self) -> list[DatasetInfo]:
+        try:
+            return self.client.datasets()
+        except LakebookError as error:
+            raise CatalogError(error.message) from error
+
+    def describe(self, name: str) -> DatasetDetail:
+        try:
+            return self.client.dataset(name)
+        except LakebookError as error:
+            raise CatalogError(error.message) from error
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """The latest run's data. /result answers only for runs the caller may see, so another
+        user's run is read with the kernel's own lake settings, where it has them."""
+        from lakebook.common.settings import SettingsError
+        from lakebook.flows.lake_store import LakeError
+        from lakebook.kernel.runs import Run
+
+        latest = self.describe(name).latest_run_id
+        try:
+            return Run(self.client, latest, name).result(name)
+        except LakebookNotFound:
+            pass
+        except LakebookError as error:
+            raise CatalogError(error.message) from error
+        try:
+            return self.client.lake().scan(name, run_id=latest)
+        except (SettingsError, LakeError) as error:
+            raise CatalogError(
+                f"run {latest} of {name!r} is not yours and this kernel cannot read the lake "
+                f"itself ({error})"
+            ) from error
+
+
+class LakeCatalog:
+    """The catalog read straight from the lake with the kernel's own settings."""
+
+    def __init__(self, publisher: LakePublisher) -> None:
+        self.publisher = publisher
+
+    @property
+    def location(self) -> str:
+        return self.publisher.paths.root
+
+    def list(self) -> list[DatasetInfo]:
+        from lakebook.flows.lake_store import LakeError
+
+        try:
+            summaries = self.publisher.list_datasets()
+        except LakeError as error:
+            raise CatalogError(str(error)) from error
+        return [
+            DatasetInfo(s.name, s.latest.run_id, s.latest.published_at, s.run_count)
+            for s in summaries
+        ]
+
+    def describe(self, name: str) -> DatasetDetail:
+        from lakebook.flows.lake_store import LakeError
+
+        try:
+            runs = self.publisher.list_runs(name)
+            if not runs:
+                raise CatalogError(f"no dataset {name!r} in {self.location}")
+            metadata: dict[str, Any] = self.publisher.read_metadata(name, runs[0].run_id)
+        except LakeError as error:
+            raise CatalogError(str(error)) from error
+        return DatasetDetail(
+            name=name,
+            columns=metadata.get("schema", {}),
+            row_count=metadata.get("row_count"),
+            bytes=metadata.get("bytes"),
+            flow_name=metadata.get("flow_name"),
+            user=metadata.get("user"),
+            inputs=metadata.get("inputs", []),
+            latest_run_id=runs[0].run_id,
+            runs=[(run.run_id, run.published_at) for run in runs],
+        )
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        from lakebook.flows.lake_store import LakeError
+
+        try:
+            return self.publisher.scan(name)
+        except LakeError as error:
+            raise CatalogError(str(error)) from error
