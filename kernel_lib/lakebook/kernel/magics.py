@@ -17,6 +17,7 @@ from traitlets.config import Configurable
 from lakebook.common.settings import Settings, SettingsError, load_settings
 from lakebook.flows.lake_store import LakeError, LakeStore
 from lakebook.flows.publisher import DatasetSummary, LakePublisher
+from lakebook.kernel import account
 from lakebook.kernel.connection import apply_limits, open_connection
 from lakebook.kernel.frames import scannable_frames
 from lakebook.kernel.lake_views import LakeViews
@@ -250,12 +251,17 @@ class DuckDBMagic(Magics, Configurable):
 
     @line_magic
     @magic_arguments()
-    @argument("command", choices=["datasets", "refresh", "pin", "unpin"])
-    @argument("names", nargs="*", help="pin: DATASET RUN_ID; unpin: DATASET")
+    @argument("command", choices=["datasets", "refresh", "pin", "unpin", "login", "status", "runs"])
+    @argument(
+        "names", nargs="*", help="pin: DATASET RUN_ID; unpin: DATASET; login: USER; runs: [FLOW]"
+    )
     def lakebook(self, line: str) -> ResultPreview | TextPreview:
         """Lake commands: `datasets` (latest runs), `refresh` (list the lake again),
-        `pin DATASET RUN_ID` (lake.DATASET reads that run), `unpin DATASET`."""
+        `pin DATASET RUN_ID` (lake.DATASET reads that run), `unpin DATASET`. Gateway commands:
+        `login USER` (asks for the password), `status` (who and where), `runs [FLOW]`."""
         args = parse_argstring(DuckDBMagic.lakebook, line)
+        if args.command in ("login", "status", "runs"):
+            return self._account_command(args.command, args.names)
         if args.command == "pin":
             if len(args.names) != 2:
                 raise UsageError("usage: %lakebook pin DATASET RUN_ID")
@@ -286,6 +292,17 @@ class DuckDBMagic(Magics, Configurable):
         columns = ["dataset", "view_run", "latest_run", "published_at", "runs"]
         types = ["VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP WITH TIME ZONE", "BIGINT"]
         return ResultPreview(columns, types, rows, len(rows), 0.0)
+
+    def _account_command(self, command: str, names: list[str]) -> ResultPreview | TextPreview:
+        if command == "status":
+            return account.status(self.settings)
+        if command == "runs":
+            if len(names) > 1:
+                raise UsageError("usage: %lakebook runs [FLOW]")
+            return account.recent_runs(self.settings, names[0] if names else None)
+        if len(names) != 1:
+            raise UsageError("usage: %lakebook login USER (the password is asked for)")
+        return TextPreview(account.sign_in(self.settings, names[0]))
 
 
 def _split_options(line: str) -> tuple[str, str]:
