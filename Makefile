@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
+UI_TESTS_STAMP := extension/ui-tests/node_modules/.install-stamp
 PYTEST_ARGS ?=
 
 .PHONY: install up test lint check lock clean bench bench-gateway bench-kernel
 
-install: $(STAMP)
+install: $(STAMP) $(UI_TESTS_STAMP)
 
 # One editable install of everything, pinned by constraints.txt (the lock CI tested).
 $(STAMP): pyproject.toml constraints.txt extension/package.json extension/package-lock.json
@@ -15,6 +16,12 @@ $(STAMP): pyproject.toml constraints.txt extension/package.json extension/packag
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
+
+# Galata/Playwright for the browser tests (tests/lab/test_ui_galata.py), from the committed lock.
+# No browser download: the tests drive Debian's /usr/bin/chromium.
+$(UI_TESTS_STAMP): extension/ui-tests/package.json extension/ui-tests/package-lock.json
+	cd extension/ui-tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $(UI_TESTS_STAMP)
 
 up: install
 	$(BIN)/lakebook up
@@ -38,7 +45,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) extension/node_modules extension/lib extension/lakebook/lab/labextension
+	rm -rf $(VENV) extension/node_modules extension/ui-tests/node_modules extension/lib extension/lakebook/lab/labextension
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
 bench: bench-gateway bench-kernel

@@ -4,6 +4,9 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
+import { Panel } from '@lumino/widgets';
+
+import { FlowsPanel } from './components/FlowsPanel';
 import { StatusPanel } from './components/StatusPanel';
 import { lakebookIcon } from './icons';
 
@@ -28,11 +31,16 @@ const PANEL_ID = 'lakebook-status-panel';
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'lakebook:plugin',
-  description: 'Lakebook sidebar showing the gateway status.',
+  description: 'Lakebook sidebar: gateway status, flows to launch, runs.',
   autoStart: true,
   optional: [ILayoutRestorer],
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null): void => {
-    const panel = new StatusPanel();
+    const status = new StatusPanel();
+    const flows = new FlowsPanel();
+    const panel = new Panel();
+    panel.addClass('jp-lakebook-Sidebar');
+    panel.addWidget(status);
+    panel.addWidget(flows);
     panel.id = PANEL_ID;
     panel.title.icon = lakebookIcon;
     panel.title.caption = 'Lakebook';
@@ -53,7 +61,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.refreshStatus, {
       label: 'Refresh Lakebook Gateway Status',
-      execute: () => panel.refresh()
+      execute: () => Promise.all([status.refresh(), flows.refresh()])
     });
   }
 };

@@ -31,3 +31,32 @@ export interface IErrorBody {
    */
   message: string;
 }
+
+/**
+ * A launchable flow, from `GET /lakebook/deployments`.
+ */
+export interface IDeployment {
+  name: string;
+  description: string | null;
+  tags: string[];
+  parameters_schema: Record<string, unknown>;
+}
+
+/**
+ * Answer of `POST /lakebook/flows/{name}/execute`.
+ */
+export interface ILaunched {
+  run_id: string;
+  state: string;
+}
+
+/**
+ * A flow run, from `GET /lakebook/runs` and `GET /lakebook/runs/{id}`.
+ */
+export interface IRun {
+  run_id: string;
+  flow_name: string;
+  state: string;
+  state_name: string;
+  created_at: string;
+}

@@ -20,8 +20,14 @@ from lakebook.gateway.stack.supervisor import Supervisor
 from tests.conftest import HOST, free_port
 
 
-def jupyter_server(root: Path, token: str, gateway_url: str) -> Service:
+def jupyter_server(
+    root: Path, token: str, gateway_url: str, gateway_token: str | None = None
+) -> Service:
     port = free_port()
+    # Its own data dir: no credential file from a developer's ~/.lakebook is found.
+    env = {"LAKEBOOK_GATEWAY_URL": gateway_url, "LAKEBOOK_DATA_DIR": str(root)}
+    if gateway_token is not None:
+        env["LAKEBOOK_TOKEN"] = gateway_token
     argv = jupyter_argv("server", HOST, port, token, root)
     return Service(
         name="jupyter",
@@ -30,7 +36,7 @@ def jupyter_server(root: Path, token: str, gateway_url: str) -> Service:
         health_url=f"http://{HOST}:{port}/api",
         url=f"http://{HOST}:{port}",
         log_file=root / "jupyter.log",
-        env={"LAKEBOOK_GATEWAY_URL": gateway_url},
+        env=env,
     )
 
 
@@ -48,7 +54,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         (root / "up").mkdir()
         (root / "down").mkdir()
         with_gateway = jupyter_server(root / "up", token, gateway.url)
-        without_gateway = jupyter_server(root / "down", token, f"http://{HOST}:{free_port()}")
+        without_gateway = jupyter_server(
+            root / "down", token, f"http://{HOST}:{free_port()}", gateway_token="not-checked"
+        )
         supervisor.start(with_gateway)
         supervisor.start(without_gateway)
         yield token, with_gateway.url, without_gateway.url
@@ -98,3 +106,41 @@ def test_prebuilt_labextension_and_server_extension_are_installed() -> None:
     assert re.search(
         r"lakebook\.lab .*enabled", server_extensions.stderr + server_extensions.stdout
     )
+
+
+def test_panel_calls_without_a_gateway_token_say_how_to_get_one(
+    servers: tuple[str, str, str],
+) -> None:
+    token, lab_url, _ = servers
+    response = httpx.get(
+        f"{lab_url}/lakebook/deployments", headers={"Authorization": f"token {token}"}
+    )
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert "LAKEBOOK_TOKEN" in body["message"]
+
+
+def test_panel_calls_with_the_gateway_down_answer_502_with_a_readable_message(
+    servers: tuple[str, str, str],
+) -> None:
+    token, _, lab_url = servers
+    headers = {"Authorization": f"token {token}"}
+    response = httpx.post(
+        f"{lab_url}/lakebook/flows/ping/execute", headers=headers, json={"parameters": {}}
+    )
+    assert response.status_code == 502
+    assert "cannot reach the lakebook gateway" in response.json()["message"]
+
+
+def test_panel_launch_refuses_parameters_that_are_not_an_object(
+    servers: tuple[str, str, str],
+) -> None:
+    token, lab_url, _ = servers
+    response = httpx.post(
+        f"{lab_url}/lakebook/flows/ping/execute",
+        headers={"Authorization": f"token {token}"},
+        json={"parameters": [1, 2]},
+    )
+    assert response.status_code == 400
+    assert "parameters must be a JSON object" in response.json()["message"]
