@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
 from tests.conftest import S3Server
+from tests.flows.flow_lake import flows_use_lake
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -24,3 +26,16 @@ def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def publisher(lake_settings: Settings) -> LakePublisher:
     return LakePublisher(LakeStore.from_settings(lake_settings))
+
+
+@pytest.fixture
+def flow_lake(
+    publisher: LakePublisher,
+    lake_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_api_url: str,
+) -> Iterator[LakePublisher]:
+    """The lake the flows under test read and write, their runs recorded by a real Prefect."""
+    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
+        yield publisher

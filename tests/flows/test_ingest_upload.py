@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -15,26 +13,17 @@ from polars.testing import assert_frame_equal
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from lakebook.common.settings import Settings
 from lakebook.flows.ingest import TooManyRejectsError, ingest_upload
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.upload_formats import UploadError
-from tests.flows.flow_lake import flows_use_lake
 
 UPLOAD_KEY = "raw/uploads/ana/u1/data.{}"
 
 
 @pytest.fixture
-def lake(
-    publisher: LakePublisher,
-    lake_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    prefect_api_url: str,
-) -> Iterator[LakePublisher]:
-    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
-        yield publisher
+def lake(flow_lake: LakePublisher) -> LakePublisher:
+    return flow_lake
 
 
 def sales_csv(rows: int, bad_amounts: dict[int, str]) -> bytes:

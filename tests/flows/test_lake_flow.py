@@ -3,7 +3,6 @@ in a folder and in entry points. Runs use a real Prefect server and a local or S
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from prefect import Flow
 
-from lakebook.common.settings import Settings
 from lakebook.flows.discovery import deployment_tags, discover_flows
 from lakebook.flows.lake_flow import LakeFlowError, lake_flow
 from lakebook.flows.publisher import LakePublisher
 from tests.conftest import USER_FLOWS_DIR
-from tests.flows.flow_lake import flows_use_lake
 
 ORDERS = pl.DataFrame({"order_id": [1, 2, 3], "amount": [20.0, 75.0, 120.0]})
 
@@ -30,16 +27,9 @@ def user_flows() -> dict[str, Flow[Any, Any]]:
 
 
 @pytest.fixture
-def lake(
-    publisher: LakePublisher,
-    lake_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    prefect_api_url: str,
-) -> Iterator[LakePublisher]:
-    publisher.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
-    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
-        yield publisher
+def lake(flow_lake: LakePublisher) -> LakePublisher:
+    flow_lake.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
+    return flow_lake
 
 
 def test_user_flows_are_served_beside_the_builtins(user_flows: dict[str, Flow[Any, Any]]) -> None:

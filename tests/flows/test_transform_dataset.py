@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -11,11 +9,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from prefect.exceptions import ParameterTypeError
 
-from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform import TransformError, transform_dataset
-from tests.flows.flow_lake import flows_use_lake
 
 ORDERS = pl.DataFrame(
     {
@@ -55,17 +51,10 @@ SALES_BY_COUNTRY: dict[str, Any] = {
 
 
 @pytest.fixture
-def lake(
-    publisher: LakePublisher,
-    lake_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    prefect_api_url: str,
-) -> Iterator[LakePublisher]:
-    publisher.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
-    publisher.publish(CUSTOMERS, dataset="customers", run_id="customers-1", flow_name="test")
-    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
-        yield publisher
+def lake(flow_lake: LakePublisher) -> LakePublisher:
+    flow_lake.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
+    flow_lake.publish(CUSTOMERS, dataset="customers", run_id="customers-1", flow_name="test")
+    return flow_lake
 
 
 def spec_with(**changes: Any) -> dict[str, Any]:

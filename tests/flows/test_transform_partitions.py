@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,7 +17,6 @@ from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
 from lakebook.flows.transform_spec import TransformSpec
-from tests.flows.flow_lake import flows_use_lake
 
 ROWS = 10_000
 PARTITION_ROWS = 2_500  # four partitions
@@ -90,18 +87,11 @@ def test_only_leading_row_wise_steps_run_per_partition() -> None:
 
 
 @pytest.fixture
-def lake(
-    publisher: LakePublisher,
-    lake_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    prefect_api_url: str,
-) -> Iterator[LakePublisher]:
-    publisher.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
-    publisher.publish(CUSTOMERS, dataset="customers", run_id="customers-1", flow_name="test")
+def lake(flow_lake: LakePublisher, monkeypatch: pytest.MonkeyPatch) -> LakePublisher:
+    flow_lake.publish(ORDERS, dataset="orders", run_id="orders-1", flow_name="test")
+    flow_lake.publish(CUSTOMERS, dataset="customers", run_id="customers-1", flow_name="test")
     monkeypatch.setenv("LAKEBOOK_TRANSFORM_PARTITION_ROWS", str(PARTITION_ROWS))
-    with flows_use_lake(monkeypatch, lake_settings, tmp_path, prefect_api_url):
-        yield publisher
+    return flow_lake
 
 
 def unpartitioned(lake: LakePublisher, spec: dict[str, Any]) -> pl.DataFrame:
