@@ -220,6 +220,8 @@ def flow_stack(
         lake_url=f"s3://{s3_server.settings.s3_bucket}/flow-stack",
         # Small enough that the oversize-upload test stays quick.
         upload_max_bytes=1_000_000,
+        # The workspace folder notebooks are run and scheduled from.
+        notebook_dir=tmp_path_factory.mktemp("workspace"),
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),
