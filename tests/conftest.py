@@ -290,8 +290,8 @@ def flow_stack(
         upload_max_bytes=1_000_000,
         # The runner serves an analyst's own flows beside the built-ins.
         flows_dir=USER_FLOWS_DIR,
-        # The runner's workspace folder: run_notebook reads notebooks from here.
-        notebook_dir=data_dir / "notebooks",
+        # The workspace folder notebooks are run and scheduled from.
+        notebook_dir=tmp_path_factory.mktemp("workspace"),
     )
     lake_secrets = {
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),

@@ -10,6 +10,8 @@ from typing import Any
 from lakebook.common.settings import SettingsError, load_settings
 from lakebook.gateway.client_commands import run_flow, run_login
 from lakebook.gateway.exit_codes import EXIT_USAGE
+from lakebook.gateway.schedule_commands import run_schedule_command
+from lakebook.gateway.stack.bootstrap import ADMIN_USER
 from lakebook.gateway.stack.commands import run_status, run_up
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.user_commands import add_user, change_disabled, show_users
@@ -57,7 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
         toggle = user_commands.add_parser(action, help=f"{action} a user")
         toggle.add_argument("name")
         _add_data_dir(toggle)
+    _add_schedule_parser(commands)
     return parser
+
+
+def _add_schedule_parser(commands: Any) -> None:
+    schedule = commands.add_parser(
+        "schedule",
+        help="run a notebook on a cron schedule; or list | pause NAME | resume NAME | delete NAME",
+    )
+    schedule.add_argument("target", metavar="NOTEBOOK.ipynb|list|pause|resume|delete")
+    schedule.add_argument("schedule_name", nargs="?", metavar="NAME")
+    schedule.add_argument("--cron", help='e.g. "0 6 * * *" (minute hour day month weekday)')
+    schedule.add_argument("--timezone", default="UTC", help="IANA name, e.g. Europe/Paris")
+    schedule.add_argument(
+        "-p", dest="parameter", action="append", default=[], metavar="KEY=VALUE",
+        help="a notebook parameter, read as the type its parameters cell declares",
+    )  # fmt: skip
+    schedule.add_argument("--name", help="the schedule's name (default: the notebook's)")
+    schedule.add_argument(
+        "--owner", default=ADMIN_USER, help=f"whose schedule (default {ADMIN_USER})"
+    )
+    schedule.add_argument("--all", action="store_true", help="list: everyone's schedules")
+    _add_data_dir(schedule)
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_login(settings, console, args.user, args.password_stdin)
     if args.command == "run":
         return run_flow(settings, console, args.flow, args.parameters, wait=not args.no_wait)
+    if args.command == "schedule":
+        return run_schedule_command(settings, console, args)
     if args.user_command == "add":
         return add_user(settings, console, args.name, args.role, args.password_stdin)
     if args.user_command == "list":

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.flows.lake_store import LakeError
 from lakebook.gateway.api.deps import ActiveUsers
-from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, runs
+from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, notebooks, runs
 from lakebook.gateway.api.routes.runs import RunRecords
 from lakebook.gateway.core.keys import token_keys
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
@@ -105,7 +105,7 @@ def create_app() -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
 
@@ -116,7 +116,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(jwks.router)
     # runs before flows: /flows/runs must not be read as a flow called "runs".
-    for router in (auth.router, runs.router, flows.router, lake.router):
+    for router in (auth.router, runs.router, flows.router, lake.router, notebooks.router):
         # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.
         app.include_router(router)
     app.add_exception_handler(PrefectUnavailableError, prefect_unavailable)

@@ -35,6 +35,7 @@ from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import TERMINAL_STATES, RunInfo
 from lakebook.gateway.run_events import RunWatcher
+from lakebook.gateway.scheduled_runs import claim_scheduled_runs
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 
@@ -142,7 +143,8 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[RunOut]:
-    """Newest first; `flow` filters by flow name."""
+    """Newest first; `flow` filters by flow name. Includes runs of the caller's schedules."""
+    await claim_scheduled_runs(orchestrator.client, session)
     query = select(FlowRunRecord, User.name).join(User, User.id == FlowRunRecord.owner_id)
     if not user.is_admin:
         query = query.where(FlowRunRecord.owner_id == user.id)

@@ -1,0 +1,189 @@
+"""Notebook schedules: run a workspace notebook on a cron (your own; admins see all)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from lakebook.gateway.api.deps import (
+    API_PREFIX,
+    Caller,
+    CurrentUser,
+    OrchestratorDep,
+    SessionDep,
+    SettingsDep,
+)
+from lakebook.gateway.audit import record_event
+from lakebook.gateway.schedules import (
+    NotebookSchedule,
+    NotebookSchedules,
+    ScheduleExistsError,
+    ScheduleInputError,
+    ScheduleNotFoundError,
+    check_notebook_parameters,
+    check_schedule_name,
+    cron_schedule,
+    notebook_file,
+)
+
+router = APIRouter(prefix=f"{API_PREFIX}/notebooks/schedules", tags=["schedules"])
+
+WRITE_ROLES = frozenset({"analyst", "admin"})
+
+
+class ScheduleCreate(BaseModel):
+    notebook: str = Field(
+        min_length=1, max_length=1024, description="Path relative to the workspace folder."
+    )
+    cron: str = Field(min_length=1, max_length=128, examples=["0 6 * * *"])
+    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, description="Unique among yours; default: the notebook's name.")
+    report_name: str | None = Field(None, max_length=128)
+    timeout_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
+
+
+class ScheduleChange(BaseModel):
+    active: bool
+
+
+class ScheduleOut(BaseModel):
+    id: str = Field(description="`owner:name`; your own schedules also answer to `name`.")
+    name: str
+    owner: str
+    notebook: str
+    cron: str
+    timezone: str
+    parameters: dict[str, Any]
+    active: bool
+    next_run_at: datetime | None
+
+
+def _out(schedule: NotebookSchedule) -> ScheduleOut:
+    return ScheduleOut(
+        id=schedule.id,
+        name=schedule.name,
+        owner=schedule.owner,
+        notebook=schedule.notebook,
+        cron=schedule.cron,
+        timezone=schedule.timezone,
+        parameters=schedule.parameters,
+        active=schedule.active,
+        next_run_at=schedule.next_run_at,
+    )
+
+
+def _input_error(error: ScheduleInputError) -> HTTPException:
+    detail = [{"loc": ["body", error.field], "msg": str(error), "type": "schedule.invalid"}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+def _may_write(user: Caller) -> None:
+    if user.role not in WRITE_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} cannot schedule")
+
+
+def _owner_and_name(user: Caller, schedule_id: str) -> tuple[str, str]:
+    """`name` is the caller's own; `owner:name` someone else's, which only admins may touch."""
+    owner, _, name = schedule_id.rpartition(":")
+    owner = owner or user.name
+    if owner != user.name and not user.is_admin:
+        # Someone else's schedule looks exactly like one that does not exist.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule {schedule_id!r}")
+    return owner, name
+
+
+@router.post("", response_model=ScheduleOut, status_code=status.HTTP_201_CREATED)
+async def create_schedule(
+    body: ScheduleCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    orchestrator: OrchestratorDep,
+) -> ScheduleOut:
+    """Checks the cron, timezone and parameters against the notebook, then saves the schedule."""
+    _may_write(user)
+    name = body.name or Path(body.notebook).stem.lower()
+    try:
+        check_schedule_name(name)
+        schedule = cron_schedule(body.cron, body.timezone)
+        path = notebook_file(settings.notebook_dir or Path.cwd(), body.notebook)
+        check_notebook_parameters(path, body.parameters)
+    except ScheduleInputError as error:
+        raise _input_error(error) from error
+    options = {
+        key: value
+        for key, value in (
+            ("report_name", body.report_name),
+            ("timeout_seconds", body.timeout_seconds),
+        )
+        if value is not None
+    }
+    try:
+        created = await NotebookSchedules(orchestrator.client).create(
+            user.name, name, Path(body.notebook).as_posix(), schedule, body.parameters, options
+        )
+    except ScheduleExistsError as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"you already have a schedule named {name!r}"
+        ) from error
+    record_event(
+        session,
+        user.name,
+        "schedule.create",
+        created.id,
+        {"notebook": created.notebook, "cron": created.cron, "timezone": created.timezone},
+    )
+    return _out(created)
+
+
+@router.get("", response_model=list[ScheduleOut])
+async def list_schedules(
+    user: CurrentUser,
+    orchestrator: OrchestratorDep,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[ScheduleOut]:
+    """Your schedules; admins see everyone's (or one `owner`'s)."""
+    if not user.is_admin:
+        if owner not in (None, user.name):
+            return []
+        owner = user.name
+    found = await NotebookSchedules(orchestrator.client).list(owner)
+    return [_out(schedule) for schedule in found]
+
+
+@router.patch("/{schedule_id}", response_model=ScheduleOut)
+async def change_schedule(
+    schedule_id: str,
+    body: ScheduleChange,
+    user: CurrentUser,
+    session: SessionDep,
+    orchestrator: OrchestratorDep,
+) -> ScheduleOut:
+    """`{"active": false}` pauses (future runs are dropped); `true` resumes."""
+    _may_write(user)
+    owner, name = _owner_and_name(user, schedule_id)
+    try:
+        changed = await NotebookSchedules(orchestrator.client).set_active(owner, name, body.active)
+    except ScheduleNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule {schedule_id!r}") from error
+    action = "schedule.resume" if body.active else "schedule.pause"
+    record_event(session, user.name, action, changed.id, {})
+    return _out(changed)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_schedule(
+    schedule_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
+) -> None:
+    _may_write(user)
+    owner, name = _owner_and_name(user, schedule_id)
+    try:
+        await NotebookSchedules(orchestrator.client).delete(owner, name)
+    except ScheduleNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule {schedule_id!r}") from error
+    record_event(session, user.name, "schedule.delete", f"{owner}:{name}", {})

@@ -1,0 +1,162 @@
+"""`lakebook schedule NOTEBOOK --cron ... | list | pause | resume | delete`: notebook schedules.
+
+Like `lakebook user`, this is the operator's command on the stack's machine: it talks to Prefect
+(`LAKEBOOK_PREFECT_API_URL`) and the gateway database directly, acting for `--owner` (default the
+local admin), with the same checks the gateway's schedule API makes.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from prefect.client.orchestration import PrefectClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from lakebook.common.settings import Settings
+from lakebook.flows.notebook_params import NotebookParameter
+from lakebook.gateway.db import session_scope
+from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.gateway.orchestrator import PrefectUnavailableError
+from lakebook.gateway.schedules import (
+    NotebookSchedule,
+    NotebookSchedules,
+    ScheduleExistsError,
+    ScheduleInputError,
+    ScheduleNotFoundError,
+    check_notebook_parameters,
+    check_schedule_name,
+    cron_schedule,
+    notebook_file,
+    notebook_parameters,
+)
+from lakebook.gateway.stack.console import Console
+from lakebook.gateway.users import find_user
+
+ACTIONS = ("list", "pause", "resume", "delete")
+
+
+def parse_assignments(
+    assignments: Sequence[str], declared: dict[str, NotebookParameter] | None
+) -> dict[str, Any]:
+    """`-p k=v` values, read as the type the notebook declares for `k` (strings stay strings)."""
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise ScheduleInputError("parameters", f"-p {assignment!r}: use -p name=value")
+        parameter = (declared or {}).get(key.strip())
+        values[key.strip()] = _typed_value(text, parameter)
+    return values
+
+
+def _typed_value(text: str, parameter: NotebookParameter | None) -> Any:
+    if parameter is not None and parameter.type_name == "str":
+        return None if parameter.optional and text in ("None", "null") else text
+    if parameter is None:
+        return text  # unknown: the check names it
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return text  # not a literal: a string, which the type check refuses if it must not be
+
+
+def _prefect(settings: Settings) -> PrefectClient:
+    return PrefectClient(
+        settings.prefect_url, httpx_settings={"timeout": settings.outbound_timeout_seconds}
+    )
+
+
+def _check_owner(settings: Settings, owner: str) -> None:
+    with session_scope(settings.gateway_database_url) as session:
+        if find_user(session, owner) is None:
+            raise ScheduleInputError(
+                "owner", f"no user {owner!r}: add one with `lakebook user add` or pass --owner"
+            )
+
+
+def _describe(schedule: NotebookSchedule) -> str:
+    state = "active" if schedule.active else "paused"
+    next_run = schedule.next_run_at.isoformat() if schedule.next_run_at else "-"
+    parameters = json.dumps(schedule.parameters, sort_keys=True)
+    return (
+        f"{schedule.id:<32} {state:<7} {schedule.cron!r} {schedule.timezone:<16} "
+        f"next {next_run}  {schedule.notebook} {parameters}"
+    )
+
+
+def run_schedule_command(settings: Settings, console: Console, args: Any) -> int:
+    """Dispatches `lakebook schedule ...`; exit 2 for anything the user can fix."""
+    try:
+        return asyncio.run(_dispatch(settings, console, args))
+    except (ScheduleInputError, ScheduleNotFoundError, ScheduleExistsError) as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    except PrefectUnavailableError as error:
+        console.error(str(error))
+        return EXIT_FAILURE
+    except SQLAlchemyError as error:
+        console.error(f"cannot reach the gateway database: {error.__class__.__name__}: {error}")
+        return EXIT_FAILURE
+
+
+async def _dispatch(settings: Settings, console: Console, args: Any) -> int:
+    action = args.target if args.target in ACTIONS else "create"
+    if action == "list":
+        async with _prefect(settings) as client:
+            owner = None if args.all else args.owner
+            for schedule in await NotebookSchedules(client).list(owner):
+                console.say(_describe(schedule))
+        return EXIT_OK
+    if action != "create":
+        if not args.schedule_name:
+            raise ScheduleInputError("name", f"usage: lakebook schedule {action} NAME")
+        async with _prefect(settings) as client:
+            schedules = NotebookSchedules(client)
+            if action == "delete":
+                await schedules.delete(args.owner, args.schedule_name)
+                console.say(f"deleted schedule {args.schedule_name!r}")
+            else:
+                changed = await schedules.set_active(
+                    args.owner, args.schedule_name, action == "resume"
+                )
+                console.say(_describe(changed))
+        return EXIT_OK
+    return await _create(settings, console, args)
+
+
+async def _create(settings: Settings, console: Console, args: Any) -> int:
+    if args.schedule_name:
+        raise ScheduleInputError("notebook", f"unexpected argument {args.schedule_name!r}")
+    if not args.cron:
+        raise ScheduleInputError("cron", 'give the schedule with --cron "MIN HOUR DOM MON DOW"')
+    workspace = (settings.notebook_dir or Path.cwd()).resolve()
+    given = Path(args.target)
+    # A path on the command line is relative to here; the flow wants it relative to the workspace.
+    absolute = given if given.is_absolute() else Path.cwd() / given
+    try:
+        relative = absolute.resolve().relative_to(workspace)
+    except ValueError:
+        raise ScheduleInputError(
+            "notebook", f"{args.target} is not inside the workspace folder {workspace}"
+        ) from None
+    name = args.name or relative.stem.lower()
+    check_schedule_name(name)
+    schedule = cron_schedule(args.cron, args.timezone)
+    path = notebook_file(workspace, relative.as_posix())
+    parameters = parse_assignments(args.parameter, notebook_parameters(path))
+    check_notebook_parameters(path, parameters)
+    _check_owner(settings, args.owner)
+    async with _prefect(settings) as client:
+        created = await NotebookSchedules(client).create(
+            args.owner, name, relative.as_posix(), schedule, parameters
+        )
+    console.say(f"scheduled {created.id}")
+    console.say(_describe(created))
+    return EXIT_OK
