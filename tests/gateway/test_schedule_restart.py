@@ -46,9 +46,8 @@ def test_schedules_survive_a_runner_restart(prefect_api_url: str, tmp_path: Path
         daily = asyncio.run(_add(prefect_api_url))
     finally:
         stop_runner(runner)
-    _, paused_while_down = asyncio.run(_read(prefect_api_url))
-    assert paused_while_down  # the runner pauses what it served when it stops
-
+    # A runner that stops cleanly pauses what it served; one killed after its grace does not.
+    # Either way the schedules must be there once a runner serves the deployment again.
     # start_runner returns once the deployment is registered again and no longer paused.
     runner = start_runner(prefect_api_url, DEPLOYMENT_NAME, log)
     try:
