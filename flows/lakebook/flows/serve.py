@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from prefect import serve
-from prefect.deployments.runner import RunnerDeployment
+import asyncio
+import contextlib
+
+from prefect.runner import Runner
 
 from lakebook.common.deployments import DEPLOYMENT_NAME
+from lakebook.common.settings import load_settings
 from lakebook.flows.builtin import BUILTIN_FLOWS, DEPLOYMENT_TAGS
+from lakebook.flows.warm_start import use_warm_processes
+
+
+async def serve_flows(poll_seconds: float) -> None:
+    """Registers one deployment per flow and polls Prefect for their runs until stopped."""
+    # Prefect's own poll setting is whole seconds; the Runner takes a float.
+    runner = Runner(query_seconds=poll_seconds, pause_on_shutdown=True)
+    for flow in BUILTIN_FLOWS:
+        # add_flow, unlike serve(flow.to_deployment()), keeps the flow object: runs start from
+        # it in a child process instead of `python -m prefect.engine` re-importing everything.
+        await runner.aadd_flow(
+            flow, name=DEPLOYMENT_NAME, tags=sorted(DEPLOYMENT_TAGS.get(flow.name, ()))
+        )
+    await runner.start()
 
 
 def main() -> None:
-    """Registers one deployment per flow and polls Prefect for their runs until stopped."""
-    # to_deployment is sync here (no running event loop), so it returns the deployment itself.
-    deployments: list[RunnerDeployment] = [
-        flow.to_deployment(  # type: ignore[misc]
-            name=DEPLOYMENT_NAME, tags=sorted(DEPLOYMENT_TAGS.get(flow.name, ()))
-        )
-        for flow in BUILTIN_FLOWS
-    ]
-    serve(*deployments, print_starting_message=False)
+    # Each run forks from a process that has already imported the flows (see warm_start).
+    use_warm_processes()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_flows(load_settings().runner_poll_seconds))
 
 
 if __name__ == "__main__":
