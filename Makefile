@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench
+.PHONY: install up test lint check lock clean bench bench-gateway bench-transform bench-launch bench-papermill
 
 install: $(STAMP)
 
@@ -41,6 +41,18 @@ clean:
 	rm -rf $(VENV) extension/node_modules extension/lib extension/lakebook/lab/labextension
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
-bench: install
+# One at a time: each benchmark would skew the others on a small machine.
+bench: bench-gateway bench-transform bench-launch bench-papermill
+
+bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m benchmarks.gateway
+
+bench-transform: install
+	$(BIN)/python -m benchmarks.transform
+
+bench-launch: install
+	$(BIN)/python -m benchmarks.launch
+
+bench-papermill: install
+	$(BIN)/python -m benchmarks.papermill

@@ -7,7 +7,7 @@ published with the LakePublisher on a real SeaweedFS, three ways side by side in
 2. plain Polars in one process: the same scan from S3, query and Parquet write to S3;
 3. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3.
 Rounds are interleaved (lakebook, Polars, pandas, lakebook, ...) so load from other work on the
-machine hits all three alike. Then, once, the whole `transform_dataset` flow call against a real
+machine hits all three alike. Then, twice, the whole `transform_dataset` flow call against a real
 Prefect server (task runs, state changes, result handling included): the honest end-to-end time.
 The three results are checked to be equal. Writes benchmarks/results/transform.json.
 """
@@ -185,14 +185,19 @@ def run_flow_call(settings_root: Path, env: dict[str, str]) -> dict[str, Any]:
         supervisor.start(prefect_service(settings))
         server_start = time.perf_counter() - started
         os.environ.update(env)
+        calls = []
         with temporary_settings({PREFECT_API_URL: settings.prefect_url}):
-            started = time.perf_counter()
-            metadata = transform_dataset(SPEC)
-            seconds = time.perf_counter() - started
+            # The first call also registers the flow and warms the fresh server; the second is
+            # what a user who runs transforms regularly sees.
+            for _ in range(2):
+                started = time.perf_counter()
+                metadata = transform_dataset(SPEC)
+                calls.append(time.perf_counter() - started)
             # Ship the flow's logs before the server goes away.
             APILogHandler.flush()
         return {
-            "flow_call_s": round(seconds, 3),
+            "first_flow_call_s": round(calls[0], 3),
+            "second_flow_call_s": round(calls[1], 3),
             "prefect_server_start_s": round(server_start, 1),
             "row_count": metadata["row_count"],
         }
