@@ -2,8 +2,8 @@
 
 Prefect's `serve` runs each flow run in a fresh `spawn` process: a new interpreter that imports
 Prefect, Polars and lakebook's flows before the run can start. That import is most of a no-op
-run's launch latency (about 2 s on an idle 2-core machine, over 15 s on a busy one; a third of
-it is jsonschema building an IRI grammar at import). A `forkserver` that imported all of that
+run's launch latency (about 2 s on an idle 2-core machine, over 15 s on a busy one; about half
+of it is jsonschema building an IRI grammar at import). A `forkserver` that imported all of that
 once forks each run from a process that is already warm: same isolation (one process per run,
 killed on cancel), none of the import cost.
 
