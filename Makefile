@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 UI_TESTS_STAMP := extension/ui-tests/node_modules/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel
+.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -48,7 +48,8 @@ clean:
 	rm -rf $(VENV) extension/node_modules extension/ui-tests/node_modules extension/lib extension/lakebook/lab/labextension
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
-bench: bench-gateway bench-kernel
+# One at a time: each benchmark would skew the others on a small machine.
+bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill
 
 bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
@@ -56,3 +57,12 @@ bench-gateway: install
 
 bench-kernel: install
 	$(BIN)/python -m benchmarks.kernel
+
+bench-transform: install
+	$(BIN)/python -m benchmarks.transform
+
+bench-launch: install
+	$(BIN)/python -m benchmarks.launch
+
+bench-papermill: install
+	$(BIN)/python -m benchmarks.papermill

@@ -32,5 +32,3 @@ DEPLOYMENT_TAGS = {
     transform.FLOW_NAME: transform.TAGS,
     notebook.FLOW_NAME: notebook.TAGS,
 }
-# Flows that map partition tasks: LAKEBOOK_TASK_RUNNER chooses where those tasks run.
-PARTITIONED_FLOWS = {transform.FLOW_NAME}

@@ -19,12 +19,13 @@ from typing import Any
 from prefect import Flow
 
 from lakebook.common.lake import LakePathError, check_identifier
+from lakebook.common.settings import load_settings
 from lakebook.flows.builtin import BUILTIN_FLOWS, DEPLOYMENT_TAGS
 from lakebook.flows.lake_flow import DEPLOYMENT_TAGS_ATTRIBUTE
 
 ENTRY_POINT_GROUP = "lakebook.flows"
 # User files are imported as modules of this (otherwise empty) package name.
-_USER_MODULE_PREFIX = "lakebook_user_flows"
+USER_MODULE_PREFIX = "lakebook_user_flows"
 
 AnyFlow = Flow[Any, Any]
 
@@ -74,6 +75,19 @@ def deployment_tags(served: AnyFlow) -> list[str]:
     return sorted(tags)
 
 
+def user_module(name: str) -> ModuleType:
+    """A module of the flows folder by the name discovery gave it: how a flow run's own process
+    finds a user's flow that the runner sent by reference (see warm_start)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    folder = load_settings().flows_dir
+    if folder is None:
+        raise ImportError(f"{name}: LAKEBOOK_FLOWS_DIR is not set in this process")
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    return _import_file(folder / f"{name.removeprefix(USER_MODULE_PREFIX + '.')}.py")
+
+
 def _add_folder(found: DiscoveredFlows, folder: Path) -> None:
     if not folder.is_dir():
         found.problems.append(f"flows folder {folder} does not exist (LAKEBOOK_FLOWS_DIR)")
@@ -109,7 +123,7 @@ def _add_entry_points(found: DiscoveredFlows) -> None:
 
 
 def _import_file(path: Path) -> ModuleType:
-    name = f"{_USER_MODULE_PREFIX}.{path.stem}"
+    name = f"{USER_MODULE_PREFIX}.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"not a Python module: {path}")

@@ -3,42 +3,41 @@ the user's own (LAKEBOOK_FLOWS_DIR and `lakebook.flows` entry points)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
-from prefect import serve
-from prefect.deployments.runner import RunnerDeployment
+from prefect.runner import Runner
 
 from lakebook.common.deployments import DEPLOYMENT_NAME
 from lakebook.common.settings import load_settings
-from lakebook.flows.builtin import PARTITIONED_FLOWS
-from lakebook.flows.discovery import deployment_tags, discover_flows
-from lakebook.flows.task_runners import task_runner_for
+from lakebook.flows.discovery import DiscoveredFlows, deployment_tags, discover_flows
+from lakebook.flows.warm_start import use_warm_processes
 
 logger = logging.getLogger("lakebook.flows.serve")
 
 
-def main() -> None:
+async def serve_flows(found: DiscoveredFlows, poll_seconds: float) -> None:
     """Registers one deployment per flow and polls Prefect for their runs until stopped."""
+    # Prefect's own poll setting is whole seconds; the Runner takes a float.
+    runner = Runner(query_seconds=poll_seconds, pause_on_shutdown=True)
+    for flow in found.flows:
+        # add_flow, unlike serve(flow.to_deployment()), keeps the flow object: runs start from
+        # it in a child process instead of `python -m prefect.engine` re-importing everything.
+        await runner.aadd_flow(flow, name=DEPLOYMENT_NAME, tags=deployment_tags(flow))
+    logger.info("serving %s", ", ".join(flow.name for flow in found.flows))
+    await runner.start()
+
+
+def main() -> None:
     settings = load_settings()
     found = discover_flows(settings.flows_dir)
     for problem in found.problems:
         logger.error("not serving: %s", problem)
-    # Served flows run from these objects (pickled into each run's process), so the task
-    # runner chosen here (LAKEBOOK_TASK_RUNNER) is the one partitioned flows use.
-    task_runner = task_runner_for(settings)
-    flows = [
-        flow.with_options(task_runner=task_runner) if flow.name in PARTITIONED_FLOWS else flow
-        for flow in found.flows
-    ]
-    # to_deployment is sync here (no running event loop), so it returns the deployment itself.
-    deployments: list[RunnerDeployment] = [
-        flow.to_deployment(  # type: ignore[misc]
-            name=DEPLOYMENT_NAME, tags=deployment_tags(flow)
-        )
-        for flow in flows
-    ]
-    logger.info("serving %s", ", ".join(flow.name for flow in flows))
-    serve(*deployments, print_starting_message=False)
+    # Each run forks from a process that has already imported the flows (see warm_start).
+    use_warm_processes()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_flows(found, settings.runner_poll_seconds))
 
 
 if __name__ == "__main__":

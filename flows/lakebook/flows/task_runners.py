@@ -30,6 +30,49 @@ def task_runner_for(settings: Settings) -> TaskRunner[Any]:
     return DaskTaskRunner()
 
 
+class SettingsTaskRunner(TaskRunner[Any]):
+    """The task runner LAKEBOOK_TASK_RUNNER names, chosen as each run starts, in the run's own
+    process: a served deployment, `lakebook run` and a direct call all follow the setting, and
+    the flow object stays the module's own (the warm runner sends flows by reference)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._inner: TaskRunner[Any] | None = None
+
+    def duplicate(self) -> SettingsTaskRunner:
+        return SettingsTaskRunner()
+
+    def __enter__(self) -> SettingsTaskRunner:
+        super().__enter__()
+        self._inner = task_runner_for(load_settings()).__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        try:
+            if self._inner is not None:
+                self._inner.__exit__(exc_type, exc_value, traceback)
+        finally:
+            self._inner = None
+            super().__exit__(exc_type, exc_value, traceback)
+
+    def submit(
+        self,
+        task: Any,
+        parameters: dict[str, Any],
+        wait_for: Any = None,
+        dependencies: Any = None,
+    ) -> Any:
+        return self._running().submit(task, parameters, wait_for, dependencies)
+
+    def map(self, task: Any, parameters: dict[str, Any], wait_for: Any = None) -> Any:
+        return self._running().map(task, parameters, wait_for)
+
+    def _running(self) -> TaskRunner[Any]:
+        if self._inner is None:
+            raise RuntimeError("the task runner is not started (use it in a `with` block)")
+        return self._inner
+
+
 def check_lake_access() -> str:
     """Run on a Dask worker (`client.run(check_lake_access)`): proves it can import lakebook,
     read the LAKEBOOK_* settings and list the lake; returns the lake root it reached."""

@@ -23,7 +23,7 @@ from lakebook.flows.partitions import (
     transform_partition,
 )
 from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.task_runners import thread_pool_runner
+from lakebook.flows.task_runners import SettingsTaskRunner
 from lakebook.flows.transform_spec import TransformSpec, apply_step
 
 FLOW_NAME = "transform_dataset"
@@ -152,8 +152,8 @@ def remove_parts_task(dataset: str, run_id: str) -> None:
 @flow(
     name=FLOW_NAME,
     description="Runs a declarative Polars pipeline over published datasets and publishes it.",
-    # The served deployment and callers swap this with `.with_options(task_runner=...)`.
-    task_runner=thread_pool_runner(),
+    # Threads or Dask, as LAKEBOOK_TASK_RUNNER says when the run starts.
+    task_runner=SettingsTaskRunner(),
 )
 def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     """Publishes the spec's result as `spec.output`; a bad spec or missing input publishes nothing.

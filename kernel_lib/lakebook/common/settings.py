@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     heavy_concurrency: int = Field(
         2, ge=1, le=1000, description="Flow tasks tagged 'heavy' that may run at once."
     )
+    runner_poll_seconds: float = Field(
+        0.25,
+        ge=0.05,
+        le=60,
+        description="How often the embedded runner asks Prefect for new runs (launch latency).",
+    )
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
     run_state_cache_seconds: float = Field(

@@ -169,7 +169,8 @@ def runner_service(settings: Settings) -> Service:
     host, port = settings.host, settings.runner_port
     env = {
         **prefect_env(settings),
-        # Serve polls every second: the default 10 s poll dominates launch latency.
+        # The runner polls every LAKEBOOK_RUNNER_POLL_SECONDS (serve.py); this whole-second
+        # setting covers Prefect code that reads it directly (its default 10 s is far too slow).
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         "PREFECT_RUNNER_SERVER_ENABLE": "true",
         "PREFECT_RUNNER_SERVER_HOST": host,

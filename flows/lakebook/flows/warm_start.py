@@ -1,0 +1,94 @@
+"""Warm flow-run processes for the embedded runner.
+
+Prefect's `serve` runs each flow run in a fresh `spawn` process: a new interpreter that imports
+Prefect, Polars and lakebook's flows before the run can start. That import is most of a no-op
+run's launch latency (about 2 s on an idle 2-core machine, over 15 s on a busy one; about half
+of it is jsonschema building an IRI grammar at import). A `forkserver` that imported all of that
+once forks each run from a process that is already warm: same isolation (one process per run,
+killed on cancel), none of the import cost.
+
+Prefect 3.8.8 picks the start method inside `prefect.flow_engine.run_flow_in_subprocess` with
+`multiprocessing.get_context("spawn")`; `use_warm_processes()` gives that module a stand-in for
+`multiprocessing` whose `get_context` returns the warm forkserver context instead. Everything
+else the runner does with the process (join, exit code, kill by pid) is the same for both.
+
+The runner hands each run its Flow object, pickled. By default cloudpickle copies a flow's
+function by value (the module attribute is the Flow, not the function), and a copied function
+loses the module globals its string annotations name (`from __future__ import annotations`):
+parameter validation then fails. `pickle_flows_by_reference()` sends a module-level flow as
+"module + name" instead; the warm child has that module imported already.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import importlib
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.forkserver
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import prefect.flow_engine
+from prefect import Flow
+
+from lakebook.flows.discovery import USER_MODULE_PREFIX, user_module
+
+# What every flow run imports anyway: the forkserver imports it once, before the first run.
+PRELOAD_MODULES = ("lakebook.flows.builtin",)
+
+
+class _WarmMultiprocessing:
+    """`multiprocessing` as prefect.flow_engine sees it: every context is the warm one."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        self._context = context
+
+    def get_context(self, method: str | None = None) -> multiprocessing.context.BaseContext:
+        return self._context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(multiprocessing, name)
+
+
+def flow_by_name(module: str, name: str) -> Flow[Any, Any]:
+    """The flow a module defines under `name` (what a pickled flow reference loads)."""
+    # A user's flow file is no importable module: discovery loads it from the flows folder.
+    loaded = (
+        user_module(module)
+        if module.startswith(USER_MODULE_PREFIX + ".")
+        else importlib.import_module(module)
+    )
+    found = getattr(loaded, name)
+    if not isinstance(found, Flow):
+        raise TypeError(f"{module}.{name} is not a Prefect flow")
+    return found
+
+
+def _reduce_flow(flow: Flow[Any, Any]) -> str | tuple[Any, ...]:
+    module, name = flow.fn.__module__, flow.fn.__name__
+    if getattr(sys.modules.get(module), name, None) is flow:
+        return (flow_by_name, (module, name))
+    # Not importable by name (defined in a function, say): pickled as Prefect would.
+    return flow.__reduce_ex__(4)
+
+
+def pickle_flows_by_reference() -> None:
+    """From now on this process pickles module-level flows as references (module, name)."""
+    copyreg.pickle(Flow, _reduce_flow)
+
+
+def use_warm_processes(preload: Sequence[str] = PRELOAD_MODULES) -> bool:
+    """Makes flow runs fork from a preloaded forkserver and starts it now, so its imports
+    overlap the runner's own start-up. Returns False (spawn stays) where there is no fork."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    pickle_flows_by_reference()
+    engine: ModuleType = prefect.flow_engine
+    engine.multiprocessing = _WarmMultiprocessing(context)  # type: ignore[attr-defined]
+    multiprocessing.forkserver.ensure_running()
+    return True

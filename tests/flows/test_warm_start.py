@@ -1,0 +1,74 @@
+"""The embedded runner's warm start: flows travel as references and runs fork from a forkserver.
+(End to end, the runner in tests/gateway/test_flows_api.py runs every flow this way.)"""
+
+from __future__ import annotations
+
+import copyreg
+import multiprocessing
+from collections.abc import Iterator
+
+import cloudpickle
+import prefect.flow_engine
+import pytest
+from prefect import Flow, flow
+
+from lakebook.flows import warm_start
+from lakebook.flows.builtin import BUILTIN_FLOWS
+from lakebook.flows.transform import transform_dataset
+
+
+@pytest.fixture
+def by_reference() -> Iterator[None]:
+    """Flows pickle by reference for one test; the process-wide registration is undone after."""
+    warm_start.pickle_flows_by_reference()
+    try:
+        yield
+    finally:
+        copyreg.dispatch_table.pop(Flow, None)
+
+
+@pytest.mark.usefixtures("by_reference")
+def test_module_level_flows_travel_as_references() -> None:
+    for builtin in BUILTIN_FLOWS:
+        payload = cloudpickle.dumps(builtin)
+        assert cloudpickle.loads(payload) is builtin
+        # A reference, not a copy of the function and its closure.
+        assert len(payload) < 500
+
+
+def test_without_references_a_copied_flow_loses_its_annotations_module() -> None:
+    """Why references are needed: the copied function cannot resolve `TransformSpec`."""
+    copied = cloudpickle.loads(cloudpickle.dumps(transform_dataset))
+    assert copied is not transform_dataset
+    assert "TransformSpec" not in copied.fn.__globals__
+
+
+@pytest.mark.usefixtures("by_reference")
+def test_flows_that_are_not_module_attributes_are_still_copied() -> None:
+    @flow(name="local-flow")
+    def local_flow(x: int) -> int:
+        return x + 1
+
+    copied = cloudpickle.loads(cloudpickle.dumps(local_flow))
+    assert copied is not local_flow
+    assert copied.fn(1) == 2
+
+
+def test_flow_by_name_refuses_what_is_not_a_flow() -> None:
+    assert warm_start.flow_by_name("lakebook.flows.transform", "transform_dataset") is (
+        transform_dataset
+    )
+    with pytest.raises(TypeError, match="not a Prefect flow"):
+        warm_start.flow_by_name("lakebook.flows.transform", "plan_transform")
+
+
+def test_runs_start_from_the_forkserver(
+    monkeypatch: pytest.MonkeyPatch, by_reference: None
+) -> None:
+    # Undone after the test: other tests may start flows in subprocesses.
+    monkeypatch.setattr(prefect.flow_engine, "multiprocessing", multiprocessing)
+    assert warm_start.use_warm_processes(preload=("json",))
+    context = prefect.flow_engine.multiprocessing.get_context("spawn")
+    assert context.get_start_method() == "forkserver"
+    # Everything else is still the real module.
+    assert prefect.flow_engine.multiprocessing.context is multiprocessing.context
