@@ -288,4 +288,6 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     assert metadata["user"] == me
     assert metadata["parameters"] == {"count": 7}
     html_key = reports.paths.report_key(run_id, "report.html")
-    assert "hello x7 in notebooks" in reports.store.read_bytes(html_key).decode()
+    # It ran in the workspace folder, where data.txt is.
+    greeting = f"hello x7 in {settings.notebook_dir.name}"
+    assert greeting in reports.store.read_bytes(html_key).decode()
