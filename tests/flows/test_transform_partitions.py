@@ -134,6 +134,16 @@ def test_row_wise_spec_runs_one_task_per_partition_and_keeps_row_order(
     ]
 
 
+def test_on_threads_without_a_partition_size_one_plan_does_it_all(
+    lake: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts cost a write and a read of the data: on one machine they only pay off on Dask."""
+    monkeypatch.delenv("LAKEBOOK_TRANSFORM_PARTITION_ROWS")
+    metadata = transform_dataset(spec=ROW_WISE)
+    assert_frame_equal(lake.scan("cheap_orders").collect(), unpartitioned(lake, ROW_WISE))
+    assert partition_task_runs(metadata["run_id"]) == 0
+
+
 def test_dask_workers_give_the_same_output_as_threads(
     lake: LakePublisher, lake_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -134,9 +134,10 @@ def split_input_task(
     """Slices the first input for partition tasks, clearing parts a killed attempt of this run
     id may have left (a Prefect retry reuses the run id, and so the prefix)."""
     publisher = lake_publisher()
-    partitions = split_input(
-        publisher, spec, planned, run_id, load_settings().transform_partition_rows
-    )
+    rows = load_settings().partition_rows
+    if rows is None:
+        return []
+    partitions = split_input(publisher, spec, planned, run_id, rows)
     if partitions:
         publisher.store.remove_prefix(parts_prefix(publisher.paths.run_prefix(spec.output, run_id)))
     return partitions

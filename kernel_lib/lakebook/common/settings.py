@@ -21,6 +21,10 @@ SECRETS_FILE_NAME = "secrets.json"
 SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret")
 
 
+# Four of the publisher's row groups: big enough that task overhead stays small.
+DASK_PARTITION_ROWS = 4 * 122_880
+
+
 class SettingsError(ValueError):
     """Settings that cannot work; the message names the variable to fix."""
 
@@ -150,12 +154,20 @@ class Settings(BaseSettings):
         description="Dask scheduler (tcp://host:8786) for task_runner=dask; unset starts a "
         "local cluster for each run.",
     )
-    transform_partition_rows: int = Field(
-        # Four of the publisher's row groups: big enough that task overhead stays small.
-        4 * 122_880,
+    transform_partition_rows: int | None = Field(
+        None,
         ge=1,
-        description="Rows of a transform's input that one partition task reads.",
+        description="Rows of a transform's input that one partition task reads; unset means "
+        f"{DASK_PARTITION_ROWS} on Dask and no partitions on threads (one streaming Polars plan "
+        "already uses every core, and parts cost a write and a read of the data).",
     )
+
+    @property
+    def partition_rows(self) -> int | None:
+        """Rows per partition task for transforms, or None: one plan, no partition tasks."""
+        if self.transform_partition_rows is not None:
+            return self.transform_partition_rows
+        return DASK_PARTITION_ROWS if self.task_runner == "dask" else None
 
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
     @classmethod
