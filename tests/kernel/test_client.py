@@ -295,3 +295,31 @@ def test_other_statuses_map_to_their_errors(
     assert "try later (GET /api/v1/flows/deployments" in str(error)
     if isinstance(error, LakebookRateLimited):
         assert error.retry_after == 7.0
+
+
+def test_upload_a_file_and_frames_then_ingest_one(analyst: LakebookClient, tmp_path: Path) -> None:
+    me = analyst.me().name
+    csv = tmp_path / "sales.csv"
+    csv.write_text("Region,Amount\nnorth,10\nsouth,20\n")
+    from_file = analyst.upload(csv)
+    assert from_file.key == f"raw/uploads/{me}/{from_file.upload_id}/data.csv"
+    assert (from_file.format, from_file.bytes) == ("csv", csv.stat().st_size)
+
+    frame = pl.DataFrame({"region": ["east", "west"], "amount": [5, 7]})
+    assert analyst.upload(frame.to_pandas()).format == "parquet"
+    from_frame = analyst.upload(frame)
+    assert from_frame.format == "parquet"
+    run = analyst.run("ingest_upload", upload_key=from_frame.key, dataset="uploaded_frame")
+    assert run.wait(timeout=120) == "COMPLETED"
+    assert run.result().collect().to_dicts() == frame.to_dicts()
+
+
+def test_uploads_that_cannot_go_say_why(analyst: LakebookClient, tmp_path: Path) -> None:
+    with pytest.raises(LakebookError, match="nope.csv: no such file"):
+        analyst.upload(tmp_path / "nope.csv")
+    binary = tmp_path / "tool.csv"
+    binary.write_bytes(b"\x7fELF\x00\x01binary")
+    with pytest.raises(LakebookError, match="not CSV, JSON lines or Parquet"):
+        analyst.upload(binary)
+    with pytest.raises(LakebookError, match="cannot upload a dict"):
+        analyst.upload({"region": "east"})

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from lakebook.kernel.catalog import DatasetDetail, DatasetInfo, dataset_path
 from lakebook.kernel.credentials import find_credentials
 from lakebook.kernel.errors import LakebookConnectionError, error_from_response
 from lakebook.kernel.runs import Run, RunInfo, run_path
+from lakebook.kernel.uploads import UPLOADS_PATH, UploadInfo, upload_body, upload_info
 
 if TYPE_CHECKING:
     from lakebook.flows.publisher import LakePublisher
@@ -26,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Uploads stream a whole file: allow minutes between bytes, not seconds.
+UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 # The gateway sends an SSE keep-alive every 15 s: silence much longer than that is a dead link.
 EVENTS_TIMEOUT = httpx.Timeout(10.0, read=45.0)
 
@@ -173,6 +177,17 @@ class LakebookClient:
                 (run["run_id"], datetime.fromisoformat(run["published_at"])) for run in body["runs"]
             ],
         )
+
+    def upload(self, source: str | Path | Any, /) -> UploadInfo:
+        """Uploads a CSV, JSON lines or Parquet file, or a Polars/pandas frame (sent as
+        Parquet), to raw/uploads/{you}/; too big (413) or not what it claims (415) raise."""
+        filename, content = upload_body(source)
+        with content:
+            body = self.request(
+                "POST", UPLOADS_PATH, files={"file": (filename, content)}, timeout=UPLOAD_TIMEOUT
+            )
+        logger.info("uploaded %s to %s", filename, body["key"])
+        return upload_info(body)
 
     def lake(self) -> LakePublisher:
         """The lake read directly with this kernel's own settings and keys (the gateway's
