@@ -31,21 +31,20 @@ import pandas as pd
 import polars as pl
 from jupyter_client.manager import KernelManager
 
+from benchmarks.common import HOST, free_port
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.stack.bootstrap import write_seaweed_identities
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import (
-    GRPC_OFFSET,
     find_executable,
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
+from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.kernel.connection import open_connection
 
-HOST = "127.0.0.1"
 ROWS = 4_000_000
 REPEATS = 7
 PANDAS_REPEATS = 3
@@ -57,19 +56,6 @@ SQL = (
     "SELECT region, count(*) AS orders, sum(amount) AS amount, avg(units) AS units "
     "FROM {source} GROUP BY region ORDER BY region"
 )
-
-
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well."""
-    for port in range(31000, 39000):
-        if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
-            continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError("no free port pair")
 
 
 def sales(rows: int) -> pl.DataFrame:
