@@ -37,12 +37,15 @@ TEST_BUCKET = "lakebook-test"
 USER_FLOWS_DIR = Path(__file__).parent / "user_flows"
 
 _handed_out: set[int] = set()
+# A private generator: picking ports must not disturb the global `random` state that
+# Hypothesis watches (and seeds) while it draws examples.
+_port_picker = random.Random()
 
 
 def free_port() -> int:
     """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well."""
     for _ in range(500):
-        port = random.randint(20000, 29999)
+        port = _port_picker.randint(20000, 29999)
         if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
             continue
         _handed_out.add(port)

@@ -32,6 +32,7 @@ from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
 from tests.conftest import HOST, FlowStack, S3Server, free_port, start_gateway
 from tests.gateway.notebook_standin import deployment_exists, start_runner, stop_runner
+from tests.prefect_http import prefect_request
 
 DEPLOYMENT = f"run_notebook/{DEPLOYMENT_NAME}"
 LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
@@ -300,7 +301,7 @@ async def _backfill(prefect_api_url: str, minutes: int) -> None:
         "max_runs": minutes,
     }
     url = f"{prefect_api_url}/deployments/{deployment.id}/schedule"
-    httpx.post(url, json=body, timeout=60).raise_for_status()
+    prefect_request("POST", url, json=body, timeout=60).raise_for_status()
 
 
 def _wait_for_started_runs(stack: FlowStack, schedule_id: str) -> set[str]:

@@ -25,6 +25,7 @@ from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import authenticate
 from tests.conftest import HOST, stack_port_env
+from tests.prefect_http import prefect_request
 
 pytestmark = pytest.mark.stack
 
@@ -65,17 +66,17 @@ def wait_for_state(
 
 def run_ping(prefect_api: str, timeout: float = 60) -> str:
     """Launches the built-in `ping` flow through Prefect's API; the runner must pick it up."""
-    deployment = httpx.get(f"{prefect_api}/deployments/name/ping/lakebook", timeout=10)
+    deployment = prefect_request("GET", f"{prefect_api}/deployments/name/ping/lakebook")
     assert deployment.status_code == 200, deployment.text
-    created = httpx.post(
-        f"{prefect_api}/deployments/{deployment.json()['id']}/create_flow_run", json={}, timeout=10
+    created = prefect_request(
+        "POST", f"{prefect_api}/deployments/{deployment.json()['id']}/create_flow_run", json={}
     )
     assert created.status_code == 201, created.text
     deadline = time.monotonic() + timeout
     state = "PENDING"
     while time.monotonic() < deadline and state not in {"COMPLETED", "FAILED", "CRASHED"}:
         time.sleep(0.5)
-        run = httpx.get(f"{prefect_api}/flow_runs/{created.json()['id']}", timeout=10).json()
+        run = prefect_request("GET", f"{prefect_api}/flow_runs/{created.json()['id']}").json()
         state = run["state"]["type"]
     return state
 
@@ -154,7 +155,7 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert runner_process.environ()["LAKEBOOK_NOTEBOOK_DIR"] == str(tmp_path.resolve())
         prefect_api = f"http://{HOST}:{env['LAKEBOOK_PREFECT_PORT']}/api"
         assert run_ping(prefect_api) == "COMPLETED"
-        heavy = httpx.get(f"{prefect_api}/concurrency_limits/tag/heavy", timeout=10)
+        heavy = prefect_request("GET", f"{prefect_api}/concurrency_limits/tag/heavy")
         assert heavy.status_code == 200, heavy.text
         assert heavy.json()["concurrency_limit"] == 2
 
