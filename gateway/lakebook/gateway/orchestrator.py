@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
@@ -28,6 +27,7 @@ from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Cancelling
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
+from lakebook.gateway.prefect_client import prefect_client
 
 
 class PrefectUnavailableError(RuntimeError):
@@ -89,7 +89,7 @@ class Orchestrator:
         self, api_url: str, timeout_seconds: float, live_state_seconds: float = 0.0
     ) -> None:
         self.api_url = api_url
-        self.client = PrefectClient(api_url, httpx_settings={"timeout": timeout_seconds})
+        self.client = prefect_client(api_url, timeout_seconds)
         # A run that has ended never changes again: remember it instead of asking Prefect.
         self._ended: OrderedDict[str, RunInfo] = OrderedDict()
         # A run still going is remembered briefly: many clients polling one run cost one

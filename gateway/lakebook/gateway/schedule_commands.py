@@ -22,6 +22,7 @@ from lakebook.flows.notebook_params import NotebookParameter
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.gateway.orchestrator import PrefectUnavailableError
+from lakebook.gateway.prefect_client import prefect_client
 from lakebook.gateway.schedules import (
     NotebookSchedule,
     NotebookSchedules,
@@ -68,9 +69,7 @@ def _typed_value(text: str, parameter: NotebookParameter | None) -> Any:
 
 
 def _prefect(settings: Settings) -> PrefectClient:
-    return PrefectClient(
-        settings.prefect_url, httpx_settings={"timeout": settings.outbound_timeout_seconds}
-    )
+    return prefect_client(settings.prefect_url, settings.outbound_timeout_seconds)
 
 
 def _check_owner(settings: Settings, owner: str) -> None:

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
     run_state_cache_seconds: float = Field(
-        0.5,
+        0.2,
         ge=0,
         le=10,
         description="How long the gateway reuses the state of a run still going (0: never).",
