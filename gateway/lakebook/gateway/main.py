@@ -18,6 +18,7 @@ from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, noteboo
 from lakebook.gateway.api.routes.runs import RunRecords
 from lakebook.gateway.core.keys import token_keys
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
+from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.exit_codes import EXIT_USAGE
@@ -93,6 +94,7 @@ def create_app() -> FastAPI:
     settings = checked_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
     app.state.active_users = ActiveUsers(settings.user_cache_seconds)
+    app.state.verified_tokens = VerifiedTokens()
     app.state.rate_limiter = rate_limiter(settings)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway.core.rate_limit import RateLimiter, retry_after_header
-from lakebook.gateway.core.security import InvalidTokenError, Role, decode_access_token
+from lakebook.gateway.core.security import InvalidTokenError, Role, VerifiedTokens
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.orchestrator import Orchestrator
@@ -76,8 +76,9 @@ async def get_current_user(
     """The caller, from a valid bearer token of an active user, within their request budget."""
     if not token:
         raise unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
+    verified: VerifiedTokens = request.app.state.verified_tokens
     try:
-        claims = decode_access_token(settings, token)
+        claims = verified.claims(settings, token)
     except InvalidTokenError as error:
         raise unauthorized(str(error)) from error
     except SettingsError as error:
