@@ -6,28 +6,49 @@ import io
 import json
 import os
 import platform
+import random
 import secrets
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from lakebook.common.settings import Settings
+from lakebook.gateway.db import session_scope
 from lakebook.gateway.stack.bootstrap import write_seaweed_identities
 from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import GRPC_OFFSET, find_executable, seaweed_service
+from lakebook.gateway.stack.services import (
+    GRPC_OFFSET,
+    Service,
+    find_executable,
+    gateway_service,
+    prefect_service,
+    runner_service,
+    seaweed_service,
+    settings_env,
+)
 from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
+from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-123"
 RESULTS_DIR = Path(__file__).parent / "results"
+# Everything starts slowly on a busy 2-core machine: wait longer than `lakebook up` would.
+STARTUP_SECONDS = 300.0
 _handed_out: set[int] = set()
 
 
 def free_port() -> int:
-    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well."""
-    for port in range(40000, 50000):
+    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well.
+
+    Tried in random order: benchmarks and tests of other checkouts run on the same machine, and
+    two processes scanning upwards from one start pick the same ports between check and bind."""
+    for port in random.sample(range(40000, 50000), 500):
         if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
             continue
         _handed_out.add(port)
@@ -37,6 +58,46 @@ def free_port() -> int:
 
 def quiet_supervisor(root: Path) -> Supervisor:
     return Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+
+
+def gateway_settings(root: Path) -> Settings:
+    """Settings for a Prefect + runner + gateway stack under `root`: free ports, a new JWT secret
+    and no per-user rate limit (a benchmark sends far more requests than any user)."""
+    return Settings(
+        data_dir=root,
+        prefect_port=free_port(),
+        runner_port=free_port(),
+        gateway_port=free_port(),
+        jwt_secret=secrets.token_urlsafe(32),
+        rate_limit_per_second=1_000_000,
+        rate_limit_burst=1_000_000,
+    )
+
+
+def start_gateway_stack(supervisor: Supervisor, settings: Settings) -> Service:
+    """Prefect, lakebook's runner and the gateway, started as `lakebook up` starts them (without
+    S3 and Lab); returns the gateway's service."""
+    env = settings_env(settings) | {"LAKEBOOK_JWT_SECRET": settings.require_secret("jwt_secret")}
+    gateway = gateway_service(settings)
+    for service in (prefect_service(settings), runner_service(settings), gateway):
+        supervisor.start(
+            replace(service, env={**env, **service.env}, startup_timeout=STARTUP_SECONDS)
+        )
+    return gateway
+
+
+def analyst_token(settings: Settings, gateway_url: str) -> str:
+    """An access token of a new analyst, created in the gateway's database and signed in."""
+    with session_scope(settings.gateway_database_url) as session:
+        create_user(session, BENCH_USER, "analyst", BENCH_PASSWORD)
+    response = httpx.post(
+        f"{gateway_url}/api/v1/auth/token",
+        data={"username": BENCH_USER, "password": BENCH_PASSWORD},
+        timeout=30,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
 
 
 def lake_settings(root: Path, **changes: Any) -> Settings:
@@ -131,11 +192,14 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
 
 __all__ = [
     "HOST",
+    "analyst_token",
     "free_port",
+    "gateway_settings",
     "lake_env",
     "lake_settings",
     "percentiles",
     "quiet_supervisor",
+    "start_gateway_stack",
     "start_seaweed",
     "summary",
     "timed",

@@ -12,20 +12,14 @@ Writes benchmarks/results/gateway.json.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import os
-import platform
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,32 +27,23 @@ import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.deployments.flow_runs import arun_deployment
 
-from lakebook.common.deployments import deployment_path
-from lakebook.common.settings import Settings
-from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import (
-    Service,
-    gateway_service,
-    prefect_service,
-    runner_service,
-    settings_env,
+from benchmarks.common import (
+    HOST,
+    analyst_token,
+    free_port,
+    gateway_settings,
+    load_average,
+    quiet_supervisor,
+    start_gateway_stack,
+    write_results,
 )
-from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
-from lakebook.gateway.users import create_user
+from lakebook.common.deployments import deployment_path
+from lakebook.gateway.stack.services import Service
 
-HOST = "127.0.0.1"
 CONNECTIONS = 32
-DURATION_SECONDS = 10
-LAUNCHES = 20
-RESULTS = Path(__file__).parent / "results" / "gateway.json"
-
-
-def free_port() -> int:
-    for port in range(30000, 40000):
-        if not port_in_use(HOST, port):
-            return port
-    raise RuntimeError("no free port")
+# BENCH_DURATION_SECONDS=1 BENCH_LAUNCHES=2: a quick check that everything starts and answers.
+DURATION_SECONDS = int(os.environ.get("BENCH_DURATION_SECONDS", 10))
+LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", 20))
 
 
 def wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
@@ -140,32 +125,13 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-"))
-    jwt_secret = secrets.token_urlsafe(32)
-    settings = Settings(
-        data_dir=root,
-        prefect_port=free_port(),
-        runner_port=free_port() + 1,
-        gateway_port=free_port() + 2,
-        jwt_secret=jwt_secret,
-        # The benchmark measures throughput, not the per-user limit.
-        rate_limit_per_second=1_000_000,
-        rate_limit_burst=1_000_000,
-    )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
-    env = settings_env(settings) | {"LAKEBOOK_JWT_SECRET": jwt_secret}
+    settings = gateway_settings(root)
+    supervisor = quiet_supervisor(root)
     try:
-        for service in (prefect_service(settings), runner_service(settings)):
-            supervisor.start(service)
-        gateway = gateway_service(settings)
-        supervisor.start(replace(gateway, env={**gateway.env, **env}))
+        gateway = start_gateway_stack(supervisor, settings)
         plain = plain_service(root)
         supervisor.start(plain)
-        with session_scope(settings.gateway_database_url) as session:
-            create_user(session, "bench", "analyst", "bench-password-123")
-        token = httpx.post(
-            f"{gateway.url}/api/v1/auth/token",
-            data={"username": "bench", "password": "bench-password-123"},
-        ).json()["access_token"]
+        token = analyst_token(settings, gateway.url)
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=gateway.url, headers=headers, timeout=30) as client:
             ended = client.post("/api/v1/flows/ping/execute", json={}).json()["run_id"]
@@ -183,13 +149,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
     results = {
-        "benchmark": "gateway",
-        "measured_at": datetime.now(UTC).isoformat(),
-        "machine": {
-            "arch": platform.machine(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "load_average_during": load_average(),
         "connections": CONNECTIONS,
         "duration_seconds": DURATION_SECONDS,
         "plain_fastapi_json": plain_result,
@@ -207,9 +167,7 @@ def main() -> None:
         },
         "launch": launches,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results("gateway", results)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -29,50 +28,35 @@ from prefect.client.orchestration import PrefectClient
 from prefect.deployments.flow_runs import arun_deployment
 
 from benchmarks.common import (
-    HOST,
+    STARTUP_SECONDS,
+    analyst_token,
     free_port,
+    gateway_settings,
     load_average,
     percentiles,
     quiet_supervisor,
+    start_gateway_stack,
     write_results,
 )
 from lakebook.common.settings import Settings
-from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.services import (
-    Service,
-    gateway_service,
-    prefect_env,
-    prefect_service,
-    runner_service,
-    settings_env,
-)
-from lakebook.gateway.users import create_user
+from lakebook.gateway.stack.services import Service, runner_service
 
 LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", 20))
 POLL_SECONDS = 0.05
 RUN_TIMEOUT_SECONDS = 120
 ENDED = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-# Everything starts slowly on a busy 2-core machine: wait longer than `lakebook up` would.
-STARTUP_SECONDS = 300.0
 
 
 def plain_serve_service(settings: Settings, root: Path) -> Service:
-    port = free_port()
-    env = {
-        **prefect_env(settings),
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-        "PREFECT_RUNNER_SERVER_ENABLE": "true",
-        "PREFECT_RUNNER_SERVER_HOST": HOST,
-        "PREFECT_RUNNER_SERVER_PORT": str(port),
-    }
-    return Service(
+    """Prefect's own `serve` of a no-op flow, set up exactly like lakebook's runner (the same
+    Prefect variables, PREFECT_RUNNER_POLL_FREQUENCY=1, runner webserver as health check) on a
+    port of its own: only the served code differs between the two ways measured."""
+    runner = runner_service(settings.model_copy(update={"runner_port": free_port()}))
+    return replace(
+        runner,
         name="plain-serve",
         argv=(sys.executable, "-m", "benchmarks.plain_serve"),
-        ports=(port,),
-        health_url=f"http://{HOST}:{port}/health",
-        url=f"http://{HOST}:{port}/health",
         log_file=root / "logs" / "plain-serve.log",
-        env=env,
         startup_timeout=STARTUP_SECONDS,
     )
 
@@ -137,36 +121,12 @@ def measure(gateway_url: str, token: str, prefect_url: str) -> dict[str, list[fl
 
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-launch-"))
-    jwt_secret = secrets.token_urlsafe(32)
-    settings = Settings(
-        data_dir=root,
-        prefect_port=free_port(),
-        runner_port=free_port(),
-        gateway_port=free_port(),
-        jwt_secret=jwt_secret,
-        # Polling every 50 ms is this benchmark's doing, not a user's: lift the per-user limit.
-        rate_limit_per_second=1_000_000,
-        rate_limit_burst=1_000_000,
-    )
+    settings = gateway_settings(root)
     supervisor = quiet_supervisor(root)
-    env = settings_env(settings) | {"LAKEBOOK_JWT_SECRET": jwt_secret}
     try:
-        supervisor.start(replace(prefect_service(settings), startup_timeout=STARTUP_SECONDS))
-        runner = runner_service(settings)
-        supervisor.start(
-            replace(runner, env={**runner.env, **env}, startup_timeout=STARTUP_SECONDS)
-        )
+        gateway = start_gateway_stack(supervisor, settings)
         supervisor.start(plain_serve_service(settings, root))
-        gateway = gateway_service(settings)
-        supervisor.start(
-            replace(gateway, env={**gateway.env, **env}, startup_timeout=STARTUP_SECONDS)
-        )
-        with session_scope(settings.gateway_database_url) as session:
-            create_user(session, "bench", "analyst", "bench-password-123")
-        token = httpx.post(
-            f"{gateway.url}/api/v1/auth/token",
-            data={"username": "bench", "password": "bench-password-123"},
-        ).json()["access_token"]
+        token = analyst_token(settings, gateway.url)
         timings = measure(gateway.url, token, settings.prefect_url)
     finally:
         supervisor.stop_all()

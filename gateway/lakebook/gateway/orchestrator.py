@@ -26,6 +26,7 @@ from prefect.deployments.flow_runs import arun_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Cancelling
 
+from lakebook.common.api import TERMINAL_STATES
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
 from lakebook.gateway.prefect_client import prefect_client
 
@@ -79,7 +80,6 @@ class LogLine:
 
 PREFECT_PAGE_LIMIT = 200
 ENDED_RUNS_REMEMBERED = 10_000
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 class Orchestrator:

@@ -10,11 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lakebook.gateway.orchestrator import (
-    TERMINAL_STATES,
-    Orchestrator,
-    PrefectUnavailableError,
-)
+from lakebook.common.api import TERMINAL_STATES
+from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lakebook.gateway.core.security import Role
+from lakebook.common.api import Role
 from lakebook.gateway.models import User
 
 MIN_PASSWORD_LENGTH = 12

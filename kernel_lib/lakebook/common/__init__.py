@@ -1,1 +1,2 @@
-"""Pure code every lakebook part may import: settings and lake paths (no services, no I/O)."""
+"""Pure code every lakebook part may import: settings, lake paths and the gateway's API models
+(no services, no I/O)."""

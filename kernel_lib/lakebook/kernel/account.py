@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from IPython.core.error import UsageError
 
+from lakebook.common.api import RunOut
 from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
-from lakebook.kernel.errors import LakebookError
+from lakebook.kernel.errors import LakebookError, parse_answers
 from lakebook.kernel.login import login
 from lakebook.kernel.render import ResultPreview, TextPreview
-from lakebook.kernel.runs import RunInfo
 
 RUNS_SHOWN = 20
 PasswordPrompt = Callable[[str], str]
@@ -52,10 +52,9 @@ def recent_runs(settings: Settings, flow: str | None = None) -> ResultPreview:
         params["flow"] = flow
     try:
         with connect(settings=settings) as client:
-            listed = client.request("GET", "/flows/runs", params=params)
+            runs = parse_answers(RunOut, client.request("GET", "/flows/runs", params=params))
     except LakebookError as error:
         raise UsageError(error.message) from None
-    runs = [RunInfo.from_json(item) for item in listed]
     rows = [(r.run_id, r.flow_name, r.state_name, r.created_at, r.end_time) for r in runs]
     columns = ["run_id", "flow", "state", "created_at", "ended_at"]
     types = [

@@ -3,43 +3,17 @@ directly from a lake the kernel holds keys for (a local folder, or no gateway at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import polars as pl
 
+from lakebook.common.api import DatasetDetail, DatasetOut
 from lakebook.kernel.errors import LakebookError, LakebookNotFound
 
 if TYPE_CHECKING:
     from lakebook.flows.publisher import LakePublisher
     from lakebook.kernel.client import LakebookClient
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """A dataset with at least one published run, and its latest run."""
-
-    name: str
-    latest_run_id: str
-    published_at: datetime
-    run_count: int
-
-
-@dataclass(frozen=True)
-class DatasetDetail:
-    """A dataset's latest run in detail: schema, size, lineage, and every published run."""
-
-    name: str
-    columns: dict[str, str]
-    row_count: int | None
-    bytes: int | None
-    flow_name: str | None
-    user: str | None
-    inputs: list[str]
-    latest_run_id: str
-    runs: list[tuple[str, datetime]]
 
 
 class CatalogError(Exception):
@@ -52,7 +26,7 @@ class Catalog(Protocol):
     @property
     def location(self) -> str: ...
 
-    def list(self) -> list[DatasetInfo]: ...
+    def list(self) -> list[DatasetOut]: ...
 
     def describe(self, name: str) -> DatasetDetail: ...
 
@@ -73,7 +47,7 @@ class GatewayCatalog:
     def location(self) -> str:
         return f"the lake behind {self.client.url}"
 
-    def list(self) -> list[DatasetInfo]:
+    def list(self) -> list[DatasetOut]:
         try:
             return self.client.datasets()
         except LakebookError as error:
@@ -118,17 +92,14 @@ class LakeCatalog:
     def location(self) -> str:
         return self.publisher.paths.root
 
-    def list(self) -> list[DatasetInfo]:
+    def list(self) -> list[DatasetOut]:
         from lakebook.flows.lake_store import LakeError
 
         try:
             summaries = self.publisher.list_datasets()
         except LakeError as error:
             raise CatalogError(str(error)) from error
-        return [
-            DatasetInfo(s.name, s.latest.run_id, s.latest.published_at, s.run_count)
-            for s in summaries
-        ]
+        return [DatasetOut.from_summary(summary) for summary in summaries]
 
     def describe(self, name: str) -> DatasetDetail:
         from lakebook.flows.lake_store import LakeError
@@ -138,19 +109,13 @@ class LakeCatalog:
             if not runs:
                 raise CatalogError(f"no dataset {name!r} in {self.location}")
             metadata: dict[str, Any] = self.publisher.read_metadata(name, runs[0].run_id)
+            return DatasetDetail.from_metadata(name, runs, metadata)
         except LakeError as error:
             raise CatalogError(str(error)) from error
-        return DatasetDetail(
-            name=name,
-            columns=metadata.get("schema", {}),
-            row_count=metadata.get("row_count"),
-            bytes=metadata.get("bytes"),
-            flow_name=metadata.get("flow_name"),
-            user=metadata.get("user"),
-            inputs=metadata.get("inputs", []),
-            latest_run_id=runs[0].run_id,
-            runs=[(run.run_id, run.published_at) for run in runs],
-        )
+        except ValueError as error:  # a metadata.json lakebook did not write
+            raise CatalogError(
+                f"the metadata of run {runs[0].run_id} of {name!r} is not lakebook's ({error})"
+            ) from error
 
     def scan(self, name: str) -> pl.LazyFrame:
         from lakebook.flows.lake_store import LakeError

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -14,12 +12,27 @@ from urllib.parse import quote
 
 import httpx
 
+from lakebook.common.api import (
+    DatasetDetail,
+    DatasetOut,
+    DeploymentOut,
+    ExecuteRequest,
+    Launched,
+    Me,
+    RunOut,
+    UploadOut,
+)
 from lakebook.common.settings import Settings, load_settings
-from lakebook.kernel.catalog import DatasetDetail, DatasetInfo, dataset_path
+from lakebook.kernel.catalog import dataset_path
 from lakebook.kernel.credentials import find_credentials
-from lakebook.kernel.errors import LakebookConnectionError, error_from_response
-from lakebook.kernel.runs import Run, RunInfo, run_path
-from lakebook.kernel.uploads import UPLOADS_PATH, UploadInfo, upload_body, upload_info
+from lakebook.kernel.errors import (
+    LakebookConnectionError,
+    error_from_response,
+    parse_answer,
+    parse_answers,
+)
+from lakebook.kernel.runs import Run, run_path
+from lakebook.kernel.uploads import UPLOADS_PATH, upload_body
 
 if TYPE_CHECKING:
     from lakebook.flows.publisher import LakePublisher
@@ -32,26 +45,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 # The gateway sends an SSE keep-alive every 15 s: silence much longer than that is a dead link.
 EVENTS_TIMEOUT = httpx.Timeout(10.0, read=45.0)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the token belongs to."""
-
-    name: str
-    role: str
-    token_expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """A flow that can be launched, with the JSON schema of its parameters."""
-
-    name: str
-    description: str | None
-    tags: list[str]
-    schedules: list[str]
-    parameters_schema: dict[str, Any]
 
 
 def execute_path(flow: str) -> str:
@@ -102,14 +95,13 @@ class LakebookClient:
             self._settings = load_settings()
         return self._settings
 
-    def me(self) -> Identity:
-        body = self.request("GET", "/auth/me")
-        expires_at = datetime.fromisoformat(body["token_expires_at"])
-        return Identity(name=body["name"], role=body["role"], token_expires_at=expires_at)
+    def me(self) -> Me:
+        """Who the token belongs to, and until when it is valid."""
+        return parse_answer(Me, self.request("GET", "/auth/me"))
 
-    def flows(self) -> list[Deployment]:
+    def flows(self) -> list[DeploymentOut]:
         """The flows this gateway can launch."""
-        return [Deployment(**item) for item in self.request("GET", "/flows/deployments")]
+        return parse_answers(DeploymentOut, self.request("GET", "/flows/deployments"))
 
     def run(self, flow: str, /, **parameters: Any) -> Run:
         """Launches a flow run with these parameters; returns at once (see Run.wait)."""
@@ -121,18 +113,19 @@ class LakebookClient:
         """Launches a run; the same idempotency key returns the same run instead of a second one."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = self.request(
-            "POST", execute_path(flow), json={"parameters": parameters}, headers=headers
+            "POST", execute_path(flow), json=_execute_body(parameters), headers=headers
         )
-        logger.info("launched %s run %s", flow, body["run_id"])
-        return Run(self, body["run_id"], flow)
+        launched = parse_answer(Launched, body)
+        logger.info("launched %s run %s", flow, launched.run_id)
+        return Run(self, launched.run_id, flow)
 
     async def arun(self, flow: str, /, **parameters: Any) -> Run:
         """Launches a flow run without blocking the event loop."""
         async with self.async_http() as http:
             body = await self.arequest(
-                http, "POST", execute_path(flow), json={"parameters": parameters}
+                http, "POST", execute_path(flow), json=_execute_body(parameters)
             )
-        return Run(self, body["run_id"], flow)
+        return Run(self, parse_answer(Launched, body).run_id, flow)
 
     def get_run(self, run_id: str) -> Run:
         """A run launched earlier; unknown (or someone else's) ids raise LakebookNotFound."""
@@ -143,42 +136,21 @@ class LakebookClient:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if flow is not None:
             params["flow"] = flow
-        listed = self.request("GET", "/flows/runs", params=params)
-        return [Run(self, item["run_id"], item["flow_name"]) for item in listed]
+        listed = parse_answers(RunOut, self.request("GET", "/flows/runs", params=params))
+        return [Run(self, info.run_id, info.flow_name) for info in listed]
 
-    def run_info(self, run_id: str) -> RunInfo:
-        return RunInfo.from_json(self.request("GET", run_path(run_id)))
+    def run_info(self, run_id: str) -> RunOut:
+        return parse_answer(RunOut, self.request("GET", run_path(run_id)))
 
-    def datasets(self) -> list[DatasetInfo]:
+    def datasets(self) -> list[DatasetOut]:
         """The lake's published datasets with their latest runs, by name."""
-        return [
-            DatasetInfo(
-                name=item["name"],
-                latest_run_id=item["latest_run_id"],
-                published_at=datetime.fromisoformat(item["published_at"]),
-                run_count=item["run_count"],
-            )
-            for item in self.request("GET", "/lake/datasets")
-        ]
+        return parse_answers(DatasetOut, self.request("GET", "/lake/datasets"))
 
     def dataset(self, name: str) -> DatasetDetail:
         """A dataset's schema, size, lineage and runs; unknown names raise LakebookNotFound."""
-        body = self.request("GET", dataset_path(name))
-        return DatasetDetail(
-            name=body["name"],
-            columns=body["columns"],
-            row_count=body["row_count"],
-            bytes=body["bytes"],
-            flow_name=body.get("flow_name"),
-            user=body.get("user"),
-            inputs=body.get("inputs", []),
-            latest_run_id=body["latest_run_id"],
-            runs=[
-                (run["run_id"], datetime.fromisoformat(run["published_at"])) for run in body["runs"]
-            ],
-        )
+        return parse_answer(DatasetDetail, self.request("GET", dataset_path(name)))
 
-    def upload(self, source: str | Path | Any, /) -> UploadInfo:
+    def upload(self, source: str | Path | Any, /) -> UploadOut:
         """Uploads a CSV, JSON lines or Parquet file, or a Polars/pandas frame (sent as
         Parquet), to raw/uploads/{you}/; too big (413) or not what it claims (415) raise."""
         filename, content = upload_body(source)
@@ -186,8 +158,9 @@ class LakebookClient:
             body = self.request(
                 "POST", UPLOADS_PATH, files={"file": (filename, content)}, timeout=UPLOAD_TIMEOUT
             )
-        logger.info("uploaded %s to %s", filename, body["key"])
-        return upload_info(body)
+        uploaded = parse_answer(UploadOut, body)
+        logger.info("uploaded %s to %s", filename, uploaded.key)
+        return uploaded
 
     def lake(self) -> LakePublisher:
         """The lake read directly with this kernel's own settings and keys (the gateway's
@@ -261,6 +234,10 @@ class LakebookClient:
             f"cannot reach the lakebook gateway at {self.url} ({error!r}); is `lakebook up` "
             "running, and is LAKEBOOK_GATEWAY_URL right?"
         )
+
+
+def _execute_body(parameters: dict[str, Any]) -> dict[str, Any]:
+    return ExecuteRequest(parameters=parameters).model_dump()
 
 
 def connect(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
 class LakebookError(Exception):
@@ -130,3 +133,27 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def parse_answer(model: type[AnswerT], body: Any) -> AnswerT:
+    """A gateway answer as its API model (lakebook.common.api); one the kernel cannot read is a
+    LakebookError, not a traceback: the gateway and the kernel run different lakebook versions."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise LakebookError(
+            f"the gateway's answer is not the {model.__name__} this kernel expects "
+            f"({where}: {first['msg']}); are the gateway and the kernel the same lakebook version?"
+        ) from None
+
+
+def parse_answers(model: type[AnswerT], body: Any) -> list[AnswerT]:
+    """parse_answer() for an answer that is a list of models."""
+    if not isinstance(body, list):
+        raise LakebookError(
+            f"the gateway's answer is not the list of {model.__name__} this kernel expects; "
+            "are the gateway and the kernel the same lakebook version?"
+        )
+    return [parse_answer(model, item) for item in body]

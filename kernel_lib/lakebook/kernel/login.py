@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from lakebook.common.api import RefreshRequest, TokenPair
 from lakebook.common.private_files import write_private_json
 from lakebook.kernel.credentials import CREDENTIALS_FILE_NAME, Credentials
 from lakebook.kernel.errors import (
@@ -17,6 +18,7 @@ from lakebook.kernel.errors import (
     LakebookCredentialsError,
     LakebookError,
     error_from_response,
+    parse_answer,
 )
 
 AUTH_PREFIX = "/api/v1/auth"
@@ -32,14 +34,13 @@ def login(gateway_url: str, user: str, password: str, data_dir: Path) -> Credent
 
 def refresh(path: Path, credentials: Credentials) -> Credentials:
     """Spends the saved refresh token for a new pair and saves it (refresh tokens rotate)."""
-    if credentials.refresh_token is None or credentials.gateway_url is None:
+    if not credentials.refresh_token or credentials.gateway_url is None:
         raise LakebookCredentialsError(
             f"the token in {path} has expired and cannot be renewed; run `lakebook login`"
         )
     try:
-        pair = _post(
-            credentials.gateway_url, "/refresh", json={"refresh_token": credentials.refresh_token}
-        )
+        request = RefreshRequest(refresh_token=credentials.refresh_token)
+        pair = _post(credentials.gateway_url, "/refresh", json=request.model_dump())
     except LakebookConnectionError:
         raise
     except LakebookError as error:  # refused: the session ended (logout, reuse, expiry)
@@ -50,7 +51,7 @@ def refresh(path: Path, credentials: Credentials) -> Credentials:
     return _save(path, credentials.gateway_url, credentials.user, pair)
 
 
-def _post(gateway_url: str, path: str, **body: Any) -> dict[str, Any]:
+def _post(gateway_url: str, path: str, **body: Any) -> TokenPair:
     url = gateway_url.rstrip("/") + AUTH_PREFIX + path
     try:
         response = httpx.post(url, timeout=_TIMEOUT, **body)
@@ -60,27 +61,26 @@ def _post(gateway_url: str, path: str, **body: Any) -> dict[str, Any]:
         ) from error
     if response.is_error:
         raise error_from_response(response)
-    pair: dict[str, Any] = response.json()
-    return pair
+    return parse_answer(TokenPair, response.json())
 
 
-def _save(path: Path, gateway_url: str, user: str | None, pair: dict[str, Any]) -> Credentials:
-    expires_at = datetime.now(UTC) + timedelta(seconds=int(pair["expires_in"]))
+def _save(path: Path, gateway_url: str, user: str | None, pair: TokenPair) -> Credentials:
+    expires_at = datetime.now(UTC) + timedelta(seconds=pair.expires_in)
     write_private_json(
         path,
         {
             "gateway_url": gateway_url,
             "user": user,
-            "access_token": pair["access_token"],
-            "refresh_token": pair["refresh_token"],
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
             "expires_at": expires_at.isoformat(),
         },
     )
     return Credentials(
-        token=pair["access_token"],
+        token=pair.access_token,
         source=str(path),
         gateway_url=gateway_url,
         user=user,
         expires_at=expires_at,
-        refresh_token=pair["refresh_token"],
+        refresh_token=pair.refresh_token,
     )

@@ -6,67 +6,23 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
+from pydantic import PrivateAttr
 
-from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout
+from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
+from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout, parse_answer, parse_answers
 
 if TYPE_CHECKING:
     from lakebook.kernel.client import LakebookClient
-
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 def run_path(run_id: str) -> str:
     """The gateway path of a run; the id is quoted so it stays one path segment."""
     return f"/flows/runs/{quote(run_id, safe='')}"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A run as the gateway reports it at one moment."""
-
-    run_id: str
-    flow_name: str
-    owner: str
-    state: str
-    state_name: str
-    parameters: dict[str, Any]
-    created_at: datetime
-    start_time: datetime | None
-    end_time: datetime | None
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> RunInfo:
-        return cls(
-            run_id=body["run_id"],
-            flow_name=body["flow_name"],
-            owner=body["owner"],
-            state=body["state"],
-            state_name=body["state_name"],
-            parameters=body["parameters"],
-            created_at=datetime.fromisoformat(body["created_at"]),
-            start_time=_optional_time(body.get("start_time")),
-            end_time=_optional_time(body.get("end_time")),
-        )
-
-    @property
-    def finished(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-
-@dataclass(frozen=True)
-class LogLine:
-    """One line a run logged."""
-
-    timestamp: datetime
-    level: str
-    logger: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -108,13 +64,13 @@ class Run:
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, flow={self.flow_name!r})"
 
-    def info(self) -> RunInfo:
+    def info(self) -> RunOut:
         return self.client.run_info(self.id)
 
-    async def ainfo(self) -> RunInfo:
+    async def ainfo(self) -> RunOut:
         """info() without blocking the event loop."""
         async with self.client.async_http() as http:
-            return RunInfo.from_json(await self.client.arequest(http, "GET", self._path))
+            return parse_answer(RunOut, await self.client.arequest(http, "GET", self._path))
 
     @property
     def state(self) -> str:
@@ -138,7 +94,7 @@ class Run:
         """wait() for notebooks that use `await`: the kernel's event loop stays free."""
         return await asyncio.to_thread(self.wait, timeout, poll)
 
-    def logs(self, limit: int = 200, offset: int = 0) -> list[LogLine]:
+    def logs(self, limit: int = 200, offset: int = 0) -> list[LogOut]:
         """The run's log lines, oldest first, one page.
 
         Prefect ships logs in batches: the last lines can arrive a moment after the run ends.
@@ -146,20 +102,11 @@ class Run:
         body = self.client.request(
             "GET", f"{self._path}/logs", params={"limit": limit, "offset": offset}
         )
-        return [
-            LogLine(
-                timestamp=datetime.fromisoformat(line["timestamp"]),
-                level=line["level"],
-                logger=line["logger"],
-                message=line["message"],
-            )
-            for line in body
-        ]
+        return parse_answers(LogOut, body)
 
     def cancel(self) -> str:
         """Asks the gateway to cancel the run; returns the state it moved to."""
-        state: str = self.client.request("POST", f"{self._path}/cancel")["state"]
-        return state
+        return parse_answer(Cancelled, self.client.request("POST", f"{self._path}/cancel")).state
 
     def events(self) -> Iterator[RunEvent]:
         """Live events until the run ends (`end` is the last one); close it to stop early."""
@@ -188,7 +135,7 @@ class Run:
     def published(self, preview_rows: int = 20) -> RunResult:
         """What the run published, as the gateway describes it (schema, rows, download URL)."""
         body = self.client.request("GET", f"{self._path}/result", params={"rows": preview_rows})
-        return RunResult.from_json(body, self.client)
+        return RunResult.read(body, self.client)
 
     def result(self, dataset: str | None = None) -> pl.LazyFrame:
         """The run's published output as a LazyFrame, read through the gateway's download URL.
@@ -205,35 +152,16 @@ class Run:
         return published.scan()
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """A run's published dataset: where it is, its schema and size, and a download URL."""
+class RunResult(ResultOut):
+    """The gateway's ResultOut, with the client that asked for it so scan() can read the data."""
 
-    client: LakebookClient = field(repr=False)
-    run_id: str
-    dataset: str
-    data_uri: str
-    columns: dict[str, str]
-    row_count: int
-    bytes: int
-    preview: list[dict[str, Any]]
-    download_url: str | None
-    download_expires_at: datetime | None
+    _client: LakebookClient = PrivateAttr()
 
     @classmethod
-    def from_json(cls, body: dict[str, Any], client: LakebookClient) -> RunResult:
-        return cls(
-            client=client,
-            run_id=body["run_id"],
-            dataset=body["dataset"],
-            data_uri=body["data_uri"],
-            columns=body["columns"],
-            row_count=body["row_count"],
-            bytes=body["bytes"],
-            preview=body["preview"],
-            download_url=body.get("download_url"),
-            download_expires_at=_optional_time(body.get("download_expires_at")),
-        )
+    def read(cls, body: Any, client: LakebookClient) -> RunResult:
+        result = parse_answer(cls, body)
+        result._client = client
+        return result
 
     def scan(self) -> pl.LazyFrame:
         """A LazyFrame over the data: the presigned URL, or the file of a local-folder lake.
@@ -248,8 +176,4 @@ class RunResult:
             # A local-folder lake has nothing to sign: the kernel shares the gateway's disk.
             return pl.scan_parquet(unquote(urlsplit(self.data_uri).path), glob=False)
         # A gateway that cannot sign URLs: read with the kernel's own lake settings, if any.
-        return self.client.lake().scan(self.dataset, run_id=self.run_id)
-
-
-def _optional_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+        return self._client.lake().scan(self.dataset, run_id=self.run_id)

@@ -4,7 +4,6 @@ ready for `lb.run("ingest_upload", upload_key=..., dataset=...)`."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,16 +13,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 UPLOADS_PATH = "/lake/uploads"
-
-
-@dataclass(frozen=True)
-class UploadInfo:
-    """Where an upload landed: `key` is what ingest_upload takes."""
-
-    upload_id: str
-    key: str
-    format: str
-    bytes: int
 
 
 def upload_body(source: str | Path | pl.DataFrame | Any) -> tuple[str, IO[bytes]]:
@@ -48,9 +37,3 @@ def upload_body(source: str | Path | pl.DataFrame | Any) -> tuple[str, IO[bytes]
     source.write_parquet(buffer)
     buffer.seek(0)
     return "frame.parquet", buffer
-
-
-def upload_info(body: dict[str, Any]) -> UploadInfo:
-    return UploadInfo(
-        upload_id=body["upload_id"], key=body["key"], format=body["format"], bytes=body["bytes"]
-    )

@@ -13,10 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from lakebook.common.api import Role
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway.core.rate_limit import RateLimiter, retry_after_header
-from lakebook.gateway.core.security import InvalidTokenError, Role, VerifiedTokens
+from lakebook.gateway.core.security import InvalidTokenError, VerifiedTokens
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.orchestrator import Orchestrator

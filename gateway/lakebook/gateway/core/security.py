@@ -8,14 +8,14 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import get_args
 
 import jwt
 
+from lakebook.common.api import Role
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.keys import token_keys
 
-Role = Literal["viewer", "analyst", "admin"]
 REQUIRED_CLAIMS = ("sub", "role", "exp", "iat", "iss", "aud", "jti")
 
 

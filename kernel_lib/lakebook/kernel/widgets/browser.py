@@ -7,8 +7,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from lakebook.common.api import DatasetOut
 from lakebook.flows.publisher import LakePublisher
-from lakebook.kernel.catalog import Catalog, CatalogError, DatasetInfo, GatewayCatalog, LakeCatalog
+from lakebook.kernel.catalog import Catalog, CatalogError, GatewayCatalog, LakeCatalog
 from lakebook.kernel.client import LakebookClient, connect
 from lakebook.kernel.widgets.form import ERROR_STYLE
 from lakebook.kernel.widgets.table import ResultTable
@@ -20,7 +21,7 @@ class LakeBrowser(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
 
     def __init__(self, source: LakebookClient | LakePublisher | None = None) -> None:
         self.catalog = self._catalog(source)
-        self.datasets: dict[str, DatasetInfo] = {}
+        self.datasets: dict[str, DatasetOut] = {}
         self.picker = widgets.Select(options=[], rows=8, description="Datasets")
         self.details = widgets.HTML()
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
@@ -63,7 +64,7 @@ class LakeBrowser(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         self.preview_button.disabled = info is None
         self.details.value = self.describe(info) if info else ""
 
-    def describe(self, info: DatasetInfo) -> str:
+    def describe(self, info: DatasetOut) -> str:
         """The dataset's latest run, row count, lineage and schema."""
         try:
             detail = self.catalog.describe(info.name)

@@ -9,7 +9,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from lakebook.kernel.client import Deployment, LakebookClient
+from lakebook.common.api import DeploymentOut
+from lakebook.kernel.client import LakebookClient
 from lakebook.kernel.errors import LakebookError, LakebookValidationError
 from lakebook.kernel.runs import Run
 from lakebook.kernel.widgets.form import ERROR_STYLE, ParameterForm
@@ -29,7 +30,7 @@ class FlowLauncher(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
         self.last_run: Run | None = None
         self.monitor: RunMonitor | None = None
         self._callbacks: list[RunCallback] = []
-        self.deployments: dict[str, Deployment] = {}
+        self.deployments: dict[str, DeploymentOut] = {}
         self.flow_picker = widgets.Dropdown(description="Flow", options=[])
         self.description = widgets.HTML()
         self.form = ParameterForm({})

@@ -13,8 +13,9 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from lakebook.common.api import TERMINAL_STATES
 from lakebook.kernel.errors import LakebookError
-from lakebook.kernel.runs import TERMINAL_STATES, Run, RunEvent
+from lakebook.kernel.runs import Run, RunEvent
 from lakebook.kernel.widgets.form import ERROR_STYLE
 
 logger = logging.getLogger(__name__)

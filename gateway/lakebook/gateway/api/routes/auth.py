@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
 
+from lakebook.common.api import Me, RefreshRequest, TokenPair
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     CurrentUser,
@@ -23,7 +22,7 @@ from lakebook.gateway.core.refresh import (
     revoke_family_of,
     rotate_refresh_token,
 )
-from lakebook.gateway.core.security import Role, create_access_token
+from lakebook.gateway.core.security import create_access_token
 from lakebook.gateway.models import User
 from lakebook.gateway.users import authenticate
 
@@ -31,23 +30,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 # Failures from one address may cover several users (a shared office IP), so it gets more room.
 IP_LIMIT_FACTOR = 4
-
-
-class TokenPair(BaseModel):
-    access_token: str
-    refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="Seconds until the access token expires.")
-
-
-class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
-
-
-class Me(BaseModel):
-    name: str
-    role: Role
-    token_expires_at: datetime
 
 
 def _token_pair(settings: SettingsDep, user: User, refresh_token: str) -> TokenPair:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from lakebook.common.api import DeploymentOut, ExecuteRequest, Launched
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.lake import LakePathError, check_dataset_name
 from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, OrchestratorDep, SessionDep
@@ -22,23 +22,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["flows"])
 LAUNCH_ROLES = frozenset({"analyst", "admin"})
 # Flows that read an upload take its key under this name (ingest_upload).
 UPLOAD_PARAMETER = "upload_key"
-
-
-class DeploymentOut(BaseModel):
-    name: str = Field(description="The flow's name, as used in /flows/{name}/execute.")
-    description: str | None
-    tags: list[str]
-    schedules: list[str]
-    parameters_schema: dict[str, Any]
-
-
-class ExecuteRequest(BaseModel):
-    parameters: dict[str, Any] = Field(default_factory=dict)
-
-
-class Launched(BaseModel):
-    run_id: str
-    state: str
 
 
 @router.get("/deployments", response_model=list[DeploymentOut])

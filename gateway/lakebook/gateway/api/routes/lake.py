@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
+from lakebook.common.api import DatasetDetail, DatasetOut, UploadOut
 from lakebook.common.lake import LakePathError, check_dataset_name
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
@@ -30,37 +29,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/lake", tags=["lake"])
 UPLOAD_FIELD = "file"
 # Multipart framing around the file: headers and boundaries, generously.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-class UploadOut(BaseModel):
-    upload_id: str
-    key: str
-    format: str
-    bytes: int
-
-
-class DatasetOut(BaseModel):
-    name: str
-    latest_run_id: str
-    published_at: datetime
-    run_count: int
-
-
-class RunSummary(BaseModel):
-    run_id: str
-    published_at: datetime
-
-
-class DatasetDetail(BaseModel):
-    name: str
-    columns: dict[str, str]
-    row_count: int
-    bytes: int
-    flow_name: str | None
-    user: str | None
-    inputs: list[str]
-    latest_run_id: str
-    runs: list[RunSummary]
 
 
 # The endpoint reads the body itself (see multipart_stream), so OpenAPI is told its shape.
@@ -159,15 +127,7 @@ async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
 
 @router.get("/datasets", response_model=list[DatasetOut])
 def list_datasets(user: CurrentUser, store: LakeStoreDep) -> list[DatasetOut]:
-    return [
-        DatasetOut(
-            name=d.name,
-            latest_run_id=d.latest.run_id,
-            published_at=d.latest.published_at,
-            run_count=d.run_count,
-        )
-        for d in LakePublisher(store).list_datasets()
-    ]
+    return [DatasetOut.from_summary(d) for d in LakePublisher(store).list_datasets()]
 
 
 @router.get("/datasets/{name}", response_model=DatasetDetail)
@@ -182,14 +142,4 @@ def read_dataset(name: str, user: CurrentUser, store: LakeStoreDep) -> DatasetDe
         metadata: dict[str, Any] = publisher.read_metadata(name, runs[0].run_id)
     except (LakePathError, LakeNotFoundError) as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dataset {name!r}") from error
-    return DatasetDetail(
-        name=name,
-        columns=metadata["schema"],
-        row_count=metadata["row_count"],
-        bytes=metadata["bytes"],
-        flow_name=metadata.get("flow_name"),
-        user=metadata.get("user"),
-        inputs=metadata.get("inputs", []),
-        latest_run_id=runs[0].run_id,
-        runs=[RunSummary(run_id=r.run_id, published_at=r.published_at) for r in runs],
-    )
+    return DatasetDetail.from_metadata(name, runs, metadata)

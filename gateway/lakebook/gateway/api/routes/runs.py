@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import (
@@ -33,25 +33,13 @@ from lakebook.gateway.api.deps import (
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
-from lakebook.gateway.orchestrator import TERMINAL_STATES, RunInfo
+from lakebook.gateway.orchestrator import RunInfo
 from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.scheduled_runs import claim_scheduled_runs
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 
 KEEPALIVE_SECONDS = 15.0
-
-
-class RunOut(BaseModel):
-    run_id: str
-    flow_name: str
-    owner: str
-    state: str
-    state_name: str
-    parameters: dict[str, Any]
-    created_at: datetime
-    start_time: datetime | None
-    end_time: datetime | None
 
 
 @dataclass(frozen=True)
@@ -154,30 +142,6 @@ async def list_runs(
     rows = session.execute(query).all()
     infos = await orchestrator.runs([record.run_id for record, _ in rows])
     return [_run_out(_view(record, owner), infos.get(record.run_id)) for record, owner in rows]
-
-
-class LogOut(BaseModel):
-    timestamp: datetime
-    level: str
-    logger: str
-    message: str
-
-
-class ResultOut(BaseModel):
-    run_id: str
-    dataset: str
-    data_uri: str
-    columns: dict[str, str]
-    row_count: int
-    bytes: int
-    preview: list[dict[str, Any]]
-    download_url: str | None = Field(description="Presigned GET URL of the Parquet file.")
-    download_expires_at: datetime | None
-
-
-class Cancelled(BaseModel):
-    run_id: str
-    state: str
 
 
 @router.get("/{run_id}", response_model=RunOut)

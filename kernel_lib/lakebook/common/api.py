@@ -1,0 +1,218 @@
+"""The gateway's HTTP API on the wire: the request and answer bodies of `/api/v1`, defined once.
+
+The gateway declares them as its `response_model`s (so they are its OpenAPI schema) and the
+kernel parses answers into them, so the two sides cannot drift apart. The class names are the
+schema names clients are generated from (`...Out` is what the gateway sends out): renaming one
+changes the published API. Pure pydantic: the kernel imports this without the gateway extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["viewer", "analyst", "admin"]
+# Prefect state types after which a run never changes again.
+TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+
+
+class WireModel(BaseModel):
+    """An API body: immutable once built or read; fields a newer gateway adds are ignored."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+# Auth ----------------------------------------------------------------------------------------
+
+
+class TokenPair(WireModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshRequest(WireModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class Me(WireModel):
+    """Who a token belongs to, and until when it is valid."""
+
+    name: str
+    role: Role
+    token_expires_at: datetime
+
+
+# Flows and runs ------------------------------------------------------------------------------
+
+
+class DeploymentOut(WireModel):
+    """A flow that can be launched, with the JSON schema of its parameters."""
+
+    name: str = Field(description="The flow's name, as used in /flows/{name}/execute.")
+    description: str | None
+    tags: list[str]
+    schedules: list[str]
+    parameters_schema: dict[str, Any]
+
+
+class ExecuteRequest(WireModel):
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Launched(WireModel):
+    run_id: str
+    state: str
+
+
+class RunOut(WireModel):
+    """A run as the gateway reports it at one moment."""
+
+    run_id: str
+    flow_name: str
+    owner: str
+    state: str
+    state_name: str
+    parameters: dict[str, Any]
+    created_at: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+class LogOut(WireModel):
+    """One line a run logged."""
+
+    timestamp: datetime
+    level: str
+    logger: str
+    message: str
+
+
+class ResultOut(WireModel):
+    """A run's published dataset: where it is, its schema and size, and a download URL."""
+
+    run_id: str
+    dataset: str
+    data_uri: str
+    columns: dict[str, str]
+    row_count: int
+    bytes: int
+    preview: list[dict[str, Any]]
+    download_url: str | None = Field(description="Presigned GET URL of the Parquet file.")
+    download_expires_at: datetime | None
+
+
+class Cancelled(WireModel):
+    run_id: str
+    state: str
+
+
+# Lake ----------------------------------------------------------------------------------------
+
+
+class UploadOut(WireModel):
+    """Where an upload landed: `key` is what ingest_upload takes."""
+
+    upload_id: str
+    key: str
+    format: str
+    bytes: int
+
+
+class PublishedRunLike(Protocol):
+    """What the lake publisher reports of a published run (lakebook.flows.publisher)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def published_at(self) -> datetime: ...
+
+
+class DatasetSummaryLike(Protocol):
+    """What the lake publisher reports of a dataset (lakebook.flows.publisher)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def latest(self) -> PublishedRunLike: ...
+
+    @property
+    def run_count(self) -> int: ...
+
+
+class DatasetOut(WireModel):
+    """A dataset with at least one published run, and its latest run."""
+
+    name: str
+    latest_run_id: str
+    published_at: datetime
+    run_count: int
+
+    @classmethod
+    def from_summary(cls, summary: DatasetSummaryLike) -> DatasetOut:
+        return cls(
+            name=summary.name,
+            latest_run_id=summary.latest.run_id,
+            published_at=summary.latest.published_at,
+            run_count=summary.run_count,
+        )
+
+
+class RunSummary(WireModel):
+    run_id: str
+    published_at: datetime
+
+    # The kernel has always handed these out as (run_id, published_at) pairs, and notebooks
+    # unpack them so: a summary still unpacks and indexes like that pair. (pydantic's own
+    # __iter__ yields (field, value) items; nothing in pydantic or FastAPI serialises through it.)
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return iter((self.run_id, self.published_at))
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.run_id, self.published_at)[index]
+
+
+class DatasetDetail(WireModel):
+    """A dataset's latest run in detail: schema, size, lineage, and every published run."""
+
+    name: str
+    columns: dict[str, str]
+    row_count: int
+    bytes: int
+    flow_name: str | None
+    user: str | None
+    inputs: list[str]
+    latest_run_id: str
+    runs: list[RunSummary]
+
+    @classmethod
+    def from_metadata(
+        cls, name: str, runs: Sequence[PublishedRunLike], metadata: Mapping[str, Any]
+    ) -> DatasetDetail:
+        """From the runs newest first and the newest one's metadata.json; a metadata file that
+        lacks schema, row_count or bytes raises pydantic's ValidationError (a ValueError)."""
+        return cls.model_validate(
+            {
+                "name": name,
+                "columns": metadata.get("schema"),
+                "row_count": metadata.get("row_count"),
+                "bytes": metadata.get("bytes"),
+                "flow_name": metadata.get("flow_name"),
+                "user": metadata.get("user"),
+                "inputs": metadata.get("inputs", []),
+                "latest_run_id": runs[0].run_id,
+                "runs": [
+                    RunSummary(run_id=run.run_id, published_at=run.published_at) for run in runs
+                ],
+            }
+        )
