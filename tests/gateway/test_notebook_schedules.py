@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +26,9 @@ from prefect.client.schemas.objects import FlowRun
 from sqlalchemy import select
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, OWNER_TAG_PREFIX
+from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.models import AuditEvent
+from lakebook.gateway.models import AuditEvent, FlowRunRecord, User
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
@@ -68,18 +70,43 @@ def notebook_flow(
         stop_runner(process)
 
 
-@pytest.fixture(scope="module")
-def workspace(flow_stack: FlowStack) -> Path:
-    folder = flow_stack.gateway.settings.notebook_dir
-    assert folder is not None
+def parameterised_notebook(parameters_cell: str) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell(PARAMETERS_CELL, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print(region, limit)"),
+        nbformat.v4.new_code_cell(parameters_cell, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(sorted(globals()))"),
     ]
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def workspace(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = flow_stack.gateway.settings.notebook_dir
+    assert folder is not None
     (folder / "reports").mkdir(exist_ok=True)
-    nbformat.write(notebook, folder / "reports" / "sales.ipynb")
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), folder / "reports" / "sales.ipynb")
+    # A link inside the workspace to a notebook outside it: a way out that must stay shut.
+    outside = tmp_path_factory.mktemp("outside") / "secret.ipynb"
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), outside)
+    (folder / "reports" / "escape.ipynb").unlink(missing_ok=True)
+    (folder / "reports" / "escape.ipynb").symlink_to(outside)
     return folder
+
+
+# The lake notebook declares other parameters than the workspace one: checks must read this cell.
+LAKE_NOTEBOOK_KEY = "raw/notebooks/lake_sales.ipynb"
+LAKE_PARAMETERS_CELL = """country = "fr"
+days: int = 7
+"""
+
+
+@pytest.fixture(scope="module")
+def lake_notebook(flow_stack: FlowStack) -> str:
+    """A notebook stored in the stack's lake (not in the workspace folder); returns its key."""
+    store = LakeStore.from_settings(flow_stack.gateway.settings)
+    notebook = parameterised_notebook(LAKE_PARAMETERS_CELL)
+    store.write_bytes(LAKE_NOTEBOOK_KEY, nbformat.writes(notebook).encode())
+    return LAKE_NOTEBOOK_KEY
 
 
 @pytest.fixture
@@ -212,6 +239,10 @@ def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str
         ({"parameters": {"limit": "ten"}}, "parameters", "must be int"),
         ({"notebook": "reports/missing.ipynb"}, "notebook", "no notebook"),
         ({"notebook": "../outside.ipynb"}, "notebook", "relative to the workspace"),
+        ({"notebook": "reports/escape.ipynb"}, "notebook", "outside the workspace folder"),
+        ({"notebook": "raw/notebooks/missing.ipynb"}, "notebook", "cannot read the lake notebook"),
+        ({"notebook": "raw/../reports/sales.ipynb"}, "notebook", "'..' segments"),
+        ({"notebook": "s3://elsewhere/raw/x.ipynb"}, "notebook", "is not in the lake"),
         ({"name": "Has Spaces"}, "name", "not allowed"),
     ],
 )
@@ -224,6 +255,39 @@ def test_bad_schedules_are_422_naming_the_field(
     assert error["loc"] == ["body", field]
     assert words in error["msg"]
     assert httpx.get(flow_stack.gateway.api("/notebooks/schedules"), headers=analyst).json() == []
+
+
+def test_lake_notebooks_are_scheduled_and_checked_against_their_own_parameters(
+    flow_stack: FlowStack, analyst: dict[str, str], lake_notebook: str
+) -> None:
+    lake_uri = LakeStore.from_settings(flow_stack.gateway.settings).paths.uri(lake_notebook)
+    by_key = create(flow_stack, analyst, notebook=lake_notebook, parameters={"days": 3})
+    by_uri = create(flow_stack, analyst, notebook=lake_uri, name="by-uri")
+    # The workspace notebook's `region` is not a parameter of the lake notebook.
+    wrong = create(
+        flow_stack, analyst, notebook=lake_notebook, name="w", parameters={"region": "x"}
+    )
+    mistyped = create(
+        flow_stack, analyst, notebook=lake_notebook, name="t", parameters={"days": "a"}
+    )
+    base = flow_stack.gateway.api("/notebooks/schedules")
+    try:
+        assert by_key.status_code == 201, by_key.text
+        assert by_key.json()["name"] == "lake_sales"
+        assert by_key.json()["notebook"] == lake_notebook
+        assert by_key.json()["parameters"] == {"days": 3}
+        assert by_uri.status_code == 201, by_uri.text
+        assert by_uri.json()["notebook"] == lake_uri
+        for response, words in ((wrong, "unknown parameter 'region'"), (mistyped, "must be int")):
+            assert response.status_code == 422, response.text
+            (error,) = response.json()["detail"]
+            assert error["loc"] == ["body", "parameters"]
+            assert words in error["msg"]
+        listed = httpx.get(base, headers=analyst, timeout=60).json()
+        assert sorted(s["name"] for s in listed) == ["by-uri", "lake_sales"]
+    finally:
+        for name in ("lake_sales", "by-uri"):
+            httpx.delete(f"{base}/{name}", headers=analyst, timeout=60)
 
 
 def test_owners_roles_audit_and_conflicts(flow_stack: FlowStack, analyst: dict[str, str]) -> None:
@@ -289,6 +353,58 @@ def test_scheduled_runs_belong_to_the_schedule_owner(
     finally:
         url = flow_stack.gateway.api("/notebooks/schedules/backfilled")
         httpx.delete(url, headers=analyst, timeout=60)
+
+
+@needs_prefect_scheduler
+def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    other, admin = flow_stack.login("analyst"), flow_stack.login("admin")
+    created = create(flow_stack, analyst, cron="* * * * *", name="direct")
+    assert created.status_code == 201, created.text
+    schedule_id, owner = created.json()["id"], created.json()["owner"]
+    try:
+        asyncio.run(_backfill(flow_stack.prefect_api_url, minutes=2))
+        run_id = sorted(_wait_for_started_runs(flow_stack, schedule_id))[0]
+        # Nobody has listed runs since these started: the gateway has no record of them yet.
+        assert _recorded_owner(flow_stack, run_id) is None
+        run_url = flow_stack.gateway.api(f"/flows/runs/{run_id}")
+        # Someone else asking first does not make it theirs (nor anyone's they could see).
+        assert httpx.get(run_url, headers=other, timeout=60).status_code == 404
+        assert httpx.get(f"{run_url}/logs", headers=other, timeout=60).status_code == 404
+        mine = httpx.get(run_url, headers=analyst, timeout=60)
+        assert mine.status_code == 200, mine.text
+        assert (mine.json()["owner"], mine.json()["flow_name"]) == (owner, "run_notebook")
+        assert _recorded_owner(flow_stack, run_id) == owner
+        assert httpx.get(f"{run_url}/logs", headers=analyst, timeout=60).status_code == 200
+        assert httpx.get(run_url, headers=admin, timeout=60).json()["owner"] == owner
+        assert httpx.get(run_url, headers=other, timeout=60).status_code == 404
+        (run,) = [r for r in schedule_runs(flow_stack, schedule_id) if str(r.id) == run_id]
+        assert f"{OWNER_TAG_PREFIX}{owner}" in run.tags
+        # Ids that are not scheduled runs still answer 404, to the owner too.
+        unknown = flow_stack.gateway.api(f"/flows/runs/{uuid.uuid4()}")
+        assert httpx.get(unknown, headers=analyst, timeout=60).status_code == 404
+        # A future run is not started, so not anyone's run yet, as in listings.
+        wait_for_future_runs(flow_stack, schedule_id, at_least=1)
+        future = [
+            r
+            for r in schedule_runs(flow_stack, schedule_id)
+            if r.state_type and r.state_type.value == "SCHEDULED"
+        ]
+        latest = flow_stack.gateway.api(f"/flows/runs/{future[-1].id}")
+        assert httpx.get(latest, headers=analyst, timeout=60).status_code == 404
+    finally:
+        url = flow_stack.gateway.api("/notebooks/schedules/direct")
+        httpx.delete(url, headers=analyst, timeout=60)
+
+
+def _recorded_owner(stack: FlowStack, run_id: str) -> str | None:
+    with session_scope(stack.gateway.settings.gateway_database_url) as session:
+        return session.scalar(
+            select(User.name)
+            .join(FlowRunRecord, FlowRunRecord.owner_id == User.id)
+            .where(FlowRunRecord.run_id == run_id)
+        )
 
 
 async def _backfill(prefect_api_url: str, minutes: int) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -35,7 +35,7 @@ from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import TERMINAL_STATES, RunInfo
 from lakebook.gateway.run_events import RunWatcher
-from lakebook.gateway.scheduled_runs import claim_scheduled_runs
+from lakebook.gateway.scheduled_runs import claim_scheduled_run, claim_scheduled_runs
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 
@@ -120,6 +120,22 @@ def owned_run(session: Session, caller: Caller, run_id: str) -> tuple[FlowRunRec
     return found[0], found[1]
 
 
+async def claim_if_scheduled(
+    run_id: str, request: Request, settings: SettingsDep, orchestrator: OrchestratorDep
+) -> None:
+    """A started run of a notebook schedule that nobody recorded yet becomes its owner's now, so
+    the owner can open it by id without listing runs first; the route's own check follows."""
+    records: RunRecords = request.app.state.run_records
+    if await records.get(settings.gateway_database_url, run_id) is not None:
+        return
+    with session_scope(settings.gateway_database_url) as session:
+        await claim_scheduled_run(orchestrator.client, session, run_id)
+
+
+# Every route that takes a run id: ownership is decided after a scheduled run is claimed.
+CLAIM_FIRST = [Depends(claim_if_scheduled)]
+
+
 def _run_out(record: RunRecordView, info: RunInfo | None) -> RunOut:
     return RunOut(
         run_id=record.run_id,
@@ -180,7 +196,7 @@ class Cancelled(BaseModel):
     state: str
 
 
-@router.get("/{run_id}", response_model=RunOut)
+@router.get("/{run_id}", response_model=RunOut, dependencies=CLAIM_FIRST)
 async def read_run(
     run_id: str,
     request: Request,
@@ -195,7 +211,7 @@ async def read_run(
     return _run_out(record, (await orchestrator.runs([record.run_id])).get(record.run_id))
 
 
-@router.get("/{run_id}/logs", response_model=list[LogOut])
+@router.get("/{run_id}/logs", response_model=list[LogOut], dependencies=CLAIM_FIRST)
 async def read_logs(
     run_id: str,
     user: CurrentUser,
@@ -218,7 +234,12 @@ async def read_logs(
     ]
 
 
-@router.post("/{run_id}/cancel", response_model=Cancelled, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{run_id}/cancel",
+    response_model=Cancelled,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=CLAIM_FIRST,
+)
 async def cancel_run(
     run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
 ) -> Cancelled:
@@ -233,7 +254,7 @@ async def cancel_run(
     return Cancelled(run_id=record.run_id, state=state)
 
 
-@router.get("/{run_id}/events", response_class=StreamingResponse)
+@router.get("/{run_id}/events", response_class=StreamingResponse, dependencies=CLAIM_FIRST)
 async def run_events(
     run_id: str, user: CurrentUser, settings: SettingsDep, watcher: RunWatcherDep
 ) -> StreamingResponse:
@@ -261,7 +282,7 @@ async def _event_stream(watcher: RunWatcher, run_id: str) -> AsyncIterator[str]:
                 return
 
 
-@router.get("/{run_id}/result", response_model=ResultOut)
+@router.get("/{run_id}/result", response_model=ResultOut, dependencies=CLAIM_FIRST)
 def read_result(
     run_id: str,
     user: CurrentUser,
