@@ -26,9 +26,16 @@ from prefect.client.schemas.objects import FlowRun
 from sqlalchemy import select
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, OWNER_TAG_PREFIX
+from lakebook.common.lake import LakePaths
 from lakebook.flows.lake_store import LakeStore
+from lakebook.gateway import schedules
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import AuditEvent, FlowRunRecord, User
+from lakebook.gateway.schedules import (
+    ScheduleInputError,
+    locate_schedule_notebook,
+    notebook_parameters,
+)
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
@@ -461,12 +468,15 @@ def test_prefect_down_is_503(s3_server: S3Server, tmp_path: Path) -> None:
     assert "unreachable" in listing.json()["detail"]
 
 
-def lakebook(stack: FlowStack, workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def lakebook(
+    stack: FlowStack, workspace: Path, *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
     env |= {
         "LAKEBOOK_DATA_DIR": str(stack.gateway.settings.data_dir),
         "LAKEBOOK_PREFECT_API_URL": stack.prefect_api_url,
         "LAKEBOOK_NOTEBOOK_DIR": str(workspace),
+        **(env_extra or {}),
     }
     return subprocess.run(
         [*LAKEBOOK, "schedule", *args],
@@ -507,6 +517,57 @@ def test_cli_schedules_with_typed_parameters(
         deleted = lakebook(flow_stack, workspace, "delete", "weekday", "--owner", owner)
     assert deleted.returncode == 0, deleted.stderr
     assert lakebook(flow_stack, workspace, "list", "--owner", owner).stdout == ""
+
+
+def test_cli_schedules_lake_notebooks_and_workspace_paths_that_look_like_lake_keys(
+    flow_stack: FlowStack, notebook_flow: None, workspace: Path, lake_notebook: str
+) -> None:
+    owner, _ = flow_stack.gateway.add_user("analyst")
+    settings = flow_stack.gateway.settings
+    lake_env = {
+        "LAKEBOOK_LAKE_URL": settings.lake_root,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
+        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
+        "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
+    }
+    (workspace / "raw").mkdir(exist_ok=True)
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), workspace / "raw" / "weekly.ipynb")
+    cron = ("--cron", "0 6 * * *", "--owner", owner)
+    try:
+        from_lake = lakebook(
+            flow_stack, workspace, lake_notebook, *cron, "-p", "days=4", env_extra=lake_env
+        )
+        assert from_lake.returncode == 0, from_lake.stderr
+        assert f"{owner}:lake_sales" in from_lake.stdout
+        assert f'{lake_notebook} {{"days": 4}}' in from_lake.stdout
+        # A workspace file under raw/ is scheduled as ./raw/…, which run_notebook reads as a file.
+        local = lakebook(flow_stack, workspace, "./raw/weekly.ipynb", *cron, "-p", "limit=2")
+        assert local.returncode == 0, local.stderr
+        assert './raw/weekly.ipynb {"limit": 2}' in local.stdout
+        for args, words in (
+            ((lake_notebook, *cron, "-p", "region=x"), "unknown parameter 'region'"),
+            (("raw/notebooks/missing.ipynb", *cron), "cannot read the lake notebook"),
+        ):
+            refused = lakebook(flow_stack, workspace, *args, env_extra=lake_env)
+            assert refused.returncode == 2, (refused.stdout, refused.stderr)
+            assert words in refused.stderr
+            assert "Traceback" not in refused.stderr
+    finally:
+        for name in ("lake_sales", "weekly"):
+            lakebook(flow_stack, workspace, "delete", name, "--owner", owner)
+
+
+def test_oversized_notebooks_are_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), tmp_path / "big.ipynb")
+    source = locate_schedule_notebook("big.ipynb", tmp_path, LakePaths("s3://bucket/root"))
+    assert notebook_parameters(source, None) is not None
+    monkeypatch.setattr(schedules, "MAX_NOTEBOOK_BYTES", 100)
+    with pytest.raises(ScheduleInputError, match="larger than") as refused:
+        notebook_parameters(source, None)
+    assert refused.value.field == "notebook"
 
 
 @pytest.mark.parametrize(
