@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +26,16 @@ from prefect.client.schemas.objects import FlowRun
 from sqlalchemy import select
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, OWNER_TAG_PREFIX
+from lakebook.common.lake import LakePaths
+from lakebook.flows.lake_store import LakeStore
+from lakebook.gateway import schedules
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.models import AuditEvent
+from lakebook.gateway.models import AuditEvent, FlowRunRecord, User
+from lakebook.gateway.schedules import (
+    ScheduleInputError,
+    locate_schedule_notebook,
+    notebook_parameters,
+)
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
@@ -68,18 +77,43 @@ def notebook_flow(
         stop_runner(process)
 
 
-@pytest.fixture(scope="module")
-def workspace(flow_stack: FlowStack) -> Path:
-    folder = flow_stack.gateway.settings.notebook_dir
-    assert folder is not None
+def parameterised_notebook(parameters_cell: str) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell(PARAMETERS_CELL, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print(region, limit)"),
+        nbformat.v4.new_code_cell(parameters_cell, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(sorted(globals()))"),
     ]
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def workspace(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = flow_stack.gateway.settings.notebook_dir
+    assert folder is not None
     (folder / "reports").mkdir(exist_ok=True)
-    nbformat.write(notebook, folder / "reports" / "sales.ipynb")
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), folder / "reports" / "sales.ipynb")
+    # A link inside the workspace to a notebook outside it: a way out that must stay shut.
+    outside = tmp_path_factory.mktemp("outside") / "secret.ipynb"
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), outside)
+    (folder / "reports" / "escape.ipynb").unlink(missing_ok=True)
+    (folder / "reports" / "escape.ipynb").symlink_to(outside)
     return folder
+
+
+# The lake notebook declares other parameters than the workspace one: checks must read this cell.
+LAKE_NOTEBOOK_KEY = "raw/notebooks/lake_sales.ipynb"
+LAKE_PARAMETERS_CELL = """country = "fr"
+days: int = 7
+"""
+
+
+@pytest.fixture(scope="module")
+def lake_notebook(flow_stack: FlowStack) -> str:
+    """A notebook stored in the stack's lake (not in the workspace folder); returns its key."""
+    store = LakeStore.from_settings(flow_stack.gateway.settings)
+    notebook = parameterised_notebook(LAKE_PARAMETERS_CELL)
+    store.write_bytes(LAKE_NOTEBOOK_KEY, nbformat.writes(notebook).encode())
+    return LAKE_NOTEBOOK_KEY
 
 
 @pytest.fixture
@@ -212,6 +246,10 @@ def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str
         ({"parameters": {"limit": "ten"}}, "parameters", "must be int"),
         ({"notebook": "reports/missing.ipynb"}, "notebook", "no notebook"),
         ({"notebook": "../outside.ipynb"}, "notebook", "relative to the workspace"),
+        ({"notebook": "reports/escape.ipynb"}, "notebook", "outside the workspace folder"),
+        ({"notebook": "raw/notebooks/missing.ipynb"}, "notebook", "cannot read the lake notebook"),
+        ({"notebook": "raw/../reports/sales.ipynb"}, "notebook", "'..' segments"),
+        ({"notebook": "s3://elsewhere/raw/x.ipynb"}, "notebook", "is not in the lake"),
         ({"name": "Has Spaces"}, "name", "not allowed"),
     ],
 )
@@ -224,6 +262,39 @@ def test_bad_schedules_are_422_naming_the_field(
     assert error["loc"] == ["body", field]
     assert words in error["msg"]
     assert httpx.get(flow_stack.gateway.api("/notebooks/schedules"), headers=analyst).json() == []
+
+
+def test_lake_notebooks_are_scheduled_and_checked_against_their_own_parameters(
+    flow_stack: FlowStack, analyst: dict[str, str], lake_notebook: str
+) -> None:
+    lake_uri = LakeStore.from_settings(flow_stack.gateway.settings).paths.uri(lake_notebook)
+    by_key = create(flow_stack, analyst, notebook=lake_notebook, parameters={"days": 3})
+    by_uri = create(flow_stack, analyst, notebook=lake_uri, name="by-uri")
+    # The workspace notebook's `region` is not a parameter of the lake notebook.
+    wrong = create(
+        flow_stack, analyst, notebook=lake_notebook, name="w", parameters={"region": "x"}
+    )
+    mistyped = create(
+        flow_stack, analyst, notebook=lake_notebook, name="t", parameters={"days": "a"}
+    )
+    base = flow_stack.gateway.api("/notebooks/schedules")
+    try:
+        assert by_key.status_code == 201, by_key.text
+        assert by_key.json()["name"] == "lake_sales"
+        assert by_key.json()["notebook"] == lake_notebook
+        assert by_key.json()["parameters"] == {"days": 3}
+        assert by_uri.status_code == 201, by_uri.text
+        assert by_uri.json()["notebook"] == lake_uri
+        for response, words in ((wrong, "unknown parameter 'region'"), (mistyped, "must be int")):
+            assert response.status_code == 422, response.text
+            (error,) = response.json()["detail"]
+            assert error["loc"] == ["body", "parameters"]
+            assert words in error["msg"]
+        listed = httpx.get(base, headers=analyst, timeout=60).json()
+        assert sorted(s["name"] for s in listed) == ["by-uri", "lake_sales"]
+    finally:
+        for name in ("lake_sales", "by-uri"):
+            httpx.delete(f"{base}/{name}", headers=analyst, timeout=60)
 
 
 def test_owners_roles_audit_and_conflicts(flow_stack: FlowStack, analyst: dict[str, str]) -> None:
@@ -291,6 +362,58 @@ def test_scheduled_runs_belong_to_the_schedule_owner(
         httpx.delete(url, headers=analyst, timeout=60)
 
 
+@needs_prefect_scheduler
+def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    other, admin = flow_stack.login("analyst"), flow_stack.login("admin")
+    created = create(flow_stack, analyst, cron="* * * * *", name="direct")
+    assert created.status_code == 201, created.text
+    schedule_id, owner = created.json()["id"], created.json()["owner"]
+    try:
+        asyncio.run(_backfill(flow_stack.prefect_api_url, minutes=2))
+        run_id = sorted(_wait_for_started_runs(flow_stack, schedule_id))[0]
+        # Nobody has listed runs since these started: the gateway has no record of them yet.
+        assert _recorded_owner(flow_stack, run_id) is None
+        run_url = flow_stack.gateway.api(f"/flows/runs/{run_id}")
+        # Someone else asking first does not make it theirs (nor anyone's they could see).
+        assert httpx.get(run_url, headers=other, timeout=60).status_code == 404
+        assert httpx.get(f"{run_url}/logs", headers=other, timeout=60).status_code == 404
+        mine = httpx.get(run_url, headers=analyst, timeout=60)
+        assert mine.status_code == 200, mine.text
+        assert (mine.json()["owner"], mine.json()["flow_name"]) == (owner, "run_notebook")
+        assert _recorded_owner(flow_stack, run_id) == owner
+        assert httpx.get(f"{run_url}/logs", headers=analyst, timeout=60).status_code == 200
+        assert httpx.get(run_url, headers=admin, timeout=60).json()["owner"] == owner
+        assert httpx.get(run_url, headers=other, timeout=60).status_code == 404
+        (run,) = [r for r in schedule_runs(flow_stack, schedule_id) if str(r.id) == run_id]
+        assert f"{OWNER_TAG_PREFIX}{owner}" in run.tags
+        # Ids that are not scheduled runs still answer 404, to the owner too.
+        unknown = flow_stack.gateway.api(f"/flows/runs/{uuid.uuid4()}")
+        assert httpx.get(unknown, headers=analyst, timeout=60).status_code == 404
+        # A future run is not started, so not anyone's run yet, as in listings.
+        wait_for_future_runs(flow_stack, schedule_id, at_least=1)
+        future = [
+            r
+            for r in schedule_runs(flow_stack, schedule_id)
+            if r.state_type and r.state_type.value == "SCHEDULED"
+        ]
+        latest = flow_stack.gateway.api(f"/flows/runs/{future[-1].id}")
+        assert httpx.get(latest, headers=analyst, timeout=60).status_code == 404
+    finally:
+        url = flow_stack.gateway.api("/notebooks/schedules/direct")
+        httpx.delete(url, headers=analyst, timeout=60)
+
+
+def _recorded_owner(stack: FlowStack, run_id: str) -> str | None:
+    with session_scope(stack.gateway.settings.gateway_database_url) as session:
+        return session.scalar(
+            select(User.name)
+            .join(FlowRunRecord, FlowRunRecord.owner_id == User.id)
+            .where(FlowRunRecord.run_id == run_id)
+        )
+
+
 async def _backfill(prefect_api_url: str, minutes: int) -> None:
     async with PrefectClient(prefect_api_url) as client:
         deployment = await client.read_deployment_by_name(DEPLOYMENT)
@@ -345,12 +468,15 @@ def test_prefect_down_is_503(s3_server: S3Server, tmp_path: Path) -> None:
     assert "unreachable" in listing.json()["detail"]
 
 
-def lakebook(stack: FlowStack, workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def lakebook(
+    stack: FlowStack, workspace: Path, *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
     env |= {
         "LAKEBOOK_DATA_DIR": str(stack.gateway.settings.data_dir),
         "LAKEBOOK_PREFECT_API_URL": stack.prefect_api_url,
         "LAKEBOOK_NOTEBOOK_DIR": str(workspace),
+        **(env_extra or {}),
     }
     return subprocess.run(
         [*LAKEBOOK, "schedule", *args],
@@ -391,6 +517,57 @@ def test_cli_schedules_with_typed_parameters(
         deleted = lakebook(flow_stack, workspace, "delete", "weekday", "--owner", owner)
     assert deleted.returncode == 0, deleted.stderr
     assert lakebook(flow_stack, workspace, "list", "--owner", owner).stdout == ""
+
+
+def test_cli_schedules_lake_notebooks_and_workspace_paths_that_look_like_lake_keys(
+    flow_stack: FlowStack, notebook_flow: None, workspace: Path, lake_notebook: str
+) -> None:
+    owner, _ = flow_stack.gateway.add_user("analyst")
+    settings = flow_stack.gateway.settings
+    lake_env = {
+        "LAKEBOOK_LAKE_URL": settings.lake_root,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
+        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
+        "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
+    }
+    (workspace / "raw").mkdir(exist_ok=True)
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), workspace / "raw" / "weekly.ipynb")
+    cron = ("--cron", "0 6 * * *", "--owner", owner)
+    try:
+        from_lake = lakebook(
+            flow_stack, workspace, lake_notebook, *cron, "-p", "days=4", env_extra=lake_env
+        )
+        assert from_lake.returncode == 0, from_lake.stderr
+        assert f"{owner}:lake_sales" in from_lake.stdout
+        assert f'{lake_notebook} {{"days": 4}}' in from_lake.stdout
+        # A workspace file under raw/ is scheduled as ./raw/…, which run_notebook reads as a file.
+        local = lakebook(flow_stack, workspace, "./raw/weekly.ipynb", *cron, "-p", "limit=2")
+        assert local.returncode == 0, local.stderr
+        assert './raw/weekly.ipynb {"limit": 2}' in local.stdout
+        for args, words in (
+            ((lake_notebook, *cron, "-p", "region=x"), "unknown parameter 'region'"),
+            (("raw/notebooks/missing.ipynb", *cron), "cannot read the lake notebook"),
+        ):
+            refused = lakebook(flow_stack, workspace, *args, env_extra=lake_env)
+            assert refused.returncode == 2, (refused.stdout, refused.stderr)
+            assert words in refused.stderr
+            assert "Traceback" not in refused.stderr
+    finally:
+        for name in ("lake_sales", "weekly"):
+            lakebook(flow_stack, workspace, "delete", name, "--owner", owner)
+
+
+def test_oversized_notebooks_are_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat.write(parameterised_notebook(PARAMETERS_CELL), tmp_path / "big.ipynb")
+    source = locate_schedule_notebook("big.ipynb", tmp_path, LakePaths("s3://bucket/root"))
+    assert notebook_parameters(source, None) is not None
+    monkeypatch.setattr(schedules, "MAX_NOTEBOOK_BYTES", 100)
+    with pytest.raises(ScheduleInputError, match="larger than") as refused:
+        notebook_parameters(source, None)
+    assert refused.value.field == "notebook"
 
 
 @pytest.mark.parametrize(

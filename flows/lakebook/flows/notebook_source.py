@@ -12,7 +12,7 @@ Either way the name must end in `.ipynb`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 from nbformat import NotebookNode
@@ -53,6 +53,8 @@ def locate_notebook(notebook: str, *, workspace: Path, lake: LakePaths) -> Noteb
         raise NotebookLocationError("the notebook parameter is empty")
     if not text.lower().endswith(NOTEBOOK_SUFFIX):
         raise NotebookLocationError(f"{notebook!r} is not a notebook: the name must end in .ipynb")
+    if not is_lake_location(text):
+        return _workspace_source(text, workspace)
     if "://" in text:
         key = lake.key_of(text)
         if key is None:
@@ -61,9 +63,20 @@ def locate_notebook(notebook: str, *, workspace: Path, lake: LakePaths) -> Noteb
                 "workspace folder or a lake key such as raw/notebooks/report.ipynb"
             )
         return _lake_source(key, lake)
-    if text.split("/", 1)[0] in LAKE_ZONES:
-        return _lake_source(text, lake)
-    return _workspace_source(text, workspace)
+    return _lake_source(text, lake)
+
+
+def is_lake_location(notebook: str) -> bool:
+    """Whether the rule reads `notebook` as a lake object rather than a workspace path."""
+    text = notebook.strip()
+    return "://" in text or text.split("/", 1)[0] in LAKE_ZONES
+
+
+def workspace_parameter(relative: PurePosixPath) -> str:
+    """The notebook parameter naming a workspace-relative path; `./` keeps `raw/x.ipynb` from
+    being read as a lake key."""
+    text = relative.as_posix()
+    return f"./{text}" if is_lake_location(text) else text
 
 
 def _lake_source(key: str, lake: LakePaths) -> NotebookSource:
@@ -82,8 +95,9 @@ def _workspace_source(text: str, workspace: Path) -> NotebookSource:
     resolved = (given if given.is_absolute() else root / given).resolve()
     if not resolved.is_relative_to(root):
         raise NotebookLocationError(
-            f"notebook {text!r} is outside the workspace folder {root}; notebooks run from that "
-            "folder (LAKEBOOK_NOTEBOOK_DIR, `lakebook up --notebook-dir`) or from the lake"
+            f"notebook {text!r} is outside the workspace folder {root}; give a path relative to "
+            "the workspace folder (LAKEBOOK_NOTEBOOK_DIR, `lakebook up --notebook-dir`) or a lake "
+            "key such as raw/notebooks/report.ipynb"
         )
     if resolved.suffix.lower() != NOTEBOOK_SUFFIX:
         raise NotebookLocationError(f"{text!r} leads to {resolved.name}, which is not a notebook")

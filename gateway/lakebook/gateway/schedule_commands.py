@@ -11,14 +11,17 @@ import ast
 import asyncio
 import json
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from prefect.client.orchestration import PrefectClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from lakebook.common.settings import Settings
+from lakebook.common.lake import LakePaths
+from lakebook.common.settings import Settings, SettingsError
+from lakebook.flows.lake_store import LakeError, LakeStore
 from lakebook.flows.notebook_params import NotebookParameter
+from lakebook.flows.notebook_source import is_lake_location, workspace_parameter
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.gateway.orchestrator import PrefectUnavailableError
@@ -32,7 +35,7 @@ from lakebook.gateway.schedules import (
     check_notebook_parameters,
     check_schedule_name,
     cron_schedule,
-    notebook_file,
+    locate_schedule_notebook,
     notebook_parameters,
 )
 from lakebook.gateway.stack.console import Console
@@ -90,6 +93,27 @@ def _describe(schedule: NotebookSchedule) -> str:
     )
 
 
+def _workspace(settings: Settings) -> Path:
+    return (settings.notebook_dir or Path.cwd()).resolve()
+
+
+def _notebook_parameter(settings: Settings, target: str) -> str:
+    """run_notebook's `notebook` for the command-line argument: a lake key or URI as given; a
+    file path (relative to here) as a path relative to the workspace folder."""
+    if is_lake_location(target):
+        return target.strip()
+    workspace = _workspace(settings)
+    given = Path(target)
+    absolute = given if given.is_absolute() else Path.cwd() / given
+    try:
+        relative = absolute.resolve().relative_to(workspace)
+    except ValueError:
+        raise ScheduleInputError(
+            "notebook", f"{target} is not inside the workspace folder {workspace}"
+        ) from None
+    return workspace_parameter(PurePosixPath(relative.as_posix()))
+
+
 def run_schedule_command(settings: Settings, console: Console, args: Any) -> int:
     """Dispatches `lakebook schedule ...`; exit 2 for anything the user can fix."""
     try:
@@ -97,7 +121,7 @@ def run_schedule_command(settings: Settings, console: Console, args: Any) -> int
     except (ScheduleInputError, ScheduleNotFoundError, ScheduleExistsError) as error:
         console.error(str(error))
         return EXIT_USAGE
-    except PrefectUnavailableError as error:
+    except (PrefectUnavailableError, LakeError, SettingsError) as error:
         console.error(str(error))
         return EXIT_FAILURE
     except SQLAlchemyError as error:
@@ -135,26 +159,20 @@ async def _create(settings: Settings, console: Console, args: Any) -> int:
         raise ScheduleInputError("notebook", f"unexpected argument {args.schedule_name!r}")
     if not args.cron:
         raise ScheduleInputError("cron", 'give the schedule with --cron "MIN HOUR DOM MON DOW"')
-    workspace = (settings.notebook_dir or Path.cwd()).resolve()
-    given = Path(args.target)
-    # A path on the command line is relative to here; the flow wants it relative to the workspace.
-    absolute = given if given.is_absolute() else Path.cwd() / given
-    try:
-        relative = absolute.resolve().relative_to(workspace)
-    except ValueError:
-        raise ScheduleInputError(
-            "notebook", f"{args.target} is not inside the workspace folder {workspace}"
-        ) from None
-    name = args.name or relative.stem.lower()
+    notebook = _notebook_parameter(settings, args.target)
+    name = args.name or PurePosixPath(notebook).stem.lower()
     check_schedule_name(name)
     schedule = cron_schedule(args.cron, args.timezone)
-    path = notebook_file(workspace, relative.as_posix())
-    parameters = parse_assignments(args.parameter, notebook_parameters(path))
-    check_notebook_parameters(path, parameters)
+    source = locate_schedule_notebook(notebook, _workspace(settings), LakePaths(settings.lake_root))
+    # Lake credentials are only needed (and only asked for) when the notebook is in the lake.
+    store = LakeStore.from_settings(settings) if source.lake_key is not None else None
+    declared = notebook_parameters(source, store)
+    parameters = parse_assignments(args.parameter, declared)
+    check_notebook_parameters(declared, parameters)
     _check_owner(settings, args.owner)
     async with _prefect(settings) as client:
         created = await NotebookSchedules(client).create(
-            args.owner, name, relative.as_posix(), schedule, parameters
+            args.owner, name, notebook, schedule, parameters
         )
     console.say(f"scheduled {created.id}")
     console.say(_describe(created))

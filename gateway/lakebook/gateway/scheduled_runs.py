@@ -2,9 +2,11 @@
 
 Prefect's scheduler gives a scheduled run only the deployment's tags, so it cannot carry the
 owner tag a gateway launch gets. It does record which schedule made it (`created_by`: the
-schedule's id and slug `lakebook:{owner}:{name}`). Before listing runs, the gateway records
-each started scheduled run in `flow_runs` under the slug's owner (so every ownership check —
-read, logs, result, events, cancel — treats it like a launch) and adds the owner tag in Prefect.
+schedule's id and slug `lakebook:{owner}:{name}`). The gateway records each started scheduled
+run in `flow_runs` under the slug's owner (so every ownership check — read, logs, result, events,
+cancel — treats it like a launch) and adds the owner tag in Prefect. It claims in two places: the
+newest runs before listing (so they appear in lists), and one run when it is asked for by id and
+not yet recorded (so its owner can open it without listing first).
 """
 
 from __future__ import annotations
@@ -37,23 +39,56 @@ CLAIM_WINDOW = 200
 async def claim_scheduled_runs(client: PrefectClient, session: Session) -> int:
     """Records new started runs of notebook schedules under their owners; returns how many."""
     async with answering(client):
-        return await _claim(client, session)
+        return await _claim_recent(client, session)
 
 
-async def _claim(client: PrefectClient, session: Session) -> int:
+async def claim_scheduled_run(client: PrefectClient, session: Session, run_id: str) -> bool:
+    """Records this one run under its schedule's owner if it is a started scheduled notebook run
+    nobody has recorded yet; returns whether it did."""
     try:
-        deployment = await client.read_deployment_by_name(deployment_path(NOTEBOOK_FLOW))
-    except ObjectNotFound:
+        wanted = UUID(run_id)
+    except ValueError:
+        return False  # not a Prefect run id at all
+    async with answering(client):
+        try:
+            run = await client.read_flow_run(wanted)
+        except ObjectNotFound:
+            return False
+        if run.state_type in (None, StateType.SCHEDULED) or _schedule_owner(run) is None:
+            return False
+        deployment_id = await _notebook_deployment_id(client)
+        if deployment_id is None or run.deployment_id != deployment_id:
+            return False
+        return await _claim(client, session, [run]) == 1
+
+
+async def _claim_recent(client: PrefectClient, session: Session) -> int:
+    deployment_id = await _notebook_deployment_id(client)
+    if deployment_id is None:
         return 0  # no notebook flow deployed, so no scheduled notebook runs either
     runs = await client.read_flow_runs(
         flow_run_filter=FlowRunFilter(
-            deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id]),
+            deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
             # Future runs are not anyone's runs yet; they show once they start.
             state=FlowRunFilterState(type=FlowRunFilterStateType(not_any_=[StateType.SCHEDULED])),
         ),
         sort=FlowRunSort.EXPECTED_START_TIME_DESC,
         limit=CLAIM_WINDOW,
     )
+    return await _claim(client, session, runs)
+
+
+async def _notebook_deployment_id(client: PrefectClient) -> UUID | None:
+    try:
+        deployment = await client.read_deployment_by_name(deployment_path(NOTEBOOK_FLOW))
+    except ObjectNotFound:
+        return None
+    return deployment.id
+
+
+async def _claim(client: PrefectClient, session: Session, runs: list[FlowRun]) -> int:
+    """Records those of `runs` that lakebook schedules made under their owners and tags them in
+    Prefect; returns how many were new."""
     owned = {run.id: owner for run in runs if (owner := _schedule_owner(run))}
     if not owned:
         return 0

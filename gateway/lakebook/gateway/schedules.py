@@ -19,7 +19,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import nbformat
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentScheduleCreate
 from prefect.client.schemas.filters import (
@@ -35,11 +34,19 @@ from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from pydantic import ValidationError
 
 from lakebook.common.deployments import deployment_path
+from lakebook.common.lake import LakePaths
+from lakebook.flows.lake_store import LakeAccessError, LakeNotFoundError, LakeStore
 from lakebook.flows.notebook_params import (
     NotebookParameter,
     NotebookParameterError,
     check_parameters,
     read_parameters,
+)
+from lakebook.flows.notebook_source import (
+    NotebookLocationError,
+    NotebookSource,
+    locate_notebook,
+    parse_notebook,
 )
 from lakebook.gateway.orchestrator import PrefectUnavailableError
 
@@ -49,6 +56,8 @@ logger = logging.getLogger(__name__)
 NOTEBOOK_FLOW = "run_notebook"
 SLUG_PREFIX = "lakebook:"
 SCHEDULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+# Read whole to find the `parameters` cell; outputs can make notebooks big, but not this big.
+MAX_NOTEBOOK_BYTES = 32 * 2**20
 # Prefect's own page limit; enough to find each schedule's next run.
 _RUNS_PAGE = 200
 
@@ -108,35 +117,62 @@ def cron_schedule(cron: str, timezone: str) -> CronSchedule:
         raise ScheduleInputError(field, message) from None
 
 
-def notebook_file(notebook_dir: Path, notebook: str) -> Path:
-    """The notebook inside the workspace folder; refuses paths that leave it."""
-    relative = Path(notebook)
-    if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".ipynb":
-        raise ScheduleInputError(
-            "notebook",
-            f"notebook {notebook!r} must be an .ipynb path relative to the workspace folder",
-        )
-    path = notebook_dir / relative
-    if not path.is_file():
-        raise ScheduleInputError("notebook", f"no notebook {notebook!r} in {notebook_dir}")
-    return path
-
-
-def notebook_parameters(path: Path) -> dict[str, NotebookParameter] | None:
-    """The notebook's papermill parameters (None: no `parameters` cell)."""
+def locate_schedule_notebook(notebook: str, workspace: Path, lake: LakePaths) -> NotebookSource:
+    """The notebook a schedule would run, by run_notebook's rule (workspace path or lake key)."""
     try:
-        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
-    except (OSError, ValueError) as error:  # nbformat's read errors are ValueErrors
-        raise ScheduleInputError("notebook", f"cannot read {path.name}: {error}") from None
-    try:
-        return read_parameters(notebook)
-    except NotebookParameterError as error:
+        return locate_notebook(notebook, workspace=workspace, lake=lake)
+    except NotebookLocationError as error:
         raise ScheduleInputError("notebook", str(error)) from None
 
 
-def check_notebook_parameters(path: Path, given: Mapping[str, Any]) -> None:
+def notebook_parameters(
+    source: NotebookSource, store: LakeStore | None
+) -> dict[str, NotebookParameter] | None:
+    """The notebook's papermill parameters (None: no `parameters` cell), wherever it lives.
+
+    `store` is only used (and required) for a lake notebook. Blocking (file or S3 reads): the
+    gateway calls it in a worker thread.
+    """
     try:
-        check_parameters(notebook_parameters(path), given)
+        document = parse_notebook(source, _read_capped(source, store))
+        return read_parameters(document)
+    except (NotebookLocationError, NotebookParameterError) as error:
+        raise ScheduleInputError("notebook", str(error)) from None
+
+
+def _read_capped(source: NotebookSource, store: LakeStore | None) -> bytes:
+    """The notebook's bytes, refusing files over MAX_NOTEBOOK_BYTES before reading them whole."""
+    if source.lake_key is not None:
+        assert store is not None, "a lake notebook needs the lake store"
+        try:
+            with store.translate_errors("read", source.lake_key):
+                with store.fs.open(store.fs_path(source.lake_key), "rb") as lake_file:
+                    data: bytes = lake_file.read(MAX_NOTEBOOK_BYTES + 1)
+        except (LakeNotFoundError, LakeAccessError) as error:
+            raise ScheduleInputError(
+                "notebook", f"cannot read the lake notebook {source.display}: {error}"
+            ) from None
+    else:
+        assert source.workspace_path is not None
+        try:
+            with source.workspace_path.open("rb") as workspace_file:
+                data = workspace_file.read(MAX_NOTEBOOK_BYTES + 1)
+        except OSError as error:
+            raise ScheduleInputError("notebook", f"cannot read {source.display}: {error}") from None
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ScheduleInputError(
+            "notebook",
+            f"{source.display} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; clear its outputs "
+            "or schedule a smaller notebook",
+        )
+    return data
+
+
+def check_notebook_parameters(
+    declared: dict[str, NotebookParameter] | None, given: Mapping[str, Any]
+) -> None:
+    try:
+        check_parameters(declared, given)
     except NotebookParameterError as error:
         raise ScheduleInputError("parameters", str(error)) from None
 

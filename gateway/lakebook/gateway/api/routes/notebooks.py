@@ -1,4 +1,4 @@
-"""Notebook schedules: run a workspace notebook on a cron (your own; admins see all)."""
+"""Notebook schedules: run a workspace or lake notebook on a cron (your own; admins see all)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     Caller,
     CurrentUser,
+    LakeStoreDep,
     OrchestratorDep,
     SessionDep,
     SettingsDep,
@@ -27,7 +29,8 @@ from lakebook.gateway.schedules import (
     check_notebook_parameters,
     check_schedule_name,
     cron_schedule,
-    notebook_file,
+    locate_schedule_notebook,
+    notebook_parameters,
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/notebooks/schedules", tags=["schedules"])
@@ -37,7 +40,10 @@ WRITE_ROLES = frozenset({"analyst", "admin"})
 
 class ScheduleCreate(BaseModel):
     notebook: str = Field(
-        min_length=1, max_length=1024, description="Path relative to the workspace folder."
+        min_length=1,
+        max_length=1024,
+        description="As run_notebook takes it: a path relative to the workspace folder, or a lake "
+        "key (raw/notebooks/x.ipynb) or URI under the lake root.",
     )
     cron: str = Field(min_length=1, max_length=128, examples=["0 6 * * *"])
     timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
@@ -103,16 +109,20 @@ async def create_schedule(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    store: LakeStoreDep,
     orchestrator: OrchestratorDep,
 ) -> ScheduleOut:
     """Checks the cron, timezone and parameters against the notebook, then saves the schedule."""
     _may_write(user)
-    name = body.name or Path(body.notebook).stem.lower()
+    notebook = body.notebook.strip()
+    name = body.name or Path(notebook).stem.lower()
     try:
         check_schedule_name(name)
         schedule = cron_schedule(body.cron, body.timezone)
-        path = notebook_file(settings.notebook_dir or Path.cwd(), body.notebook)
-        check_notebook_parameters(path, body.parameters)
+        workspace = settings.notebook_dir or Path.cwd()
+        source = locate_schedule_notebook(notebook, workspace, store.paths)
+        declared = await run_in_threadpool(notebook_parameters, source, store)
+        check_notebook_parameters(declared, body.parameters)
     except ScheduleInputError as error:
         raise _input_error(error) from error
     options = {
@@ -123,9 +133,10 @@ async def create_schedule(
         )
         if value is not None
     }
+    # What was checked is what runs: run_notebook locates the same text by the same rule.
     try:
         created = await NotebookSchedules(orchestrator.client).create(
-            user.name, name, Path(body.notebook).as_posix(), schedule, body.parameters, options
+            user.name, name, notebook, schedule, body.parameters, options
         )
     except ScheduleExistsError as error:
         raise HTTPException(

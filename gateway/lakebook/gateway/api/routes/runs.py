@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import RunInfo
 from lakebook.gateway.run_events import RunWatcher
-from lakebook.gateway.scheduled_runs import claim_scheduled_runs
+from lakebook.gateway.scheduled_runs import claim_scheduled_run, claim_scheduled_runs
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 
@@ -108,6 +108,22 @@ def owned_run(session: Session, caller: Caller, run_id: str) -> tuple[FlowRunRec
     return found[0], found[1]
 
 
+async def claim_if_scheduled(
+    run_id: str, request: Request, settings: SettingsDep, orchestrator: OrchestratorDep
+) -> None:
+    """A started run of a notebook schedule that nobody recorded yet becomes its owner's now, so
+    the owner can open it by id without listing runs first; the route's own check follows."""
+    records: RunRecords = request.app.state.run_records
+    if await records.get(settings.gateway_database_url, run_id) is not None:
+        return
+    with session_scope(settings.gateway_database_url) as session:
+        await claim_scheduled_run(orchestrator.client, session, run_id)
+
+
+# Every route that takes a run id: ownership is decided after a scheduled run is claimed.
+CLAIM_FIRST = [Depends(claim_if_scheduled)]
+
+
 def _run_out(record: RunRecordView, info: RunInfo | None) -> RunOut:
     return RunOut(
         run_id=record.run_id,
@@ -154,12 +170,17 @@ async def read_run(
 ) -> RunOut:
     records: RunRecords = request.app.state.run_records
     record = await records.get(settings.gateway_database_url, run_id)
+    if record is None:
+        # Claimed here rather than as a dependency (CLAIM_FIRST): this is the hot path, and
+        # known runs should not pay for another dependency.
+        await claim_if_scheduled(run_id, request, settings, orchestrator)
+        record = await records.get(settings.gateway_database_url, run_id)
     if record is None or (record.owner_id != user.id and not user.is_admin):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
     return _run_out(record, (await orchestrator.runs([record.run_id])).get(record.run_id))
 
 
-@router.get("/{run_id}/logs", response_model=list[LogOut])
+@router.get("/{run_id}/logs", response_model=list[LogOut], dependencies=CLAIM_FIRST)
 async def read_logs(
     run_id: str,
     user: CurrentUser,
@@ -182,7 +203,12 @@ async def read_logs(
     ]
 
 
-@router.post("/{run_id}/cancel", response_model=Cancelled, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{run_id}/cancel",
+    response_model=Cancelled,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=CLAIM_FIRST,
+)
 async def cancel_run(
     run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
 ) -> Cancelled:
@@ -197,7 +223,7 @@ async def cancel_run(
     return Cancelled(run_id=record.run_id, state=state)
 
 
-@router.get("/{run_id}/events", response_class=StreamingResponse)
+@router.get("/{run_id}/events", response_class=StreamingResponse, dependencies=CLAIM_FIRST)
 async def run_events(
     run_id: str, user: CurrentUser, settings: SettingsDep, watcher: RunWatcherDep
 ) -> StreamingResponse:
@@ -225,7 +251,7 @@ async def _event_stream(watcher: RunWatcher, run_id: str) -> AsyncIterator[str]:
                 return
 
 
-@router.get("/{run_id}/result", response_model=ResultOut)
+@router.get("/{run_id}/result", response_model=ResultOut, dependencies=CLAIM_FIRST)
 def read_result(
     run_id: str,
     user: CurrentUser,
