@@ -63,8 +63,12 @@ def test_execute_runs_to_completion_and_only_the_owner_sees_it(flow_stack: FlowS
 
 def test_idempotency_key_returns_the_same_run(flow_stack: FlowStack) -> None:
     headers = flow_stack.login("analyst") | {"Idempotency-Key": "nightly-2026-11-22"}
-    first = httpx.post(flow_stack.gateway.api("/flows/ping/execute"), json={}, headers=headers)
-    second = httpx.post(flow_stack.gateway.api("/flows/ping/execute"), json={}, headers=headers)
+    first = httpx.post(
+        flow_stack.gateway.api("/flows/ping/execute"), json={}, headers=headers, timeout=60
+    )
+    second = httpx.post(
+        flow_stack.gateway.api("/flows/ping/execute"), json={}, headers=headers, timeout=60
+    )
     assert first.status_code == second.status_code == 202
     assert first.json()["run_id"] == second.json()["run_id"]
 
@@ -175,6 +179,8 @@ def test_a_launched_run_is_readable_at_once(flow_stack: FlowStack) -> None:
     """The ownership record is committed before the 202 goes out (no read-after-write gap)."""
     headers = flow_stack.login("analyst")
     api = flow_stack.gateway.api
-    for _ in range(10):
-        run_id = httpx.post(api("/flows/ping/execute"), json={}, headers=headers).json()["run_id"]
-        assert httpx.get(api(f"/flows/runs/{run_id}"), headers=headers).status_code == 200
+    # httpx's default 5 s timeout is too short for a launch on a busy 2-core CI machine.
+    with httpx.Client(headers=headers, timeout=60) as client:
+        for _ in range(10):
+            run_id = client.post(api("/flows/ping/execute"), json={}).json()["run_id"]
+            assert client.get(api(f"/flows/runs/{run_id}")).status_code == 200

@@ -189,7 +189,8 @@ def test_unknown_datasets_and_results_are_404(
     api = flow_stack.gateway.api
     assert httpx.get(api("/lake/datasets/no_such_thing"), headers=analyst).status_code == 404
     assert httpx.get(api("/lake/datasets/..%2Fsecrets"), headers=analyst).status_code == 404
-    ping = httpx.post(api("/flows/ping/execute"), json={}, headers=analyst).json()["run_id"]
+    launched = httpx.post(api("/flows/ping/execute"), json={}, headers=analyst, timeout=60)
+    ping = launched.json()["run_id"]
     assert wait_for_state(flow_stack, analyst, ping) == "COMPLETED"
     response = httpx.get(api(f"/flows/runs/{ping}/result"), headers=analyst)
     assert response.status_code == 404

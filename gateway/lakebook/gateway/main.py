@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.orchestrator = prefect
         app.state.run_watcher = watcher = RunWatcher(prefect)
         await watcher.start()
+        # Everything imported and built so far (Prefect's client alone is hundreds of thousands
+        # of objects) lives as long as the process: keep it out of the collector's full passes,
+        # which otherwise scan it all and stall every request waiting on the event loop.
+        gc.freeze()
         try:
             yield
         finally:
