@@ -72,3 +72,28 @@ def test_runs_start_from_the_forkserver(
     assert context.get_start_method() == "forkserver"
     # Everything else is still the real module.
     assert prefect.flow_engine.multiprocessing.context is multiprocessing.context
+
+
+# What a forked child does first: multiprocessing re-runs the runner's `__main__` module.
+_RERUN_MAIN = """
+import sys, runpy, warnings
+from lakebook.flows.warm_start import PRELOAD_MODULES
+for name in PRELOAD_MODULES:
+    __import__(name)
+loaded = set(sys.modules)
+warnings.simplefilter("error")
+runpy.run_module("lakebook.flows.serve", run_name="__mp_main__")
+print(sorted(n for n in set(sys.modules) - loaded if n.split(".")[0] in ("prefect", "lakebook")))
+"""
+
+
+def test_a_forked_child_rerunning_the_runner_module_imports_nothing_new() -> None:
+    import subprocess
+    import sys
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", _RERUN_MAIN], capture_output=True, text=True, timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    # No Prefect or lakebook module left to import, and no runpy warning (an error here).
+    assert rerun.stdout.strip() == "[]"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from prefect import flow
 from prefect.states import Completed, Running
 
-from lakebook.gateway.orchestrator import Orchestrator
+from lakebook.common.deployments import DEPLOYMENT_NAME
+from lakebook.gateway.orchestrator import DeploymentNotFoundError, Orchestrator
 
 T = TypeVar("T")
 
@@ -96,3 +98,36 @@ def test_cancelling_forgets_the_remembered_state(prefect_api_url: str) -> None:
         return (await orchestrator.runs([run_id]))[run_id].state_type
 
     assert with_orchestrator(prefect_api_url, 30.0, body) in {"CANCELLING", "CANCELLED"}
+
+
+async def new_deployment(orchestrator: Orchestrator) -> UUID:
+    """A lakebook-named deployment of `nothing` (no runner serves it: runs stay scheduled)."""
+    flow_id = await orchestrator.client.create_flow_from_name("orchestrator-cache-test")
+    return await orchestrator.client.create_deployment(flow_id=flow_id, name=DEPLOYMENT_NAME)
+
+
+def test_a_launch_uses_the_remembered_deployment_until_it_is_gone(prefect_api_url: str) -> None:
+    async def body(orchestrator: Orchestrator) -> tuple[str, int, str]:
+        deployment_id = await new_deployment(orchestrator)
+        await orchestrator.deployment("orchestrator-cache-test")
+        reads = [0]
+        read = orchestrator.client.read_deployment_by_name
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            reads[0] += 1
+            return await read(*args, **kwargs)
+
+        orchestrator.client.read_deployment_by_name = counted  # type: ignore[method-assign]
+        launched = await orchestrator.launch("orchestrator-cache-test", {}, ["owner:x"], None)
+        run = await orchestrator.client.read_flow_run(UUID(launched.run_id))
+        await orchestrator.client.delete_deployment(deployment_id)
+        try:
+            await orchestrator.launch("orchestrator-cache-test", {}, [], None)
+        except DeploymentNotFoundError as error:
+            gone = str(error)
+        return str(run.deployment_id), reads[0], gone
+
+    run_deployment, reads, gone = with_orchestrator(prefect_api_url, 0.0, body)
+    assert reads == 0  # the launch needed no second look at the deployment
+    assert gone == "no flow named 'orchestrator-cache-test' is deployed"
+    assert run_deployment != "None"

@@ -37,10 +37,11 @@ from prefect import Flow
 from lakebook.flows.discovery import USER_MODULE_PREFIX, user_module
 
 # What every flow run imports anyway: the forkserver imports it once, before the first run.
-# The runner's own module too: multiprocessing re-runs the parent's `__main__` module
-# (`python -m lakebook.flows.serve`) in every child, and with its imports (Prefect's Runner)
-# already loaded that costs a few milliseconds instead of a tenth of a second.
-PRELOAD_MODULES = ("lakebook.flows.builtin", "lakebook.flows.serve")
+# Also what the runner's own module imports: multiprocessing re-runs the parent's `__main__`
+# module (`python -m lakebook.flows.serve`) in every child, and with Prefect's Runner already
+# loaded that costs a few milliseconds instead of a tenth of a second. (Not the runner module
+# itself: re-running a module that is already imported makes runpy warn in every child.)
+PRELOAD_MODULES = ("lakebook.flows.builtin", "prefect.runner")
 
 
 class _WarmMultiprocessing:

@@ -22,9 +22,8 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import LogSort
-from prefect.deployments.flow_runs import arun_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-from prefect.states import Cancelling
+from prefect.states import Cancelling, Scheduled
 
 from lakebook.common.api import TERMINAL_STATES
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
@@ -41,6 +40,7 @@ class DeploymentNotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class Deployment:
+    id: UUID
     flow_name: str
     description: str | None
     tags: list[str]
@@ -80,6 +80,7 @@ class LogLine:
 
 PREFECT_PAGE_LIMIT = 200
 ENDED_RUNS_REMEMBERED = 10_000
+DEPLOYMENT_MEMORY_SECONDS = 5.0
 
 
 class Orchestrator:
@@ -98,6 +99,9 @@ class Orchestrator:
         self._live: dict[str, tuple[float, RunInfo]] = {}
         # Reads of the same runs already on their way to Prefect: later callers join them.
         self._inflight: dict[str, asyncio.Future[dict[str, RunInfo]]] = {}
+        # Deployments change only when the runner (re)registers its flows: a launch checks its
+        # parameters against a schema at most DEPLOYMENT_MEMORY_SECONDS old instead of asking.
+        self._deployments: dict[str, tuple[float, Deployment]] = {}
 
     async def __aenter__(self) -> Orchestrator:
         await self.client.__aenter__()
@@ -131,12 +135,17 @@ class Orchestrator:
         )
 
     async def deployment(self, flow_name: str) -> Deployment:
+        remembered = self._deployments.get(flow_name)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
         async with self._answering():
             try:
                 found = await self.client.read_deployment_by_name(deployment_path(flow_name))
             except ObjectNotFound as error:
                 raise DeploymentNotFoundError(f"no flow named {flow_name!r} is deployed") from error
-        return _deployment(flow_name, found)
+        deployment = _deployment(flow_name, found)
+        self._deployments[flow_name] = (time.monotonic() + DEPLOYMENT_MEMORY_SECONDS, deployment)
+        return deployment
 
     async def launch(
         self,
@@ -146,16 +155,23 @@ class Orchestrator:
         idempotency_key: str | None,
     ) -> RunInfo:
         """Creates the run and returns at once (timeout=0): the runner picks it up."""
+        deployment = await self.deployment(flow_name)
         async with self._answering():
-            run = await arun_deployment(
-                deployment_path(flow_name),
-                client=self.client,
-                parameters=parameters,
-                timeout=0,
-                tags=list(tags),
-                idempotency_key=idempotency_key,
-                as_subflow=False,
-            )
+            try:
+                # What run_deployment(timeout=0) does, minus its second read of the deployment.
+                run = await self.client.create_flow_run_from_deployment(
+                    deployment.id,
+                    parameters=parameters,
+                    state=Scheduled(),
+                    tags=list(tags),
+                    idempotency_key=idempotency_key,
+                )
+            except PrefectHTTPStatusError as error:
+                if error.response.status_code != httpx.codes.NOT_FOUND:
+                    raise
+                # Removed since we looked (the runner re-registered its flows, say).
+                self._deployments.pop(flow_name, None)
+                raise DeploymentNotFoundError(f"no flow named {flow_name!r} is deployed") from error
         return _run_info(run)
 
     async def runs(self, run_ids: Sequence[str]) -> dict[str, RunInfo]:
@@ -287,6 +303,7 @@ class Orchestrator:
 def _deployment(flow_name: str, found: Any) -> Deployment:
     schedules = [str(s.schedule) for s in (found.schedules or [])]
     return Deployment(
+        id=found.id,
         flow_name=flow_name,
         description=found.description,
         tags=list(found.tags or []),
