@@ -3,9 +3,9 @@
 Side by side in one run, on loopback:
 1. authenticated GET /api/v1/flows/runs/{id} (an ended run, and a run still waiting) vs an
    unauthenticated plain FastAPI JSON endpoint, both under uvicorn with one worker, driven by
-   wrk at 32 connections;
+   wrk at 32 connections, in ROUNDS interleaved rounds (medians reported);
 2. launch overhead: POST /api/v1/flows/ping/execute vs calling Prefect's run_deployment
-   (timeout=0) directly, sequentially.
+   (timeout=0) directly, alternating one of each.
 Writes benchmarks/results/gateway.json.
 """
 
@@ -42,7 +42,8 @@ from lakebook.gateway.stack.services import Service
 
 CONNECTIONS = 32
 # BENCH_DURATION_SECONDS=1 BENCH_LAUNCHES=2: a quick check that everything starts and answers.
-DURATION_SECONDS = int(os.environ.get("BENCH_DURATION_SECONDS", 10))
+DURATION_SECONDS = int(os.environ.get("BENCH_DURATION_SECONDS", 5))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", 20))
 
 
@@ -93,32 +94,38 @@ def wait_until_ended(client: httpx.Client, url: str, timeout: float = 60) -> Non
 
 
 def launch_latencies(gateway: str, headers: dict[str, str], prefect_api: str) -> dict[str, Any]:
-    with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
-        through_gateway = []
-        for _ in range(LAUNCHES):
-            started = time.perf_counter()
-            client.post("/api/v1/flows/ping/execute", json={}).raise_for_status()
-            through_gateway.append((time.perf_counter() - started) * 1000)
+    """Alternates one launch through the gateway with one direct run_deployment, so both meet
+    the same load (the runner is busy with the pings launched just before)."""
+    through_gateway: list[float] = []
+    direct: list[float] = []
 
-    async def direct() -> list[float]:
-        timings = []
+    async def alternate() -> None:
         async with PrefectClient(prefect_api) as prefect:
-            for _ in range(LAUNCHES):
-                started = time.perf_counter()
-                await arun_deployment(
-                    deployment_path("ping"), client=prefect, timeout=0, as_subflow=False
-                )
-                timings.append((time.perf_counter() - started) * 1000)
-        return timings
+            with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
+                for _ in range(LAUNCHES):
+                    started = time.perf_counter()
+                    client.post("/api/v1/flows/ping/execute", json={}).raise_for_status()
+                    through_gateway.append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    await arun_deployment(
+                        deployment_path("ping"), client=prefect, timeout=0, as_subflow=False
+                    )
+                    direct.append((time.perf_counter() - started) * 1000)
 
-    direct_ms = asyncio.run(direct())
-    gateway_median, direct_median = statistics.median(through_gateway), statistics.median(direct_ms)
+    asyncio.run(alternate())
+    gateway_median, direct_median = statistics.median(through_gateway), statistics.median(direct)
     return {
         "launches": LAUNCHES,
         "gateway_execute_median_ms": round(gateway_median, 2),
         "direct_run_deployment_median_ms": round(direct_median, 2),
         "overhead_median_ms": round(gateway_median - direct_median, 2),
     }
+
+
+def median_of_rounds(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """Each figure's median over the rounds, and the rounds themselves."""
+    keys = ("requests_per_second", "p50_ms", "p99_ms")
+    return {k: round(statistics.median(r[k] for r in rounds), 2) for k in keys} | {"rounds": rounds}
 
 
 def main() -> None:
@@ -140,9 +147,19 @@ def main() -> None:
                 "/api/v1/flows/ping/execute", json={"parameters": {"wait_seconds": 600}}
             ).json()["run_id"]
 
-        plain_result = wrk(f"{plain.url}/plain", {})
-        ended_result = wrk(f"{gateway.url}/api/v1/flows/runs/{ended}", headers)
-        waiting_result = wrk(f"{gateway.url}/api/v1/flows/runs/{waiting}", headers)
+        targets = {
+            "plain": (f"{plain.url}/plain", {}),
+            "ended": (f"{gateway.url}/api/v1/flows/runs/{ended}", headers),
+            "waiting": (f"{gateway.url}/api/v1/flows/runs/{waiting}", headers),
+        }
+        # Interleaved rounds: a noisy moment on the machine hits every endpoint alike.
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        for _ in range(ROUNDS):
+            for name, (url, target_headers) in targets.items():
+                rounds[name].append(wrk(url, target_headers))
+        plain_result, ended_result, waiting_result = (
+            median_of_rounds(rounds[name]) for name in ("plain", "ended", "waiting")
+        )
         launches = launch_latencies(gateway.url, headers, settings.prefect_url)
     finally:
         supervisor.stop_all()
@@ -152,6 +169,7 @@ def main() -> None:
         "load_average_during": load_average(),
         "connections": CONNECTIONS,
         "duration_seconds": DURATION_SECONDS,
+        "rounds": ROUNDS,
         "plain_fastapi_json": plain_result,
         "get_run_ended": ended_result
         | {
