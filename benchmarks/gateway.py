@@ -2,11 +2,12 @@
 
 Side by side in one run, on loopback:
 1. authenticated GET /api/v1/flows/runs/{id} (an ended run, and a run still waiting) vs an
-   unauthenticated plain FastAPI JSON endpoint, both under uvicorn with one worker, driven by
-   wrk at 32 connections, in ROUNDS interleaved rounds (medians reported);
+   unauthenticated plain FastAPI JSON endpoint, both under uvicorn with BENCH_WORKERS workers
+   (default 2, the cores here), driven by wrk at 32 connections, in ROUNDS interleaved rounds
+   (medians reported);
 2. launch overhead: POST /api/v1/flows/ping/execute vs calling Prefect's run_deployment
    (timeout=0) directly, alternating one of each.
-Writes benchmarks/results/gateway.json.
+Writes benchmarks/results/gateway.json (gateway-1-worker.json with BENCH_WORKERS=1).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ CONNECTIONS = 32
 # BENCH_DURATION_SECONDS=1 BENCH_LAUNCHES=2: a quick check that everything starts and answers.
 DURATION_SECONDS = int(os.environ.get("BENCH_DURATION_SECONDS", 5))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+# uvicorn worker processes, the same for the gateway (LAKEBOOK_GATEWAY_WORKERS) and the plain app.
+WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
 LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", 20))
 
 
@@ -73,7 +76,7 @@ def plain_service(root: Path) -> Service:
     port = free_port()
     argv = (
         sys.executable, "-m", "uvicorn", "benchmarks.plain_app:app",
-        "--host", HOST, "--port", str(port), "--no-access-log",
+        "--host", HOST, "--port", str(port), "--no-access-log", "--workers", str(WORKERS),
     )  # fmt: skip
     return Service(
         name="plain",
@@ -132,7 +135,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-"))
-    settings = gateway_settings(root)
+    settings = gateway_settings(root).model_copy(update={"gateway_workers": WORKERS})
     supervisor = quiet_supervisor(root)
     try:
         gateway = start_gateway_stack(supervisor, settings)
@@ -170,6 +173,7 @@ def main() -> None:
         "connections": CONNECTIONS,
         "duration_seconds": DURATION_SECONDS,
         "rounds": ROUNDS,
+        "uvicorn_workers": WORKERS,
         "plain_fastapi_json": plain_result,
         "get_run_ended": ended_result
         | {
@@ -185,7 +189,7 @@ def main() -> None:
         },
         "launch": launches,
     }
-    write_results("gateway", results)
+    write_results("gateway" if WORKERS == 2 else f"gateway-{WORKERS}-worker", results)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,13 @@ def rate_limiter(settings: Settings) -> RateLimiter:
         return RedisTokenBuckets(
             settings.rate_limit_redis_url, settings.rate_limit_per_second, settings.rate_limit_burst
         )
+    if settings.gateway_workers > 1:
+        logging.getLogger("lakebook.gateway").warning(
+            "%d gateway workers each keep their own rate-limit buckets (a user gets up to %d "
+            "times the limit); set LAKEBOOK_RATE_LIMIT_REDIS_URL to share them",
+            settings.gateway_workers,
+            settings.gateway_workers,
+        )
     return TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
 
 

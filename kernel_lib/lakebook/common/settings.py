@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     gateway_port: Port = 8001
     lab_port: Port = 8888
     runner_port: Port = Field(8002, description="Health endpoint of the embedded flow runner.")
+    gateway_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Gateway processes (uvicorn workers). More than one: set "
+        "LAKEBOOK_RATE_LIMIT_REDIS_URL so the per-user limits are shared between them.",
+    )
     seaweed_master_port: Port = 9333
     seaweed_volume_port: Port = 9334
     seaweed_filer_port: Port = 9335

@@ -195,6 +195,8 @@ def gateway_service(settings: Settings) -> Service:
         "--host", host, "--port", str(port),
         # The gateway writes its own JSON access log (with request ids, without query strings).
         "--no-access-log",
+        # Worker processes share the port; each keeps its own memories (tokens, runs, users).
+        "--workers", str(settings.gateway_workers),
     )  # fmt: skip
     return Service(
         name="gateway",
