@@ -38,16 +38,17 @@ async def new_run(orchestrator: Orchestrator) -> str:
     return str(created.id)
 
 
-def count_prefect_reads(orchestrator: Orchestrator) -> list[int]:
-    """Counts the calls that reach Prefect (each still goes to the real server)."""
+def count_prefect_reads(orchestrator: Orchestrator, method: str = "read_flow_runs") -> list[int]:
+    """Counts the client's `method` calls that reach Prefect (each still goes to the real
+    server)."""
     calls = [0]
-    read = orchestrator.client.read_flow_runs
+    read = getattr(orchestrator.client, method)
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return await read(*args, **kwargs)
 
-    orchestrator.client.read_flow_runs = counted  # type: ignore[method-assign]
+    setattr(orchestrator.client, method, counted)
     return calls
 
 
@@ -110,14 +111,7 @@ def test_a_launch_uses_the_remembered_deployment_until_it_is_gone(prefect_api_ur
     async def body(orchestrator: Orchestrator) -> tuple[str, int, str]:
         deployment_id = await new_deployment(orchestrator)
         await orchestrator.deployment("orchestrator-cache-test")
-        reads = [0]
-        read = orchestrator.client.read_deployment_by_name
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            reads[0] += 1
-            return await read(*args, **kwargs)
-
-        orchestrator.client.read_deployment_by_name = counted  # type: ignore[method-assign]
+        reads = count_prefect_reads(orchestrator, "read_deployment_by_name")
         launched = await orchestrator.launch("orchestrator-cache-test", {}, ["owner:x"], None)
         run = await orchestrator.client.read_flow_run(UUID(launched.run_id))
         await orchestrator.client.delete_deployment(deployment_id)
