@@ -181,6 +181,8 @@ def test_a_launched_run_is_readable_at_once(flow_stack: FlowStack) -> None:
     api = flow_stack.gateway.api
     # httpx's default 5 s timeout is too short for a launch on a busy 2-core CI machine.
     with httpx.Client(headers=headers, timeout=60) as client:
-        for _ in range(10):
+        # Three, not a burst: ten at once made Prefect's SQLite store stall past a minute on a
+        # busy 2-core machine (the gateway now answers 503 after its deadline instead).
+        for _ in range(3):
             run_id = client.post(api("/flows/ping/execute"), json={}).json()["run_id"]
             assert client.get(api(f"/flows/runs/{run_id}")).status_code == 200

@@ -4,15 +4,22 @@ short window however many clients ask, and the reads never hide an ended run's f
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import pytest
 from prefect import flow
 from prefect.states import Completed, Running
 
 from lakebook.common.deployments import DEPLOYMENT_NAME
-from lakebook.gateway.orchestrator import DeploymentNotFoundError, Orchestrator
+from lakebook.gateway.orchestrator import (
+    DeploymentNotFoundError,
+    Orchestrator,
+    PrefectUnavailableError,
+)
+from tests.conftest import HOST
 
 T = TypeVar("T")
 
@@ -125,3 +132,22 @@ def test_a_launch_uses_the_remembered_deployment_until_it_is_gone(prefect_api_ur
     assert reads == 0  # the launch needed no second look at the deployment
     assert gone == "no flow named 'orchestrator-cache-test' is deployed"
     assert run_deployment != "None"
+
+
+def test_a_stalled_prefect_is_answered_within_the_deadline() -> None:
+    """A server that accepts connections and never answers: Prefect's own retries (2, 4, 8 …
+    seconds) would hold the caller for a minute; the orchestrator gives up after 3 timeouts."""
+    with socket.socket() as stalled:
+        stalled.bind((HOST, 0))
+        stalled.listen(16)  # the kernel completes connections; nobody ever reads them
+        port = stalled.getsockname()[1]
+
+        async def ask() -> str:
+            async with Orchestrator(f"http://{HOST}:{port}/api", 0.5) as orchestrator:
+                with pytest.raises(PrefectUnavailableError) as raised:
+                    await orchestrator.deployment("ping")
+                return str(raised.value)
+
+        message = asyncio.run(ask())
+    # Only the deadline says this; without it the call ends "unreachable" after ~60 s.
+    assert "did not answer within 2 s" in message

@@ -81,6 +81,8 @@ class LogLine:
 PREFECT_PAGE_LIMIT = 200
 ENDED_RUNS_REMEMBERED = 10_000
 DEPLOYMENT_MEMORY_SECONDS = 5.0
+# How many per-call timeouts one answer may spend on Prefect, retries included.
+PREFECT_DEADLINE_CALLS = 3
 
 
 class Orchestrator:
@@ -91,6 +93,10 @@ class Orchestrator:
     ) -> None:
         self.api_url = api_url
         self.client = prefect_client(api_url, timeout_seconds)
+        # Each call has `timeout_seconds`, but Prefect's client retries a timed-out or busy call
+        # after 2, 4, 8, 16 and 32 s: a stalled Prefect held a launch for 90 s. An answer of the
+        # gateway never waits longer than this for Prefect.
+        self.deadline_seconds = timeout_seconds * PREFECT_DEADLINE_CALLS
         # A run that has ended never changes again: remember it instead of asking Prefect.
         self._ended: OrderedDict[str, RunInfo] = OrderedDict()
         # A run still going is remembered briefly: many clients polling one run cost one
@@ -113,7 +119,14 @@ class Orchestrator:
     @contextlib.asynccontextmanager
     async def _answering(self) -> AsyncIterator[None]:
         try:
-            yield
+            async with asyncio.timeout(self.deadline_seconds):
+                yield
+        except TimeoutError as error:
+            raise PrefectUnavailableError(
+                f"Prefect at {self.api_url} did not answer within {self.deadline_seconds:.0f} s "
+                "(busy or stalled); try again shortly (a launch retried with the same "
+                "Idempotency-Key never runs twice)"
+            ) from error
         except (httpx.TransportError, httpx.TimeoutException) as error:
             raise PrefectUnavailableError(
                 f"Prefect at {self.api_url} is unreachable ({type(error).__name__}); "
