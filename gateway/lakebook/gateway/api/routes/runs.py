@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
+from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import (
@@ -33,7 +34,7 @@ from lakebook.gateway.api.deps import (
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import FlowRunRecord, User
-from lakebook.gateway.orchestrator import RunInfo
+from lakebook.gateway.orchestrator import Orchestrator, RunInfo
 from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.scheduled_runs import claim_scheduled_run, claim_scheduled_runs
 
@@ -114,8 +115,11 @@ async def claim_if_scheduled(
     """A started run of a notebook schedule that nobody recorded yet becomes its owner's now, so
     the owner can open it by id without listing runs first; the route's own check follows."""
     records: RunRecords = request.app.state.run_records
-    if await records.get(settings.gateway_database_url, run_id) is not None:
-        return
+    if await records.get(settings.gateway_database_url, run_id) is None:
+        await _claim_unrecorded(run_id, settings, orchestrator)
+
+
+async def _claim_unrecorded(run_id: str, settings: Settings, orchestrator: Orchestrator) -> None:
     with session_scope(settings.gateway_database_url) as session:
         await claim_scheduled_run(orchestrator.client, session, run_id)
 
@@ -172,8 +176,8 @@ async def read_run(
     record = await records.get(settings.gateway_database_url, run_id)
     if record is None:
         # Claimed here rather than as a dependency (CLAIM_FIRST): this is the hot path, and
-        # known runs should not pay for another dependency.
-        await claim_if_scheduled(run_id, request, settings, orchestrator)
+        # known runs should not pay for another dependency (nor this one a second lookup).
+        await _claim_unrecorded(run_id, settings, orchestrator)
         record = await records.get(settings.gateway_database_url, run_id)
     if record is None or (record.owner_id != user.id and not user.is_admin):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
