@@ -106,15 +106,33 @@ def _workspace_source(text: str, workspace: Path) -> NotebookSource:
     return NotebookSource(display=str(resolved.relative_to(root)), workspace_path=resolved)
 
 
-def read_notebook_bytes(source: NotebookSource, store: LakeStore) -> bytes:
-    """The notebook file's bytes, from the workspace folder or the lake."""
+def read_notebook_bytes(
+    source: NotebookSource, store: LakeStore | None, max_bytes: int | None = None
+) -> bytes:
+    """The notebook file's bytes, from the workspace folder or the lake (`store` is needed only
+    for the lake). With `max_bytes`, a larger file is refused having read one byte more."""
+    limit = -1 if max_bytes is None else max_bytes + 1
     if source.workspace_path is None:
         assert source.lake_key is not None
-        return store.read_bytes(source.lake_key)
-    try:
-        return source.workspace_path.read_bytes()
-    except OSError as error:
-        raise NotebookLocationError(f"cannot read {source.display}: {error}") from error
+        assert store is not None, "a lake notebook needs the lake store"
+        if max_bytes is None:
+            data = store.read_bytes(source.lake_key)
+        else:
+            with store.translate_errors("read", source.lake_key):
+                with store.fs.open(store.fs_path(source.lake_key), "rb") as lake_file:
+                    data = lake_file.read(limit)
+    else:
+        try:
+            with source.workspace_path.open("rb") as workspace_file:
+                data = workspace_file.read(limit)
+        except OSError as error:
+            raise NotebookLocationError(f"cannot read {source.display}: {error}") from error
+    if max_bytes is not None and len(data) > max_bytes:
+        raise NotebookLocationError(
+            f"{source.display} is larger than {max_bytes // 2**20} MiB; clear its outputs or "
+            "use a smaller notebook"
+        )
+    return data
 
 
 def parse_notebook(source: NotebookSource, raw: bytes) -> NotebookNode:

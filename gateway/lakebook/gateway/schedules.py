@@ -47,6 +47,7 @@ from lakebook.flows.notebook_source import (
     NotebookSource,
     locate_notebook,
     parse_notebook,
+    read_notebook_bytes,
 )
 from lakebook.gateway.orchestrator import PrefectUnavailableError
 
@@ -142,30 +143,12 @@ def notebook_parameters(
 
 def _read_capped(source: NotebookSource, store: LakeStore | None) -> bytes:
     """The notebook's bytes, refusing files over MAX_NOTEBOOK_BYTES before reading them whole."""
-    if source.lake_key is not None:
-        assert store is not None, "a lake notebook needs the lake store"
-        try:
-            with store.translate_errors("read", source.lake_key):
-                with store.fs.open(store.fs_path(source.lake_key), "rb") as lake_file:
-                    data: bytes = lake_file.read(MAX_NOTEBOOK_BYTES + 1)
-        except (LakeNotFoundError, LakeAccessError) as error:
-            raise ScheduleInputError(
-                "notebook", f"cannot read the lake notebook {source.display}: {error}"
-            ) from None
-    else:
-        assert source.workspace_path is not None
-        try:
-            with source.workspace_path.open("rb") as workspace_file:
-                data = workspace_file.read(MAX_NOTEBOOK_BYTES + 1)
-        except OSError as error:
-            raise ScheduleInputError("notebook", f"cannot read {source.display}: {error}") from None
-    if len(data) > MAX_NOTEBOOK_BYTES:
+    try:
+        return read_notebook_bytes(source, store, max_bytes=MAX_NOTEBOOK_BYTES)
+    except (LakeNotFoundError, LakeAccessError) as error:
         raise ScheduleInputError(
-            "notebook",
-            f"{source.display} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; clear its outputs "
-            "or schedule a smaller notebook",
-        )
-    return data
+            "notebook", f"cannot read the lake notebook {source.display}: {error}"
+        ) from None
 
 
 def check_notebook_parameters(
