@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import TaskRun
 from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
 from lakebook.common.settings import Settings
@@ -24,3 +27,16 @@ def flows_use_lake(
     overrides = {PREFECT_API_URL: prefect_api_url, PREFECT_LOGGING_TO_API_ENABLED: False}
     with temporary_settings(overrides):
         yield
+
+
+def task_runs_of(flow_run_id: str) -> list[TaskRun]:
+    """The task runs Prefect recorded for one flow run."""
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+
+
+def task_tags(flow_run_id: str) -> dict[str, set[str]]:
+    """Each task's tags by task name ("publish-dataset"), as Prefect limits them."""
+    return {run.name.rsplit("-", 1)[0]: set(run.tags) for run in task_runs_of(flow_run_id)}

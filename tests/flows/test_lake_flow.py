@@ -15,6 +15,7 @@ from lakebook.flows.discovery import deployment_tags, discover_flows
 from lakebook.flows.lake_flow import LakeFlowError, lake_flow
 from lakebook.flows.publisher import LakePublisher
 from tests.conftest import USER_FLOWS_DIR
+from tests.flows.flow_lake import task_tags
 
 ORDERS = pl.DataFrame({"order_id": [1, 2, 3], "amount": [20.0, 75.0, 120.0]})
 
@@ -60,13 +61,17 @@ def test_a_lake_flow_publishes_its_frame_with_lineage(
     # The run read is pinned in the lineage, whichever run is latest later.
     assert metadata["inputs"] == ["processed/flows/orders/orders-1/output.parquet"]
     assert [run.run_id for run in lake.list_runs("big_orders")] == [metadata["run_id"]]
+    # Polars runs the returned plan in the publish step, so that step holds the flow's tags:
+    # a "heavy" flow waits for a slot of the limit `lakebook up` sets.
+    assert task_tags(metadata["run_id"]) == {"publish-dataset": {"lake", "heavy"}}
 
 
 def test_the_dataset_defaults_to_the_flow_name(
     lake: LakePublisher, user_flows: dict[str, Flow[Any, Any]]
 ) -> None:
-    user_flows["order_count"](label="today")
+    metadata = user_flows["order_count"](label="today")
     assert lake.scan("order_count").collect().to_dicts() == [{"orders": 3, "label": "today"}]
+    assert task_tags(metadata["run_id"]) == {"publish-dataset": {"lake"}}
 
 
 def test_returning_something_else_fails_clearly_and_publishes_nothing(

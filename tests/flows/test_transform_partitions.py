@@ -8,8 +8,6 @@ import polars as pl
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 from polars.testing import assert_frame_equal
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from lakebook.common.settings import Settings, load_settings
 from lakebook.flows.partitions import row_wise_prefix
@@ -17,6 +15,7 @@ from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
 from lakebook.flows.transform_spec import TransformSpec
+from tests.flows.flow_lake import task_runs_of, task_tags
 
 ROWS = 10_000
 PARTITION_ROWS = 2_500  # four partitions
@@ -100,11 +99,7 @@ def unpartitioned(lake: LakePublisher, spec: dict[str, Any]) -> pl.DataFrame:
 
 
 def partition_task_runs(flow_run_id: str) -> int:
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return sum(run.name.startswith("transform-partition") for run in runs)
+    return sum(run.name.startswith("transform-partition") for run in task_runs_of(flow_run_id))
 
 
 def leftover_objects(lake: LakePublisher, dataset: str, run_id: str) -> list[str]:
@@ -126,6 +121,15 @@ def test_row_wise_spec_runs_one_task_per_partition_and_keeps_row_order(
     assert_frame_equal(published, unpartitioned(lake, ROW_WISE))
     assert published.height == metadata["row_count"] == ORDERS.filter(pl.col("amount") < 80).height
     assert partition_task_runs(metadata["run_id"]) == ROWS // PARTITION_ROWS
+    # The steps where Polars computes take the "heavy" slots `lakebook up` limits; planning,
+    # splitting and clean-up only read footers or delete, and wait for no slot.
+    assert task_tags(metadata["run_id"]) == {
+        "plan-transform": {"lake"},
+        "split-input": {"lake"},
+        "transform-partition": {"lake", "heavy"},
+        "publish-dataset": {"lake", "heavy"},
+        "remove-parts": {"lake"},
+    }
     # The parts are gone once the run is published; readers only ever saw the final file.
     assert leftover_objects(lake, "cheap_orders", metadata["run_id"]) == [
         "_SUCCESS",
@@ -141,7 +145,11 @@ def test_on_threads_without_a_partition_size_one_plan_does_it_all(
     monkeypatch.delenv("LAKEBOOK_TRANSFORM_PARTITION_ROWS")
     metadata = transform_dataset(spec=ROW_WISE)
     assert_frame_equal(lake.scan("cheap_orders").collect(), unpartitioned(lake, ROW_WISE))
-    assert partition_task_runs(metadata["run_id"]) == 0
+    # No partition size, so no split task either: one plan, computed in the heavy publish step.
+    assert task_tags(metadata["run_id"]) == {
+        "plan-transform": {"lake"},
+        "publish-dataset": {"lake", "heavy"},
+    }
 
 
 def test_dask_workers_give_the_same_output_as_threads(

@@ -87,6 +87,11 @@ def lake_flow(
         flow_name = check_identifier("flow name", name or function.__name__)
         target = check_dataset_name(dataset or flow_name)
         signature = inspect.signature(function)
+        deployment_tags = frozenset({"lake", *tags})
+        # The publish step is where Polars runs the returned plan: it holds the flow's tags, so
+        # a "heavy" flow takes a slot of the limit `lakebook up` sets (Prefect limits task runs
+        # by their tags; a deployment's tags alone limit nothing).
+        publish = publish_dataset.with_options(tags=deployment_tags)
 
         @functools.wraps(function)
         def run_and_publish(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def lake_flow(
                 )
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            return publish_dataset(
+            return publish(
                 frame,
                 dataset=target,
                 run_id=current_run_id(),
@@ -119,7 +124,7 @@ def lake_flow(
             description=description or inspect.getdoc(function),
             **flow_options,
         )
-        setattr(made, DEPLOYMENT_TAGS_ATTRIBUTE, frozenset({"lake", *tags}))
+        setattr(made, DEPLOYMENT_TAGS_ATTRIBUTE, deployment_tags)
         return made
 
     return decorate if function is None else decorate(function)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,19 @@ class LakeStore:
             "aws_allow_http": str(settings.s3_url.startswith("http://")).lower(),
         }
         return cls(paths=paths, fs=fs, polars_options=polars_options, endpoint=settings.s3_url)
+
+    @classmethod
+    def shared(cls, settings: Settings) -> LakeStore:
+        """This process's store for the lake the settings name, made on first use: a new S3
+        client costs 0.15-0.4 s before its first call (botocore loads the S3 service model),
+        more than the lake calls of a whole task. Keyed by process id too, since an S3 client
+        does not survive a fork (runs fork from the runner's forkserver)."""
+        key = (os.getpid(), *_connection_key(settings))
+        with _shared_lock:
+            store = _shared_stores.get(key)
+            if store is None:
+                store = _shared_stores[key] = cls.from_settings(settings)
+            return store
 
     @property
     def is_local(self) -> bool:
@@ -170,6 +185,22 @@ class LakeStore:
                 return
             bucket = base.strip("/").split("/", 1)[0]
             self.fs.ls(bucket, refresh=True)
+
+
+_shared_stores: dict[tuple[object, ...], LakeStore] = {}
+_shared_lock = threading.Lock()
+
+
+def _connection_key(settings: Settings) -> tuple[object, ...]:
+    """What `from_settings` builds a store from: other settings do not change the store."""
+    secrets = (settings.s3_access_key_id, settings.s3_secret_access_key)
+    return (
+        settings.lake_root,
+        settings.s3_url,
+        settings.s3_region,
+        *(secret.get_secret_value() if secret else None for secret in secrets),
+        settings.outbound_timeout_seconds,
+    )
 
 
 def describe_write_failure(store: LakeStore, key: str, error: Exception) -> LakeError:

@@ -23,8 +23,9 @@ S3_RETRY_DELAY_SECONDS = 2
 
 
 def lake_publisher() -> LakePublisher:
-    """A publisher for the lake the `LAKEBOOK_*` settings (and `lakebook up`'s secrets) name."""
-    return LakePublisher(LakeStore.from_settings(load_settings()))
+    """A publisher for the lake the `LAKEBOOK_*` settings (and `lakebook up`'s secrets) name,
+    over this process's shared store: a run's tasks reuse one S3 client."""
+    return LakePublisher(LakeStore.shared(load_settings()))
 
 
 def current_run_id() -> str:

@@ -121,26 +121,29 @@ def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema
     return frame.collect_schema()
 
 
-@lake_task("plan-transform", tags=TAGS)
+# Planning and splitting read footers only; the heavy work (Polars executing the plan) happens in
+# the publish step and the partition tasks, which take the "heavy" slots `lakebook up` limits.
+@lake_task("plan-transform", tags={"lake"})
 def plan_transform_task(spec: TransformSpec) -> PlannedTransform:
     """Reads the inputs' schemas and plans the pipeline; nothing is computed yet."""
     return plan_transform(lake_publisher(), spec)
 
 
-@lake_task("split-input", tags=TAGS)
+@lake_task("split-input", tags={"lake"})
 def split_input_task(
-    spec: TransformSpec, planned: PlannedTransform, run_id: str
+    spec: TransformSpec, planned: PlannedTransform, run_id: str, partition_rows: int
 ) -> list[Partition]:
     """Slices the first input for partition tasks, clearing parts a killed attempt of this run
     id may have left (a Prefect retry reuses the run id, and so the prefix)."""
     publisher = lake_publisher()
-    rows = load_settings().partition_rows
-    if rows is None:
-        return []
-    partitions = split_input(publisher, spec, planned, run_id, rows)
+    partitions = split_input(publisher, spec, planned, run_id, partition_rows)
     if partitions:
         publisher.store.remove_prefix(parts_prefix(publisher.paths.run_prefix(spec.output, run_id)))
     return partitions
+
+
+# Polars runs the whole plan here (or its rest, over the parts): a heavy step.
+publish_transform = publish_dataset.with_options(tags=TAGS)
 
 
 @lake_task("remove-parts", tags={"lake"})
@@ -168,12 +171,19 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     planned = plan_transform_task(spec)
     run_id = current_run_id()
     frame = planned.frame
-    partitions = split_input_task(spec, planned, run_id)
+    # Without a partition size there is nothing to split: no task for it (each costs Prefect
+    # round trips), one streaming Polars plan in the publish step.
+    partition_rows = load_settings().partition_rows
+    partitions = (
+        split_input_task(spec, planned, run_id, partition_rows)
+        if partition_rows is not None
+        else []
+    )
     if partitions:
         head = list(spec.steps[: row_wise_prefix(spec.steps)])
         part_keys = transform_partition.map(partitions, steps=unmapped(head)).result()
         frame = combine_parts(lake_publisher(), spec, planned, part_keys)
-    metadata = publish_dataset(
+    metadata = publish_transform(
         frame,
         dataset=spec.output,
         run_id=run_id,

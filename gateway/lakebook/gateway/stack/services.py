@@ -136,7 +136,8 @@ def prefect_service(settings: Settings) -> Service:
         argv=(
             sys.executable,
             "-m",
-            "prefect",
+            # `prefect server start`, replaying SQLite-busy answers at once (prefect_server.py).
+            "lakebook.gateway.stack.prefect_server",
             "server",
             "start",
             "--host",

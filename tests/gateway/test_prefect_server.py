@@ -1,0 +1,117 @@
+"""The embedded Prefect server replays its own brief "database busy" answers (prefect_server.py).
+
+The app under test is shaped like Prefect's: the API mounted under /api, and a generic exception
+handler that answers 503 for a busy database, which Starlette then raises again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from lakebook.gateway.stack.prefect_server import ReplayBusyRequests, replaying
+
+NO_WAIT = (0.0, 0.0, 0.0)
+
+
+class DatabaseBusy(Exception):
+    """Stands in for SQLAlchemy's OperationalError on SQLITE_BUSY_SNAPSHOT."""
+
+
+async def answer_busy(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"exception_message": "Service Unavailable"}, status_code=503)
+
+
+def prefect_like_app(busy_answers: int, received: list[bytes], started: list[bool]) -> Starlette:
+    """Raises DatabaseBusy for the first `busy_answers` requests, then creates (201)."""
+
+    async def create(request: Request) -> JSONResponse:
+        received.append(await request.body())
+        if len(received) <= busy_answers:
+            raise DatabaseBusy
+        return JSONResponse({"created": True}, status_code=201)
+
+    async def missing(request: Request) -> JSONResponse:
+        received.append(await request.body())
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started.append(True)
+        yield
+
+    api = Starlette(
+        routes=[
+            Route("/flow_runs/", create, methods=["POST"]),
+            Route("/flow_runs/{id}", missing, methods=["GET", "POST"]),
+        ],
+        exception_handlers={Exception: answer_busy},
+    )
+    return Starlette(routes=[Mount("/api", app=api)], lifespan=lifespan)
+
+
+def replaying_app(
+    busy_answers: int, received: list[bytes], delays: tuple[float, ...] = NO_WAIT
+) -> ReplayBusyRequests:
+    return ReplayBusyRequests(prefect_like_app(busy_answers, received, []), delays=delays)
+
+
+def request(app: ReplayBusyRequests, method: str, path: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        # Starlette raises the handled error again after answering; a real server logs it.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://prefect") as client:
+            return await client.request(method, path, json={"name": "run"})
+
+    return asyncio.run(call())
+
+
+def test_a_brief_busy_spell_is_replayed_with_the_same_body_and_never_seen() -> None:
+    received: list[bytes] = []
+    response = request(replaying_app(2, received), "POST", "/api/flow_runs/")
+    assert response.status_code == 201
+    assert response.json() == {"created": True}
+    # Routing under the mount worked on every attempt (it rewrites the scope it is given).
+    assert received == [b'{"name":"run"}'] * 3
+
+
+def test_a_lasting_busy_spell_reaches_the_client_after_the_replays() -> None:
+    received: list[bytes] = []
+    response = request(replaying_app(100, received), "POST", "/api/flow_runs/")
+    assert response.status_code == 503
+    assert response.json() == {"exception_message": "Service Unavailable"}
+    assert len(received) == len(NO_WAIT) + 1
+
+
+def test_other_answers_are_sent_once() -> None:
+    received: list[bytes] = []
+    app = replaying_app(0, received)
+    assert request(app, "POST", "/api/flow_runs/").status_code == 201
+    assert request(app, "GET", "/api/flow_runs/abc").status_code == 404
+    assert len(received) == 2
+
+
+def test_the_factory_wrapper_keeps_the_apps_lifespan() -> None:
+    """`prefect server start` builds its app through the wrapped factory; start-up (Prefect's
+    services) still runs through the middleware."""
+    received: list[bytes] = []
+    started: list[bool] = []
+    app = replaying(prefect_like_app)(1, received, started)
+    assert isinstance(app, ReplayBusyRequests)
+
+    async def start_and_post() -> int:
+        async with LifespanManager(app):  # type: ignore[arg-type]
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+                return (await client.post("/api/flow_runs/", json={})).status_code
+
+    assert asyncio.run(start_and_post()) == 201
+    assert started == [True]
+    assert len(received) == 2
