@@ -1,5 +1,6 @@
 """SIGKILL of the runner in the middle of a partitioned transform_dataset: readers see nothing
-new, and a rerun (a new run, or Prefect retrying the killed run id) publishes exactly once."""
+new, Prefect marks the silent run Crashed, and a rerun (a new run, or Prefect retrying the
+killed run id) publishes exactly once."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ SPEC: dict[str, Any] = {
     "output": "cheap_big_orders",
 }
 WAIT_SECONDS = 240.0
+# A run is Crashed after three missed heartbeats of the default 30 s (prefect_setup.py).
+SILENCE_SECONDS = 90
 
 
 @dataclass
@@ -182,16 +185,24 @@ def test_killed_runner_leaves_nothing_visible_and_reruns_publish_once(
         leftovers = run_objects(publisher, killed)
         assert leftovers
         assert all(key.startswith("_parts/") for key in leftovers)
-        # Nobody tells Prefect the process died: without heartbeats the run stays RUNNING.
+        # Nobody tells Prefect at once that the process died: the run is still RUNNING.
         assert client.read_flow_run(killed).state.type == StateType.RUNNING  # type: ignore[union-attr]
 
         stack.start_runner()
         # A new run with the same parameters publishes once, under its own run id.
         fresh = launch(SPEC)
         state = wait_for(client, fresh, lambda state: state.value in FINAL, "to a final state")
+        fresh_ended = time.monotonic()
         assert state == StateType.COMPLETED
         assert [run.run_id for run in publisher.list_runs(SPEC["output"])] == [str(fresh)]
         assert_published_once(publisher, fresh, orders)
+
+        # Its heartbeats stopped with it: the automation `lakebook up` sets marks it Crashed.
+        wait_for(client, killed, lambda state: state == StateType.CRASHED, "CRASHED")
+        crashed = client.read_flow_run(killed).state
+        assert crashed is not None
+        assert crashed.message is not None
+        assert "no heartbeat for 0:01:30" in crashed.message
 
         # Prefect's retry of the killed run (its UI's "Retry": back to Scheduled) reruns the same
         # run id: it clears the old parts, then publishes into its own prefix once.
@@ -201,6 +212,10 @@ def test_killed_runner_leaves_nothing_visible_and_reruns_publish_once(
         runs = sorted(run.run_id for run in publisher.list_runs(SPEC["output"]))
         assert runs == sorted([str(fresh), str(killed)])
         assert_published_once(publisher, killed, orders)
+
+        # A run that ended stopped its heartbeats too, on purpose: it keeps its final state.
+        time.sleep(max(0.0, fresh_ended + SILENCE_SECONDS + 15 - time.monotonic()))
+        assert client.read_flow_run(fresh).state.type == StateType.COMPLETED  # type: ignore[union-attr]
 
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         le=60,
         description="How often the embedded runner asks Prefect for new runs (launch latency).",
     )
+    run_heartbeat_seconds: int = Field(
+        30,
+        ge=30,  # Prefect's own minimum
+        le=3600,
+        description="How often a flow run of the embedded runner tells Prefect it is alive; a "
+        "run silent for three intervals (its process died) is marked Crashed.",
+    )
 
     outbound_timeout_seconds: float = Field(5.0, gt=0, le=120)
     run_state_cache_seconds: float = Field(

@@ -11,16 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import httpx
-
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeError, LakeStore
+from lakebook.gateway.stack.prefect_setup import configure_prefect
 
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
 # checked before start-up like every other port.
 GRPC_OFFSET = 10000
 SEAWEED_VOLUME_MB = 1024
-HEAVY_TAG = "heavy"
 SEAWEED_MAX_VOLUMES = 256
 
 
@@ -151,19 +149,8 @@ def prefect_service(settings: Settings) -> Service:
         log_file=settings.data_dir / "logs" / "prefect.log",
         env=prefect_env(settings),
         startup_timeout=120.0,
-        ready_check=lambda: limit_heavy_runs(settings),
+        ready_check=lambda: configure_prefect(settings),
     )
-
-
-def limit_heavy_runs(settings: Settings) -> None:
-    """At most `heavy_concurrency` task runs tagged "heavy" (transforms) at once, stack-wide."""
-    response = httpx.post(
-        f"{settings.prefect_url}/concurrency_limits/",
-        json={"tag": HEAVY_TAG, "concurrency_limit": settings.heavy_concurrency},
-        timeout=settings.outbound_timeout_seconds,
-    )
-    if response.status_code >= 300:
-        raise RuntimeError(f"cannot set the {HEAVY_TAG!r} concurrency limit: {response.text}")
 
 
 def runner_service(settings: Settings) -> Service:
@@ -176,6 +163,8 @@ def runner_service(settings: Settings) -> Service:
         "PREFECT_RUNNER_SERVER_ENABLE": "true",
         "PREFECT_RUNNER_SERVER_HOST": host,
         "PREFECT_RUNNER_SERVER_PORT": str(port),
+        # Runs send a heartbeat this often; Prefect marks silent ones Crashed (prefect_setup.py).
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.run_heartbeat_seconds),
     }
     return Service(
         name="runner",
