@@ -44,6 +44,7 @@ from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform import plan_transform
 from lakebook.flows.transform_spec import TransformSpec
+from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env
 from lakebook.gateway.stack.services import prefect_service
 
 ORDERS = int(os.environ.get("BENCH_TRANSFORM_ROWS", 10_000_000))
@@ -200,7 +201,9 @@ def main() -> None:
     try:
         start_seaweed(supervisor, settings)
         supervisor.start(prefect_service(settings))
-        os.environ.update(lake_env(settings))
+        # The flow runs in this process: give it the environment `lakebook up` gives the
+        # runner's flow runs (the lake, and Prefect clients' CA bundle for plain HTTP).
+        os.environ.update({**lake_env(settings), **plain_http_ca_env(settings)})
         store = LakeStore.from_settings(settings)
         publisher = LakePublisher(store)
         started = time.perf_counter()

@@ -109,3 +109,22 @@ def test_transforms_are_partitioned_on_dask_or_when_a_size_is_set() -> None:
     assert Settings(task_runner="threads").partition_rows is None
     assert Settings(task_runner="dask").partition_rows == 4 * 122_880
     assert Settings(task_runner="threads", transform_partition_rows=10).partition_rows == 10
+
+
+def test_settings_are_reused_until_what_they_come_from_changes(
+    monkeypatch: pytest.MonkeyPatch, clean_env: Path
+) -> None:
+    first = load_settings()
+    assert load_settings() is first
+    monkeypatch.setenv("LAKEBOOK_GATEWAY_PORT", "9200")
+    assert load_settings().gateway_port == 9200
+    (clean_env / ".env").write_text("LAKEBOOK_LAB_PORT=9300\n", encoding="utf-8")
+    assert load_settings().lab_port == 9300
+    # `lakebook up` writing the secrets file is seen by the next call.
+    data_dir = clean_env / "data"
+    data_dir.mkdir()
+    secrets = {"s3_secret_access_key": "stored-secret-0123456789"}
+    (data_dir / "secrets.json").write_text(json.dumps(secrets), encoding="utf-8")
+    assert load_settings().require_secret("s3_secret_access_key") == "stored-secret-0123456789"
+    assert load_settings(gateway_port=9400).gateway_port == 9400
+    assert load_settings().gateway_port == 9200

@@ -121,10 +121,9 @@ def test_row_wise_spec_runs_one_task_per_partition_and_keeps_row_order(
     assert_frame_equal(published, unpartitioned(lake, ROW_WISE))
     assert published.height == metadata["row_count"] == ORDERS.filter(pl.col("amount") < 80).height
     assert partition_task_runs(metadata["run_id"]) == ROWS // PARTITION_ROWS
-    # The steps where Polars computes take the "heavy" slots `lakebook up` limits; planning,
-    # splitting and clean-up only read footers or delete, and wait for no slot.
+    # The steps where Polars computes take the "heavy" slots `lakebook up` limits; splitting
+    # and clean-up only read footers or delete, and wait for no slot. Planning is no task.
     assert task_tags(metadata["run_id"]) == {
-        "plan-transform": {"lake"},
         "split-input": {"lake"},
         "transform-partition": {"lake", "heavy"},
         "publish-dataset": {"lake", "heavy"},
@@ -145,11 +144,9 @@ def test_on_threads_without_a_partition_size_one_plan_does_it_all(
     monkeypatch.delenv("LAKEBOOK_TRANSFORM_PARTITION_ROWS")
     metadata = transform_dataset(spec=ROW_WISE)
     assert_frame_equal(lake.scan("cheap_orders").collect(), unpartitioned(lake, ROW_WISE))
-    # No partition size, so no split task either: one plan, computed in the heavy publish step.
-    assert task_tags(metadata["run_id"]) == {
-        "plan-transform": {"lake"},
-        "publish-dataset": {"lake", "heavy"},
-    }
+    # No partition size, so no split task either: one plan, computed in the heavy publish step,
+    # the run's only task.
+    assert task_tags(metadata["run_id"]) == {"publish-dataset": {"lake", "heavy"}}
 
 
 def test_dask_workers_give_the_same_output_as_threads(

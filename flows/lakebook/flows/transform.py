@@ -121,14 +121,10 @@ def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema
     return frame.collect_schema()
 
 
-# Planning and splitting read footers only; the heavy work (Polars executing the plan) happens in
-# the publish step and the partition tasks, which take the "heavy" slots `lakebook up` limits.
-@lake_task("plan-transform", tags={"lake"})
-def plan_transform_task(spec: TransformSpec) -> PlannedTransform:
-    """Reads the inputs' schemas and plans the pipeline; nothing is computed yet."""
-    return plan_transform(lake_publisher(), spec)
-
-
+# Planning reads footers only and runs in the flow itself: as a task it cost about 40 ms of
+# Prefect round trips (a tag-slot request, state changes) for 20 ms of work. Splitting reads footers too; the heavy work (Polars
+# executing the plan) happens in the publish step and the partition tasks, which take the
+# "heavy" slots `lakebook up` limits.
 @lake_task("split-input", tags={"lake"})
 def split_input_task(
     spec: TransformSpec, planned: PlannedTransform, run_id: str, partition_rows: int
@@ -168,7 +164,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         spec: Inputs (datasets, optionally pinned to a run), steps applied to the first input
             (select, filter, with_columns, group_by, join, sort, limit) and the output name.
     """
-    planned = plan_transform_task(spec)
+    planned = plan_transform(lake_publisher(), spec)
     run_id = current_run_id()
     frame = planned.frame
     # Without a partition size there is nothing to split: no task for it (each costs Prefect

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeError, LakeStore
+from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env
 from lakebook.gateway.stack.prefect_setup import configure_prefect
 
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
@@ -71,6 +72,7 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": settings.prefect_url,
+        **plain_http_ca_env(settings),
     }
 
 
