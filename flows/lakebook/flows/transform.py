@@ -122,9 +122,9 @@ def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema
 
 
 # Planning reads footers only and runs in the flow itself: as a task it cost about 40 ms of
-# Prefect round trips (a tag-slot request, state changes) for 20 ms of work. Splitting reads footers too; the heavy work (Polars
-# executing the plan) happens in the publish step and the partition tasks, which take the
-# "heavy" slots `lakebook up` limits.
+# Prefect round trips (a tag-slot request, state changes) for 20 ms of work. Splitting reads
+# footers too; the heavy work (Polars executing the plan) happens in the publish step and the
+# partition tasks, which take the "heavy" slots `lakebook up` limits.
 @lake_task("split-input", tags={"lake"})
 def split_input_task(
     spec: TransformSpec, planned: PlannedTransform, run_id: str, partition_rows: int

@@ -129,6 +129,16 @@ def create_bucket(settings: Settings) -> None:
         raise RuntimeError(f"bucket {bucket} not ready: {error}") from error
 
 
+def prefect_ui_origins(settings: Settings) -> list[str]:
+    """Where Prefect's UI is served from: its own host and port (and `localhost` for a loopback
+    host, so the UI also works when opened by that name)."""
+    port = settings.prefect_port
+    origins = [f"http://{settings.host}:{port}"]
+    if settings.host == "127.0.0.1":
+        origins.append(f"http://localhost:{port}")
+    return origins
+
+
 def prefect_service(settings: Settings) -> Service:
     host, port = settings.host, settings.prefect_port
     return Service(
@@ -149,7 +159,13 @@ def prefect_service(settings: Settings) -> Service:
         health_url=f"http://{host}:{port}/api/health",
         url=f"http://{host}:{port}",
         log_file=settings.data_dir / "logs" / "prefect.log",
-        env=prefect_env(settings),
+        env={
+            **prefect_env(settings),
+            # Prefect answers any web page's cross-origin requests by default ("*"): a site the
+            # user visits could read runs, logs and parameters off the unauthenticated local
+            # API. Only Prefect's own UI may.
+            "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": ",".join(prefect_ui_origins(settings)),
+        },
         startup_timeout=120.0,
         ready_check=lambda: configure_prefect(settings),
     )
