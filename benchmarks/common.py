@@ -6,7 +6,6 @@ import io
 import json
 import os
 import platform
-import random
 import secrets
 import statistics
 import time
@@ -23,7 +22,6 @@ from lakebook.gateway.db import session_scope
 from lakebook.gateway.stack.bootstrap import write_seaweed_identities
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import (
-    GRPC_OFFSET,
     Service,
     find_executable,
     gateway_service,
@@ -32,7 +30,7 @@ from lakebook.gateway.stack.services import (
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
+from lakebook.gateway.stack.supervisor import PortPicker, Supervisor
 from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"
@@ -40,20 +38,8 @@ BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-123"
 RESULTS_DIR = Path(__file__).parent / "results"
 # Everything starts slowly on a busy 2-core machine: wait longer than `lakebook up` would.
 STARTUP_SECONDS = 300.0
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well.
-
-    Tried in random order: benchmarks and tests of other checkouts run on the same machine, and
-    two processes scanning upwards from one start pick the same ports between check and bind."""
-    for port in random.sample(range(40000, 50000), 500):
-        if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
-            continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError("no free port pair found on 127.0.0.1")
+# Benchmarks take ports from 40000-49999, tests from 20000-29999: both may run at once.
+free_port = PortPicker(HOST, range(40000, 50000))
 
 
 def quiet_supervisor(root: Path) -> Supervisor:

@@ -4,7 +4,6 @@ gateways (alone, or in front of Prefect with a runner serving lakebook's flows).
 from __future__ import annotations
 
 import io
-import random
 import secrets
 import subprocess
 import time
@@ -21,7 +20,6 @@ from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import (
-    GRPC_OFFSET,
     find_executable,
     gateway_service,
     prefect_service,
@@ -29,28 +27,15 @@ from lakebook.gateway.stack.services import (
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import Supervisor, port_in_use
+from lakebook.gateway.stack.supervisor import PortPicker, Supervisor
 from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"
 TEST_BUCKET = "lakebook-test"
 USER_FLOWS_DIR = Path(__file__).parent / "user_flows"
 
-_handed_out: set[int] = set()
-# A private generator: picking ports must not disturb the global `random` state that
-# Hypothesis watches (and seeds) while it draws examples.
-_port_picker = random.Random()
-
-
-def free_port() -> int:
-    """A free loopback port whose SeaweedFS gRPC twin (port + 10000) is free as well."""
-    for _ in range(500):
-        port = _port_picker.randint(20000, 29999)
-        if port in _handed_out or port_in_use(HOST, port) or port_in_use(HOST, port + GRPC_OFFSET):
-            continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError("no free port pair found on 127.0.0.1")
+# Tests take ports from 20000-29999, benchmarks from 40000-49999: both may run at once.
+free_port = PortPicker(HOST, range(20000, 30000))
 
 
 def stack_port_env() -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import httpx
 
 from lakebook.common.private_files import write_private_json
 from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import Service, wait_interval
+from lakebook.gateway.stack.services import GRPC_OFFSET, Service, wait_interval
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,30 @@ def port_in_use(host: str, port: int) -> bool:
                 return True
             raise
     return False
+
+
+class PortPicker:
+    """Hands out free loopback ports of a range, each with its SeaweedFS gRPC twin (port +
+    10000) free too, and never the same one twice (tests and benchmarks start many services).
+
+    Tried in random order: other checkouts' tests and benchmarks run on the same machine, and
+    two processes scanning upwards from one start pick the same ports between check and bind.
+    A private generator: it must not disturb the global `random` state Hypothesis seeds."""
+
+    def __init__(self, host: str, ports: range) -> None:
+        self.host, self.ports = host, ports
+        self._handed_out: set[int] = set()
+        self._random = random.Random()
+
+    def __call__(self) -> int:
+        for port in self._random.sample(self.ports, min(500, len(self.ports))):
+            if port in self._handed_out:
+                continue
+            if port_in_use(self.host, port) or port_in_use(self.host, port + GRPC_OFFSET):
+                continue
+            self._handed_out.add(port)
+            return port
+        raise RuntimeError(f"no free port pair found on {self.host}")
 
 
 class Supervisor:
