@@ -66,7 +66,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def prefect_env(settings: Settings) -> dict[str, str]:
     home = settings.data_dir / "prefect"
-    return {
+    env = {
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": settings.prefect_url,
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
@@ -74,6 +74,14 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_UI_API_URL": settings.prefect_url,
         **plain_http_ca_env(settings),
     }
+    if settings.prefect_api_url is None:
+        # The embedded server checks no CSRF tokens (Prefect's default, said here so server and
+        # clients agree; cross-site pages are kept out by CORS, see prefect_service), so its
+        # clients need not ask: each new client did, a round trip answered "disabled". A
+        # Prefect of your own keeps Prefect's defaults.
+        env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "false"
+        env["PREFECT_CLIENT_CSRF_SUPPORT_ENABLED"] = "false"
+    return env
 
 
 def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:

@@ -1,11 +1,18 @@
-"""The embedded Prefect answers cross-origin requests from its own UI only (services.py)."""
+"""The embedded Prefect and other web pages (services.py): cross-origin requests only from its
+own UI, and no CSRF tokens, which its clients then need not fetch."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.settings import PREFECT_CLIENT_CSRF_SUPPORT_ENABLED, temporary_settings
+
+from lakebook.common.settings import Settings
+from lakebook.gateway.stack.services import prefect_env
 
 EVIL = "http://evil.example"
 
@@ -43,3 +50,18 @@ def test_other_web_pages_may_not_read_or_call_the_api(prefect_api_url: str) -> N
     read = httpx.get(f"{prefect_api_url}/health", headers={"Origin": EVIL}, timeout=10)
     assert read.status_code == 200
     assert "access-control-allow-origin" not in read.headers
+
+
+def test_the_embedded_prefect_and_its_clients_agree_on_no_csrf_tokens(
+    prefect_api_url: str, tmp_path: Path
+) -> None:
+    embedded = prefect_env(Settings(data_dir=tmp_path))
+    assert embedded["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] == "false"
+    assert embedded["PREFECT_CLIENT_CSRF_SUPPORT_ENABLED"] == "false"
+    # A client that asks for no token can write (read_flow_runs is a POST).
+    with temporary_settings({PREFECT_CLIENT_CSRF_SUPPORT_ENABLED: False}):
+        with SyncPrefectClient(prefect_api_url) as client:
+            assert isinstance(client.read_flow_runs(limit=1), list)
+    # A Prefect of your own keeps Prefect's defaults, whatever it enforces.
+    external = prefect_env(Settings(data_dir=tmp_path, prefect_api_url="http://prefect:4200/api"))
+    assert not [name for name in external if "CSRF" in name]
