@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+from prefect.context import refresh_global_settings_context
 
 from benchmarks.common import (
     free_port,
@@ -44,8 +45,7 @@ from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform import plan_transform
 from lakebook.flows.transform_spec import TransformSpec
-from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env
-from lakebook.gateway.stack.services import prefect_service
+from lakebook.gateway.stack.services import prefect_env, prefect_service
 
 ORDERS = int(os.environ.get("BENCH_TRANSFORM_ROWS", 10_000_000))
 CUSTOMERS = 100_000
@@ -191,8 +191,6 @@ def run_flow(flow_run_times: list[float]) -> str:
 
 
 def main() -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-transform-"))
     settings = lake_settings(root / "lake", prefect_port=free_port())
     supervisor = quiet_supervisor(root)
@@ -202,8 +200,10 @@ def main() -> None:
         start_seaweed(supervisor, settings)
         supervisor.start(prefect_service(settings))
         # The flow runs in this process: give it the environment `lakebook up` gives the
-        # runner's flow runs (the lake, and Prefect clients' CA bundle for plain HTTP).
-        os.environ.update({**lake_env(settings), **plain_http_ca_env(settings)})
+        # runner's flow runs (the lake; Prefect's client settings), read by every thread as in
+        # a fresh run process (Prefect read its settings when it was imported).
+        os.environ.update({**lake_env(settings), **prefect_env(settings)})
+        refresh_global_settings_context()
         store = LakeStore.from_settings(settings)
         publisher = LakePublisher(store)
         started = time.perf_counter()
@@ -220,29 +220,28 @@ def main() -> None:
         }
         results_prefix = f"{settings.lake_root}/results/bench"
         outputs: dict[str, str] = {}
-        with temporary_settings({PREFECT_API_URL: settings.prefect_url}):
-            # The first call registers the flow and warms the fresh server; not counted.
-            warm_up = timed(partial(run_flow, []))
-            print(f"warm-up flow call: {warm_up:.2f} s", flush=True)
-            for round_number in range(ROUNDS):
-                contenders: dict[str, Callable[[], str]] = {
-                    "flow": partial(run_flow, flow_run_times),
-                    "lakebook": partial(run_lakebook, publisher, f"round{round_number}"),
-                    "polars": partial(
-                        run_polars, store, inputs, f"{results_prefix}/polars-{round_number}.parquet"
-                    ),
-                    "pandas": partial(
-                        run_pandas,
-                        fs_options,
-                        inputs,
-                        f"{results_prefix}/pandas-{round_number}.parquet",
-                    ),
-                }
-                for name, action in contenders.items():
-                    started = time.perf_counter()
-                    outputs[name] = action()
-                    timings[name].append(time.perf_counter() - started)
-                    print(f"round {round_number + 1} {name}: {timings[name][-1]:.2f} s", flush=True)
+        # The first call registers the flow and warms the fresh server; not counted.
+        warm_up = timed(partial(run_flow, []))
+        print(f"warm-up flow call: {warm_up:.2f} s", flush=True)
+        for round_number in range(ROUNDS):
+            contenders: dict[str, Callable[[], str]] = {
+                "flow": partial(run_flow, flow_run_times),
+                "lakebook": partial(run_lakebook, publisher, f"round{round_number}"),
+                "polars": partial(
+                    run_polars, store, inputs, f"{results_prefix}/polars-{round_number}.parquet"
+                ),
+                "pandas": partial(
+                    run_pandas,
+                    fs_options,
+                    inputs,
+                    f"{results_prefix}/pandas-{round_number}.parquet",
+                ),
+            }
+            for name, action in contenders.items():
+                started = time.perf_counter()
+                outputs[name] = action()
+                timings[name].append(time.perf_counter() - started)
+                print(f"round {round_number + 1} {name}: {timings[name][-1]:.2f} s", flush=True)
         check_same(store, outputs)
     finally:
         supervisor.stop_all()
