@@ -5,18 +5,17 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.settings import PREFECT_API_SSL_CERT_FILE, temporary_settings
 
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env
+from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env, self_signed_certificate
 from lakebook.gateway.stack.services import prefect_env, runner_service
 
 HOST = "127.0.0.1"
@@ -75,18 +74,7 @@ def _tls_server(folder: Path, subject: x509.Name) -> _Server:
     """A one-connection TLS server whose certificate copies the placeholder's name (so also
     its issuer's) but is signed by a key of its own, as anyone could make one."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    certificate = self_signed_certificate(key, subject)
     cert_file, key_file = folder / "server.pem", folder / "server.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(

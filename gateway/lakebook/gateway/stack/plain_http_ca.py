@@ -39,22 +39,26 @@ def plain_http_ca_env(settings: Settings) -> dict[str, str]:
 
 def write_unusable_ca(path: Path) -> None:
     """Writes a self-signed certificate whose private key exists only inside this call."""
-    key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lakebook plain-HTTP placeholder")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    certificate = self_signed_certificate(ec.generate_private_key(ec.SECP256R1()), name)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written under a temporary name and renamed: a reader never sees half a file.
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".ca-")
     with os.fdopen(descriptor, "wb") as file:
         file.write(certificate.public_bytes(serialization.Encoding.PEM))
     os.replace(temporary, path)
+
+
+def self_signed_certificate(key: ec.EllipticCurvePrivateKey, name: x509.Name) -> x509.Certificate:
+    """A certificate for `name`, signed by its own key, valid from now for a day."""
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
