@@ -6,6 +6,7 @@ import socket
 import ssl
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from cryptography import x509
@@ -65,9 +66,9 @@ def test_the_bundle_trusts_no_tls_server_not_even_one_named_like_it(tmp_path: Pa
     server.thread.join(timeout=10)
 
 
-class _Server:
-    def __init__(self, port: int, thread: threading.Thread) -> None:
-        self.port, self.thread = port, thread
+class _Server(NamedTuple):
+    port: int
+    thread: threading.Thread
 
 
 def _tls_server(folder: Path, subject: x509.Name) -> _Server:
