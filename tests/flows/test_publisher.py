@@ -76,6 +76,17 @@ def test_latest_run_is_the_newest_and_runs_can_be_pinned(publisher: LakePublishe
     assert publisher.scan("sales", run_id="run-a").collect().height == 10
 
 
+def test_open_run_names_the_run_it_reads(publisher: LakePublisher) -> None:
+    publisher.publish(sales_frame(10), dataset="sales", run_id="run-a", flow_name="ingest")
+    publisher.publish(sales_frame(20), dataset="sales", run_id="run-b", flow_name="ingest")
+    latest = publisher.open_run("sales")
+    pinned = publisher.open_run("sales", "run-a")
+    assert (latest.run_id, latest.frame.collect().height) == ("run-b", 20)
+    assert (pinned.run_id, pinned.frame.collect().height) == ("run-a", 10)
+    with pytest.raises(LakeNotFoundError, match="not published"):
+        publisher.open_run("sales", "run-c")
+
+
 def test_retry_of_a_run_overwrites_only_its_own_prefix(publisher: LakePublisher) -> None:
     publisher.publish(sales_frame(10), dataset="sales", run_id="run-a", flow_name="ingest")
     publisher.publish(sales_frame(30), dataset="sales", run_id="run-b", flow_name="ingest")

@@ -10,11 +10,16 @@ from pydantic import Field
 
 from lakebook.flows import ingest, notebook, transform
 from lakebook.flows.ingest import ingest_upload
+from lakebook.flows.lake_tasks import KEEP_PREFECT_RESULTS
 from lakebook.flows.notebook import run_notebook
 from lakebook.flows.transform import transform_dataset
 
 
-@flow(name="ping", description="Does nothing and completes: checks that runs get picked up.")
+@flow(
+    name="ping",
+    description="Does nothing and completes: checks that runs get picked up.",
+    persist_result=KEEP_PREFECT_RESULTS,
+)
 def ping(
     message: str = "pong",
     wait_seconds: Annotated[float, Field(ge=0, le=600)] = 0.0,

@@ -21,6 +21,7 @@ from prefect import Flow, flow
 
 from lakebook.common.lake import check_dataset_name, check_identifier
 from lakebook.flows.lake_tasks import (
+    KEEP_PREFECT_RESULTS,
     current_run_id,
     current_user,
     lake_publisher,
@@ -44,11 +45,11 @@ def read_dataset(dataset: str, run_id: str | None = None) -> pl.LazyFrame:
     """A lazy frame over a published dataset: its latest run unless one is pinned. Inside a
     lake flow the run read is recorded as an input of the dataset it publishes."""
     publisher = lake_publisher()
-    run_id = run_id or publisher.latest_run(dataset).run_id
+    run = publisher.open_run(dataset, run_id)
     inputs = _inputs_read.get()
     if inputs is not None:
-        inputs.append(publisher.paths.run_data_key(dataset, run_id))
-    return publisher.scan(dataset, run_id)
+        inputs.append(publisher.paths.run_data_key(dataset, run.run_id))
+    return run.frame
 
 
 @overload
@@ -122,7 +123,7 @@ def lake_flow(
             run_and_publish,
             name=flow_name,
             description=description or inspect.getdoc(function),
-            **flow_options,
+            **{"persist_result": KEEP_PREFECT_RESULTS, **flow_options},
         )
         setattr(made, DEPLOYMENT_TAGS_ATTRIBUTE, deployment_tags)
         return made

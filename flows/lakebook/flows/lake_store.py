@@ -136,13 +136,11 @@ class LakeStore:
 
     def remove(self, key: str) -> None:
         """Deletes a key; a missing key is fine (retries delete what may not exist)."""
-        with self.translate_errors("delete", key):
-            if self.is_local:
-                with contextlib.suppress(FileNotFoundError):
-                    self.fs.rm_file(self.fs_path(key))
-            else:
-                # S3 DeleteObject succeeds for a missing key but still checks permission.
-                self.fs.rm(self.fs_path(key))
+        # S3: one DeleteObject, which succeeds for a missing key but still checks permission
+        # and the bucket (fsspec's rm sends a DeleteObjects batch, slower on SeaweedFS).
+        missing_is_fine = (FileNotFoundError,) if self.is_local else ()
+        with self.translate_errors("delete", key), contextlib.suppress(*missing_is_fine):
+            self.fs.rm_file(self.fs_path(key))
 
     def remove_prefix(self, prefix: str) -> None:
         """Deletes every object under a prefix; an empty or missing prefix is fine."""

@@ -20,6 +20,10 @@ from lakebook.flows.report_publisher import PublishedReport, ReportPublisher
 
 S3_RETRIES = 2
 S3_RETRY_DELAY_SECONDS = 2
+# lakebook's flows publish what they make to the lake and keep no Prefect result (Prefect's
+# default too). Each flow says so: a flow that leaves it unsaid asks the server, inside every
+# run, whether a default result storage turns persisting on.
+KEEP_PREFECT_RESULTS = False
 
 
 def lake_publisher() -> LakePublisher:

@@ -38,6 +38,14 @@ class PublishedRun:
 
 
 @dataclass(frozen=True)
+class OpenedRun:
+    """A published run being read: which run, and a lazy frame over its data."""
+
+    run_id: str
+    frame: pl.LazyFrame
+
+
+@dataclass(frozen=True)
 class DatasetSummary:
     """A dataset with at least one published run."""
 
@@ -173,12 +181,18 @@ class LakePublisher:
 
     def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
         """A lazy frame over a published run (the latest unless one is pinned)."""
+        return self.open_run(dataset, run_id).frame
+
+    def open_run(self, dataset: str, run_id: str | None = None) -> OpenedRun:
+        """The run a read uses (the latest unless one is pinned) and a lazy frame over it; one
+        lake call either way: the listing that finds the latest, or the pinned run's check."""
         if run_id is None:
             run_id = self.latest_run(dataset).run_id
         elif not self._is_published(dataset, run_id):
             raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
         target = self.store.data_target(self.paths.run_data_key(dataset, run_id))
-        return pl.scan_parquet(target, storage_options=self.store.polars_options or None)
+        frame = pl.scan_parquet(target, storage_options=self.store.polars_options or None)
+        return OpenedRun(run_id=run_id, frame=frame)
 
     def _is_published(self, dataset: str, run_id: str) -> bool:
         key = self.paths.run_success_key(dataset, run_id)

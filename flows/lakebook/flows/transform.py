@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import polars as pl
 from prefect import flow, unmapped
 
 from lakebook.common.settings import load_settings
 from lakebook.flows.lake_tasks import (
+    KEEP_PREFECT_RESULTS,
     current_run_id,
     current_user,
     lake_publisher,
@@ -22,9 +25,9 @@ from lakebook.flows.partitions import (
     row_wise_prefix,
     transform_partition,
 )
-from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.publisher import LakePublisher, OpenedRun
 from lakebook.flows.task_runners import SettingsTaskRunner
-from lakebook.flows.transform_spec import TransformSpec, apply_step
+from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step
 
 FLOW_NAME = "transform_dataset"
 TAGS = {"lake", "heavy"}
@@ -55,20 +58,29 @@ class PlannedTransform:
 
 def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTransform:
     """Resolves each input to one published run and checks every step; nothing is computed."""
-    frames: dict[str, pl.LazyFrame] = {}
-    run_ids: dict[str, str] = {}
-    input_keys = []
-    for source in spec.inputs:
-        # Pinning the latest run now means the run reads, and records, exactly one version.
-        run_id = source.run_id or publisher.latest_run(source.dataset).run_id
-        frames[source.name] = publisher.scan(source.dataset, run_id)
-        run_ids[source.name] = run_id
-        input_keys.append(publisher.paths.run_data_key(source.dataset, run_id))
-    check_steps(spec, {name: frame.collect_schema() for name, frame in frames.items()})
+    # Pinning the latest run now means the run reads, and records, exactly one version. Each
+    # input costs two lake round trips (the run's listing or check, the Parquet footer): the
+    # inputs are looked up side by side, and a failure is the first failing input's.
+    names = [source.name for source in spec.inputs]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        looked_up = pool.map(partial(open_input, publisher), spec.inputs)
+        opened = dict(zip(names, looked_up, strict=True))
+    frames = {name: run.frame for name, (run, _) in opened.items()}
+    run_ids = {name: run.run_id for name, (run, _) in opened.items()}
+    input_keys = [
+        publisher.paths.run_data_key(source.dataset, run_ids[source.name]) for source in spec.inputs
+    ]
+    check_steps(spec, {name: schema for name, (_, schema) in opened.items()})
     result = frames[spec.inputs[0].name]
     for step in spec.steps:
         result = apply_step(result, step, frames)
     return PlannedTransform(frame=result, input_keys=input_keys, frames=frames, run_ids=run_ids)
+
+
+def open_input(publisher: LakePublisher, source: InputDataset) -> tuple[OpenedRun, pl.Schema]:
+    """One input's run, its lazy frame and its schema (read from the Parquet footer)."""
+    run = publisher.open_run(source.dataset, source.run_id)
+    return run, run.frame.collect_schema()
 
 
 def split_input(
@@ -152,6 +164,7 @@ def remove_parts_task(dataset: str, run_id: str) -> None:
 @flow(
     name=FLOW_NAME,
     description="Runs a declarative Polars pipeline over published datasets and publishes it.",
+    persist_result=KEEP_PREFECT_RESULTS,
     # Threads or Dask, as LAKEBOOK_TASK_RUNNER says when the run starts.
     task_runner=SettingsTaskRunner(),
 )
