@@ -40,6 +40,18 @@ def test_user_flows_are_served_beside_the_builtins(user_flows: dict[str, Flow[An
     assert deployment_tags(user_flows["order_count"]) == ["lake"]
 
 
+def test_lake_flows_keep_no_prefect_result_unless_told(
+    user_flows: dict[str, Flow[Any, Any]],
+) -> None:
+    # Said, not left to Prefect (which asks the server for a default storage in every run).
+    assert all(flow.persist_result is False for flow in user_flows.values())
+
+    def frame() -> pl.DataFrame:
+        return ORDERS
+
+    assert lake_flow(persist_result=True)(frame).persist_result is True
+
+
 def test_parameters_and_description_come_from_the_function(
     user_flows: dict[str, Flow[Any, Any]],
 ) -> None:
