@@ -23,7 +23,7 @@ from lakebook.flows.transform_spec import (
     Select,
     Step,
     WithColumns,
-    apply_step,
+    apply_steps,
 )
 
 PARTS_FOLDER = "_parts"
@@ -114,7 +114,5 @@ def transform_partition(partition: Partition, steps: list[Step]) -> str:
     frame = publisher.scan(partition.dataset, partition.run_id).slice(
         partition.offset, partition.length
     )
-    for step in steps:
-        frame = apply_step(frame, step, {})
-    publisher.write_part(frame, partition.part_key)
+    publisher.write_part(apply_steps(frame, steps, {}), partition.part_key)
     return partition.part_key

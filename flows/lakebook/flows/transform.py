@@ -27,7 +27,7 @@ from lakebook.flows.partitions import (
 )
 from lakebook.flows.publisher import LakePublisher, OpenedRun
 from lakebook.flows.task_runners import SettingsTaskRunner
-from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step
+from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
 
 FLOW_NAME = "transform_dataset"
 TAGS = {"lake", "heavy"}
@@ -71,9 +71,7 @@ def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTran
         publisher.paths.run_data_key(source.dataset, run_ids[source.name]) for source in spec.inputs
     ]
     check_steps(spec, {name: schema for name, (_, schema) in opened.items()})
-    result = frames[spec.inputs[0].name]
-    for step in spec.steps:
-        result = apply_step(result, step, frames)
+    result = apply_steps(frames[spec.inputs[0].name], spec.steps, frames)
     return PlannedTransform(frame=result, input_keys=input_keys, frames=frames, run_ids=run_ids)
 
 
@@ -108,19 +106,15 @@ def combine_parts(
     publisher: LakePublisher, spec: TransformSpec, planned: PlannedTransform, part_keys: list[str]
 ) -> pl.LazyFrame:
     """The rest of the pipeline (from the first step that needs all rows) over the parts."""
-    result = publisher.scan_parts(part_keys)
-    for step in spec.steps[row_wise_prefix(spec.steps) :]:
-        result = apply_step(result, step, planned.frames)
-    return result
+    rest = spec.steps[row_wise_prefix(spec.steps) :]
+    return apply_steps(publisher.scan_parts(part_keys), rest, planned.frames)
 
 
 def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema:
     """Runs the steps over empty frames of the inputs' schemas: type errors surface in Polars
     only when data is computed, and this finds them, by step, before any data is read."""
     empty = {name: pl.LazyFrame(schema=schema) for name, schema in schemas.items()}
-    whole = empty[spec.inputs[0].name]
-    for step in spec.steps:
-        whole = apply_step(whole, step, empty)
+    whole = apply_steps(empty[spec.inputs[0].name], spec.steps, empty)
     try:
         # One collect for a spec that fits (each costs about a millisecond); step by step
         # only to name the step that does not.

@@ -8,7 +8,7 @@ Nothing in a spec is evaluated as Python: each form maps to one fixed Polars cal
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 import polars as pl
@@ -239,6 +239,15 @@ class TransformSpec(_Strict):
                     f"step {position} (join) refers to input {step.right!r}; inputs are {names}"
                 )
         return self
+
+
+def apply_steps(
+    frame: pl.LazyFrame, steps: Sequence[Step], others: dict[str, pl.LazyFrame]
+) -> pl.LazyFrame:
+    """The frame after the steps in order; `others` are the inputs a join may use, by name."""
+    for step in steps:
+        frame = apply_step(frame, step, others)
+    return frame
 
 
 def apply_step(frame: pl.LazyFrame, step: Step, others: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
