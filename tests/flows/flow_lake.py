@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,9 @@ from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, te
 
 from lakebook.common.settings import Settings
 from tests.conftest import use_lake
+
+# Well above the recorder's one-second flush, for a loaded CI machine.
+RECORDING_TIMEOUT_SECONDS = 15.0
 
 
 @contextmanager
@@ -29,14 +33,25 @@ def flows_use_lake(
         yield
 
 
-def task_runs_of(flow_run_id: str) -> list[TaskRun]:
-    """The task runs Prefect recorded for one flow run."""
+def task_runs_of(flow_run_id: str, count: int) -> list[TaskRun]:
+    """The task runs Prefect recorded for one flow run, once `count` of them are there and done.
+
+    Prefect's server records task runs from their events in batches (a flush a second, see
+    `prefect_service`), so they show up a little after the flow run ends. After the timeout the
+    runs found so far come back, and the test's own assertion says what is missing."""
+    deadline = time.monotonic() + RECORDING_TIMEOUT_SECONDS
     with get_client(sync_client=True) as client:
-        return client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            done = all(run.state is not None and run.state.is_final() for run in runs)
+            if (len(runs) >= count and done) or time.monotonic() > deadline:
+                return runs
+            time.sleep(0.2)
 
 
-def task_tags(flow_run_id: str) -> dict[str, set[str]]:
-    """Each task's tags by task name ("publish-dataset"), as Prefect limits them."""
-    return {run.name.rsplit("-", 1)[0]: set(run.tags) for run in task_runs_of(flow_run_id)}
+def task_tags(flow_run_id: str, count: int = 1) -> dict[str, set[str]]:
+    """Each task's tags by task name ("publish-dataset"), as Prefect limits them, once the
+    flow run's `count` task runs are recorded."""
+    return {run.name.rsplit("-", 1)[0]: set(run.tags) for run in task_runs_of(flow_run_id, count)}

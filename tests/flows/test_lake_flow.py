@@ -43,13 +43,20 @@ def test_user_flows_are_served_beside_the_builtins(user_flows: dict[str, Flow[An
 def test_lake_flows_keep_no_prefect_result_unless_told(
     user_flows: dict[str, Flow[Any, Any]],
 ) -> None:
-    # Said, not left to Prefect (which asks the server for a default storage in every run).
-    assert all(flow.persist_result is False for flow in user_flows.values())
+    # Said, not left to Prefect (which asks the server for a default storage in every run):
+    # a path is a storage Prefect resolves without the server.
+    for served in user_flows.values():
+        assert served.persist_result is False
+        assert isinstance(served.result_storage, Path)
 
     def frame() -> pl.DataFrame:
         return ORDERS
 
-    assert lake_flow(persist_result=True)(frame).persist_result is True
+    # Whatever a user says about results is theirs, as Prefect reads it.
+    persisting = lake_flow(persist_result=True)(frame)
+    assert (persisting.persist_result, persisting.result_storage) == (True, None)
+    stored = lake_flow(result_storage="s3-bucket/results")(frame)
+    assert (stored.persist_result, stored.result_storage) == (True, "s3-bucket/results")
 
 
 def test_parameters_and_description_come_from_the_function(

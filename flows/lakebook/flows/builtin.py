@@ -10,7 +10,7 @@ from pydantic import Field
 
 from lakebook.flows import ingest, notebook, transform
 from lakebook.flows.ingest import ingest_upload
-from lakebook.flows.lake_tasks import KEEP_PREFECT_RESULTS
+from lakebook.flows.lake_tasks import NO_PREFECT_RESULT
 from lakebook.flows.notebook import run_notebook
 from lakebook.flows.transform import transform_dataset
 
@@ -18,7 +18,7 @@ from lakebook.flows.transform import transform_dataset
 @flow(
     name="ping",
     description="Does nothing and completes: checks that runs get picked up.",
-    persist_result=KEEP_PREFECT_RESULTS,
+    **NO_PREFECT_RESULT,
 )
 def ping(
     message: str = "pong",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from lakebook.common.lake import check_dataset_name
 from lakebook.flows.lake_tasks import (
-    KEEP_PREFECT_RESULTS,
+    NO_PREFECT_RESULT,
     current_run_id,
     in_flow_run,
     lake_publisher,
@@ -73,7 +73,7 @@ def read_upload(upload: Upload, column_types: dict[str, ColumnType]) -> StagedUp
 @flow(
     name=FLOW_NAME,
     description="Cleans and types a raw upload (CSV, JSON lines, Parquet) and publishes it.",
-    persist_result=KEEP_PREFECT_RESULTS,
+    **NO_PREFECT_RESULT,
 )
 def ingest_upload(
     upload_key: str,

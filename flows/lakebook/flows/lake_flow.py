@@ -21,7 +21,7 @@ from prefect import Flow, flow
 
 from lakebook.common.lake import check_dataset_name, check_identifier
 from lakebook.flows.lake_tasks import (
-    KEEP_PREFECT_RESULTS,
+    NO_PREFECT_RESULT,
     current_run_id,
     current_user,
     lake_publisher,
@@ -50,6 +50,17 @@ def read_dataset(dataset: str, run_id: str | None = None) -> pl.LazyFrame:
     if inputs is not None:
         inputs.append(publisher.paths.run_data_key(dataset, run.run_id))
     return run.frame
+
+
+RESULT_OPTIONS = ("persist_result", "result_storage", "result_serializer")
+
+
+def result_options(flow_options: dict[str, Any]) -> dict[str, Any]:
+    """The flow options, keeping no Prefect result unless they say something about results:
+    then those are the user's, as Prefect reads them (a result storage alone persists)."""
+    if any(option in flow_options for option in RESULT_OPTIONS):
+        return flow_options
+    return {**NO_PREFECT_RESULT, **flow_options}
 
 
 @overload
@@ -123,7 +134,7 @@ def lake_flow(
             run_and_publish,
             name=flow_name,
             description=description or inspect.getdoc(function),
-            **{"persist_result": KEEP_PREFECT_RESULTS, **flow_options},
+            **result_options(flow_options),
         )
         setattr(made, DEPLOYMENT_TAGS_ATTRIBUTE, deployment_tags)
         return made

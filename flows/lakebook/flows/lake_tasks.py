@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, ParamSpec, TypedDict, TypeVar
 
 import polars as pl
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
@@ -20,10 +22,20 @@ from lakebook.flows.report_publisher import PublishedReport, ReportPublisher
 
 S3_RETRIES = 2
 S3_RETRY_DELAY_SECONDS = 2
+
+
+class ResultOptions(TypedDict):
+    persist_result: bool
+    result_storage: Path
+
+
 # lakebook's flows publish what they make to the lake and keep no Prefect result (Prefect's
-# default too). Each flow says so: a flow that leaves it unsaid asks the server, inside every
-# run, whether a default result storage turns persisting on.
-KEEP_PREFECT_RESULTS = False
+# default too). Each flow says so, and names a result storage Prefect resolves locally (a
+# path): left unsaid, either one costs a server call inside every run, asking whether a
+# default result storage turns persisting on. Nothing persists, so nothing is written there.
+NO_PREFECT_RESULT = ResultOptions(
+    persist_result=False, result_storage=Path(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value())
+)
 
 
 def lake_publisher() -> LakePublisher:

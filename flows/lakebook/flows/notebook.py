@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
 from lakebook.flows.lake_tasks import (
-    KEEP_PREFECT_RESULTS,
+    NO_PREFECT_RESULT,
     current_run_id,
     in_flow_run,
     lake_publisher,
@@ -102,7 +102,7 @@ def execute_notebook_task(
 @flow(
     name=FLOW_NAME,
     description="Runs a notebook with parameters (papermill) and publishes it as an HTML report.",
-    persist_result=KEEP_PREFECT_RESULTS,
+    **NO_PREFECT_RESULT,
 )
 def run_notebook(
     notebook: str,

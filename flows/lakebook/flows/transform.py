@@ -11,7 +11,7 @@ from prefect import flow, unmapped
 
 from lakebook.common.settings import load_settings
 from lakebook.flows.lake_tasks import (
-    KEEP_PREFECT_RESULTS,
+    NO_PREFECT_RESULT,
     current_run_id,
     current_user,
     lake_publisher,
@@ -171,7 +171,7 @@ def remove_parts_task(dataset: str, run_id: str) -> None:
 @flow(
     name=FLOW_NAME,
     description="Runs a declarative Polars pipeline over published datasets and publishes it.",
-    persist_result=KEEP_PREFECT_RESULTS,
+    **NO_PREFECT_RESULT,
     # Threads or Dask, as LAKEBOOK_TASK_RUNNER says when the run starts.
     task_runner=SettingsTaskRunner(),
 )
