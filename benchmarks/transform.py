@@ -9,15 +9,19 @@ published with the LakePublisher on a real SeaweedFS, side by side in one run:
    sink, metadata.json and _SUCCESS), timed in this process;
 3. plain Polars in one process: the same scan from S3, query and Parquet write to S3;
 4. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3.
-Rounds are interleaved (flow, logic, Polars, pandas, flow, ...) after one warm-up flow call, so
-load from other work on the machine hits all of them alike. The results are checked to be equal.
+Rounds are interleaved after one warm-up flow call, in a new order each round and with a pause
+before each contender, so load from other work on the machine hits all of them alike; ratios
+are given both of the medians and as the median of each round's own ratio. The results are
+checked to be equal.
 Writes benchmarks/results/transform.json.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -49,7 +53,9 @@ from lakebook.gateway.stack.services import prefect_env, prefect_service
 
 ORDERS = int(os.environ.get("BENCH_TRANSFORM_ROWS", 10_000_000))
 CUSTOMERS = 100_000
-ROUNDS = int(os.environ.get("BENCH_TRANSFORM_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_TRANSFORM_ROUNDS", 12))
+# Longer than the Prefect server's task-run recorder flush (services.py).
+SETTLE_SECONDS = 1.5
 REGIONS = [f"region-{i:02d}" for i in range(20)]
 SEGMENTS = ["consumer", "corporate", "home-office", "small-business"]
 STATUSES = ["paid", "pending", "refunded", "cancelled"]
@@ -190,6 +196,12 @@ def run_flow(flow_run_times: list[float]) -> str:
     return str(metadata["data_uri"])
 
 
+def paired_ratio(seconds: list[float], baseline: list[float]) -> float:
+    """The median over rounds of one contender's time over the baseline's in that round."""
+    ratios = [mine / theirs for mine, theirs in zip(seconds, baseline, strict=True)]
+    return round(statistics.median(ratios), 2)
+
+
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-transform-"))
     settings = lake_settings(root / "lake", prefect_port=free_port())
@@ -237,7 +249,14 @@ def main() -> None:
                     f"{results_prefix}/pandas-{round_number}.parquet",
                 ),
             }
-            for name, action in contenders.items():
+            # A new order each round (seeded: reruns get the same), so none always follows the
+            # same one: pandas leaves a large heap behind. Each starts on a settled machine:
+            # after a flow call Prefect's server still records its events for a second.
+            order = list(contenders)
+            random.Random(round_number).shuffle(order)
+            for name in order:
+                action = contenders[name]
+                time.sleep(SETTLE_SECONDS)
                 started = time.perf_counter()
                 outputs[name] = action()
                 timings[name].append(time.perf_counter() - started)
@@ -265,6 +284,10 @@ def main() -> None:
             "plain_polars": stats["polars"],
             "pandas": stats["pandas"],
             "flow_run_vs_polars": round(median["flow_run"] / median["polars"], 2),
+            # The same ratio taken within each round, then the median: the two ran seconds
+            # apart, so a slow spell on the shared machine slows both.
+            "flow_run_vs_polars_paired": paired_ratio(flow_run_times, timings["polars"]),
+            "lakebook_vs_polars_paired": paired_ratio(timings["lakebook"], timings["polars"]),
             "flow_call_vs_polars": round(median["flow"] / median["polars"], 2),
             "lakebook_vs_polars": round(median["lakebook"] / median["polars"], 2),
             "pandas_vs_flow_run": round(median["pandas"] / median["flow_run"], 2),

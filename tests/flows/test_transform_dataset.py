@@ -11,7 +11,8 @@ from prefect.exceptions import ParameterTypeError
 
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.transform import TransformError, transform_dataset
+from lakebook.flows.transform import Planning, TransformError, transform_dataset
+from lakebook.flows.transform_spec import TransformSpec
 
 ORDERS = pl.DataFrame(
     {
@@ -128,3 +129,19 @@ def test_invalid_spec_is_refused_before_the_run_starts(lake: LakePublisher) -> N
     with pytest.raises(ParameterTypeError, match="one of the keys col, lit, op, agg"):
         transform_dataset(spec=spec_with(steps=steps))
     assert [d.name for d in lake.list_datasets()] == ["customers", "orders"]
+
+
+def test_planning_beside_the_publish_step_plans_again_when_retried(lake: LakePublisher) -> None:
+    """The publish step's retry of a failed plan (a storage hiccup) must not re-raise the first
+    attempt's error: it plans again, against the lake as it is then."""
+    spec = TransformSpec.model_validate(
+        spec_with(inputs=[{"dataset": "orders"}, {"dataset": "refunds"}], steps=[])
+    )
+    planning = Planning(spec)
+    with pytest.raises(LakeNotFoundError, match="dataset 'refunds' has no published run"):
+        planning.result()
+    lake.publish(ORDERS, dataset="refunds", run_id="refunds-1", flow_name="test")
+    planned = planning.result()
+    assert planned.run_ids == {"orders": "orders-1", "refunds": "refunds-1"}
+    # Once made, the plan is kept: a retry after a failed write reuses it.
+    assert planning.result() is planned

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import contextvars
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -140,10 +141,37 @@ def raise_first_misfit(spec: TransformSpec, empty: dict[str, pl.LazyFrame]) -> N
             ) from error
 
 
-# Planning reads footers only and runs in the flow itself: as a task it cost about 40 ms of
-# Prefect round trips (a tag-slot request, state changes) for 20 ms of work. Splitting reads
-# footers too; the heavy work (Polars executing the plan) happens in the publish step and the
-# partition tasks, which take the "heavy" slots `lakebook up` limits.
+class Planning:
+    """A spec being planned (`plan_transform`) in a thread of its own while the run goes on.
+
+    Planning reads listings and footers only, ~20 ms, and is no task: as one it cost ~40 ms of
+    Prefect round trips. Started before the publish step, it overlaps the ~25 ms Prefect takes
+    to start that step and take its "heavy" slot. `result()` waits for the plan, raising what
+    planning raised; asked again after that (the step's retry), it plans afresh."""
+
+    def __init__(self, spec: TransformSpec) -> None:
+        self.spec = spec
+        self._planned: PlannedTransform | None = None
+        # The thread sees this context (settings) as the flow does; it ends with planning.
+        planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakebook-planning")
+        context = contextvars.copy_context()
+        self._future: Future[PlannedTransform] | None = planner.submit(
+            context.run, plan_transform, lake_publisher(), spec
+        )
+        planner.shutdown(wait=False)
+
+    def result(self) -> PlannedTransform:
+        if self._planned is None:
+            future, self._future = self._future, None
+            if future is None:
+                self._planned = plan_transform(lake_publisher(), self.spec)
+            else:
+                self._planned = future.result()
+        return self._planned
+
+
+# Splitting reads footers only; the heavy work (Polars executing the plan) happens in the
+# publish step and the partition tasks, which take the "heavy" slots `lakebook up` limits.
 @lake_task("split-input", tags={"lake"})
 def split_input_task(
     spec: TransformSpec, planned: PlannedTransform, run_id: str, partition_rows: int
@@ -159,6 +187,27 @@ def split_input_task(
 
 # Polars runs the whole plan here (or its rest, over the parts): a heavy step.
 publish_transform = publish_dataset.with_options(tags=TAGS)
+
+
+@lake_task("publish-dataset", tags=TAGS)
+def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dict[str, object]:
+    """Publishes the spec's whole plan once planning is done; a spec that does not fit its
+    inputs fails here, having published nothing."""
+    spec, planned = planning.spec, planning.result()
+    return lake_publisher().publish(
+        planned.frame,
+        dataset=spec.output,
+        run_id=run_id,
+        flow_name=FLOW_NAME,
+        user=user,
+        parameters=spec_parameters(spec),
+        inputs=planned.input_keys,
+    )
+
+
+def spec_parameters(spec: TransformSpec) -> dict[str, object]:
+    """The run's parameters as its metadata.json records them."""
+    return {"spec": spec.model_dump(mode="json", exclude_defaults=True)}
 
 
 @lake_task("remove-parts", tags={"lake"})
@@ -184,17 +233,16 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         spec: Inputs (datasets, optionally pinned to a run), steps applied to the first input
             (select, filter, with_columns, group_by, join, sort, limit) and the output name.
     """
-    planned = plan_transform(lake_publisher(), spec)
+    planning = Planning(spec)
     run_id = current_run_id()
-    frame = planned.frame
     # Without a partition size there is nothing to split: no task for it (each costs Prefect
     # round trips), one streaming Polars plan in the publish step.
     partition_rows = load_settings().partition_rows
-    partitions = (
-        split_input_task(spec, planned, run_id, partition_rows)
-        if partition_rows is not None
-        else []
-    )
+    if partition_rows is None:
+        return publish_planned(planning, run_id=run_id, user=current_user())
+    planned = planning.result()
+    frame = planned.frame
+    partitions = split_input_task(spec, planned, run_id, partition_rows)
     if partitions:
         head = list(spec.steps[: row_wise_prefix(spec.steps)])
         part_keys = transform_partition.map(partitions, steps=unmapped(head)).result()
@@ -205,7 +253,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         run_id=run_id,
         flow_name=FLOW_NAME,
         user=current_user(),
-        parameters={"spec": spec.model_dump(mode="json", exclude_defaults=True)},
+        parameters=spec_parameters(spec),
         inputs=planned.input_keys,
     )
     if partitions:
