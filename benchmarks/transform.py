@@ -9,9 +9,9 @@ published with the LakePublisher on a real SeaweedFS, side by side in one run:
    sink, metadata.json and _SUCCESS), timed in this process;
 3. plain Polars in one process: the same scan from S3, query and Parquet write to S3;
 4. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3.
-Rounds are interleaved after one warm-up flow call, in a new order each round and with a pause
-before each contender, so load from other work on the machine hits all of them alike; ratios
-are given both of the medians and as the median of each round's own ratio. The results are
+Rounds are interleaved after one warm-up flow call, in a new order each round, so load from
+other work on the machine hits all of them alike; ratios are given both of the medians and as
+the median of each round's own ratio. The results are
 checked to be equal.
 Writes benchmarks/results/transform.json.
 """
@@ -54,8 +54,6 @@ from lakebook.gateway.stack.services import prefect_env, prefect_service
 ORDERS = int(os.environ.get("BENCH_TRANSFORM_ROWS", 10_000_000))
 CUSTOMERS = 100_000
 ROUNDS = int(os.environ.get("BENCH_TRANSFORM_ROUNDS", 12))
-# Longer than the Prefect server's task-run recorder flush (services.py).
-SETTLE_SECONDS = 1.5
 REGIONS = [f"region-{i:02d}" for i in range(20)]
 SEGMENTS = ["consumer", "corporate", "home-office", "small-business"]
 STATUSES = ["paid", "pending", "refunded", "cancelled"]
@@ -250,13 +248,13 @@ def main() -> None:
                 ),
             }
             # A new order each round (seeded: reruns get the same), so none always follows the
-            # same one: pandas leaves a large heap behind. Each starts on a settled machine:
-            # after a flow call Prefect's server still records its events for a second.
+            # same one: pandas leaves a large heap behind, and for a second after a flow call
+            # Prefect's server still records its events. No pause between them: after an idle
+            # second Polars took ~40 ms longer, which would flatter every ratio against it.
             order = list(contenders)
             random.Random(round_number).shuffle(order)
             for name in order:
                 action = contenders[name]
-                time.sleep(SETTLE_SECONDS)
                 started = time.perf_counter()
                 outputs[name] = action()
                 timings[name].append(time.perf_counter() - started)
