@@ -11,8 +11,7 @@ published with the LakePublisher on a real SeaweedFS, side by side in one run:
 4. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3.
 Rounds are interleaved after one warm-up flow call, in a new order each round, so load from
 other work on the machine hits all of them alike; ratios are given both of the medians and as
-the median of each round's own ratio. The results are
-checked to be equal.
+the median of each round's own ratio. The results are checked to be equal.
 Writes benchmarks/results/transform.json.
 """
 
