@@ -194,7 +194,7 @@ def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dic
     """Publishes the spec's whole plan once planning is done; a spec that does not fit its
     inputs fails here, having published nothing."""
     spec, planned = planning.spec, planning.result()
-    return lake_publisher().publish(
+    return publish_dataset.fn(
         planned.frame,
         dataset=spec.output,
         run_id=run_id,
