@@ -37,8 +37,9 @@ def task_runs_of(flow_run_id: str, count: int) -> list[TaskRun]:
     """The task runs Prefect recorded for one flow run, once `count` of them are there and done.
 
     Prefect's server records task runs from their events in batches (a flush a second, see
-    `prefect_service`), so they show up a little after the flow run ends. After the timeout the
-    runs found so far come back, and the test's own assertion says what is missing."""
+    `services.TASK_RUN_RECORDER_BATCHING`), so they show up a little after the flow run ends.
+    After the timeout the runs found so far come back, and the test's own assertion says what
+    is missing."""
     deadline = time.monotonic() + RECORDING_TIMEOUT_SECONDS
     with get_client(sync_client=True) as client:
         while True:
@@ -54,4 +55,8 @@ def task_runs_of(flow_run_id: str, count: int) -> list[TaskRun]:
 def task_tags(flow_run_id: str, count: int = 1) -> dict[str, set[str]]:
     """Each task's tags by task name ("publish-dataset"), as Prefect limits them, once the
     flow run's `count` task runs are recorded."""
-    return {run.name.rsplit("-", 1)[0]: set(run.tags) for run in task_runs_of(flow_run_id, count)}
+    return tags_by_task(task_runs_of(flow_run_id, count))
+
+
+def tags_by_task(task_runs: list[TaskRun]) -> dict[str, set[str]]:
+    return {run.name.rsplit("-", 1)[0]: set(run.tags) for run in task_runs}
