@@ -89,8 +89,8 @@ SPEC = TransformSpec.model_validate(
 )
 
 
-def generate(publisher: LakePublisher) -> None:
-    """Publishes the two inputs the way any lakebook flow would (zstd Parquet on S3)."""
+def input_frames() -> dict[str, pl.DataFrame]:
+    """The two inputs, the same on every run (seeded)."""
     rng = np.random.default_rng(42)
     customers = pl.DataFrame(
         {
@@ -108,7 +108,12 @@ def generate(publisher: LakePublisher) -> None:
             "status": pl.Series(np.array(STATUSES)[rng.integers(0, len(STATUSES), ORDERS)]),
         }
     )
-    for name, frame in (("bench_customers", customers), ("bench_orders", orders)):
+    return {"bench_customers": customers, "bench_orders": orders}
+
+
+def generate(publisher: LakePublisher) -> None:
+    """Publishes the two inputs the way any lakebook flow would (zstd Parquet on S3)."""
+    for name, frame in input_frames().items():
         publisher.publish(frame, dataset=name, run_id="input", flow_name="benchmark")
 
 

@@ -107,7 +107,7 @@ def test_secrets_are_not_shown_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_transforms_are_partitioned_on_dask_or_when_a_size_is_set() -> None:
     assert Settings(task_runner="threads").partition_rows is None
-    assert Settings(task_runner="dask").partition_rows == 4 * 122_880
+    assert Settings(task_runner="dask").partition_rows == 2**20
     assert Settings(task_runner="threads", transform_partition_rows=10).partition_rows == 10
 
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
 from lakebook.common.lake import LakePathError
 from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.publisher import LakePublisher, row_group_rows
 
 
 def sales_frame(rows: int = 1000) -> pl.DataFrame:
@@ -125,3 +127,28 @@ def test_success_marker_holds_the_precise_publish_time(publisher: LakePublisher)
     metadata = publisher.publish(sales_frame(1), dataset="sales", run_id="r1", flow_name="x")
     marker = json.loads(publisher.store.read_bytes(publisher.paths.run_success_key("sales", "r1")))
     assert marker == {"published_at": metadata["published_at"]}
+
+
+def row_group_sizes(publisher: LakePublisher, dataset: str) -> list[int]:
+    key = publisher.paths.run_data_key(dataset, publisher.latest_run(dataset).run_id)
+    footer = pq.ParquetFile(io.BytesIO(publisher.store.read_bytes(key))).metadata
+    return [footer.row_group(index).num_rows for index in range(footer.num_row_groups)]
+
+
+def test_row_groups_hold_a_bounded_number_of_values() -> None:
+    assert row_group_rows(1) == row_group_rows(16) == 2**20
+    assert row_group_rows(64) == 2**18
+    assert row_group_rows(1000) == 122_880
+
+
+def test_narrow_tables_are_written_in_row_groups_of_2_20_rows(publisher: LakePublisher) -> None:
+    narrow = pl.DataFrame({"id": pl.int_range(2**20 + 5, eager=True, dtype=pl.Int32)})
+    publisher.publish(narrow, dataset="narrow", run_id="run-1", flow_name="test")
+    assert row_group_sizes(publisher, "narrow") == [2**20, 5]
+
+
+def test_wide_tables_are_written_in_smaller_row_groups(publisher: LakePublisher) -> None:
+    rows = 2**18 + 3
+    wide = pl.select(pl.repeat(1, rows, dtype=pl.Int8).alias(f"c{index}") for index in range(64))
+    publisher.publish(wide.lazy(), dataset="wide", run_id="run-1", flow_name="test")
+    assert row_group_sizes(publisher, "wide") == [2**18, 3]

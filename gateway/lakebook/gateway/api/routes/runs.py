@@ -274,7 +274,7 @@ def read_result(
             status.HTTP_404_NOT_FOUND, f"run {run_id!r} has no published result (yet)"
         ) from error
     metadata = publisher.read_metadata(published.dataset, published.run_id)
-    preview = publisher.scan(published.dataset, published.run_id).head(rows).collect()
+    preview = publisher.scan_published(published).head(rows).collect()
     data_key = store.paths.run_data_key(published.dataset, published.run_id)
     url = store.presigned_url(data_key, expires_in)
     return ResultOut(
