@@ -28,6 +28,7 @@ _ORIGINAL: Callable[..., AbstractContextManager[None]] | None = getattr(
 
 @contextmanager
 def _heartbeats_not_joined(engine: Any, join_on_exit: bool = True) -> Iterator[None]:
+    """Prefect's heartbeats for a run, taking Prefect's arguments; never joined on exit."""
     assert _ORIGINAL is not None
     with _ORIGINAL(engine, join_on_exit=False):
         yield
