@@ -135,10 +135,15 @@ def row_group_sizes(publisher: LakePublisher, dataset: str) -> list[int]:
     return [footer.row_group(index).num_rows for index in range(footer.num_row_groups)]
 
 
-def test_row_groups_hold_a_bounded_number_of_values() -> None:
-    assert row_group_rows(1) == row_group_rows(16) == 2**20
-    assert row_group_rows(64) == 2**18
-    assert row_group_rows(1000) == 122_880
+def test_row_groups_hold_about_128_mb_of_a_guessed_width() -> None:
+    def columns(count: int, dtype: pl.DataType) -> dict[str, pl.DataType]:
+        return {f"c{index}": dtype for index in range(count)}
+
+    assert row_group_rows(columns(1, pl.Int8())) == row_group_rows(columns(16, pl.Int64())) == 2**20
+    assert row_group_rows(columns(64, pl.Int8())) == 2**18
+    assert row_group_rows(columns(16, pl.String())) == 2**18  # 32 bytes a string
+    assert row_group_rows(columns(8, pl.List(pl.Int64()))) == 2**18  # 64 bytes a list
+    assert row_group_rows(columns(1000, pl.Float64())) == 122_880  # never fewer rows
 
 
 def test_narrow_tables_are_written_in_row_groups_of_2_20_rows(publisher: LakePublisher) -> None:

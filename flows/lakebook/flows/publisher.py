@@ -21,21 +21,34 @@ from lakebook.flows.lake_store import (
 
 logger = logging.getLogger(__name__)
 
-# Row groups of about 16M values (128 MB of 8-byte values), between DuckDB's default of
-# 122,880 rows and pyarrow's of 2**20. Readers on S3 fetch and decode each column chunk of each
-# row group on its own: 10M rows of 5 columns on SeaweedFS read 22-28% faster in Polars and
-# 31-37% faster in a DuckDB first read in 2**20-row groups than in 122,880-row ones, from a 16%
-# smaller file (benchmarks/README.md, "Row groups"). The cap on values keeps the row group a
-# sink buffers small for wide tables.
-ROW_GROUP_VALUES = 16 * 2**20
+# Row groups of about 128 MB before compression, between DuckDB's default of 122,880 rows and
+# pyarrow's of 2**20. Readers on S3 fetch and decode each column chunk of each row group on its
+# own: 10M rows of 5 columns on SeaweedFS read 22-28% faster in Polars and 31-37% faster in a
+# DuckDB first read in 2**20-row groups than in 122,880-row ones, from a 16% smaller file
+# (benchmarks/README.md, "Row groups"). Polars sizes row groups in rows only and a sink buffers
+# a whole one, so the size comes from a guess at the row's width: 8 bytes for a fixed-width
+# value, more for a string and more again for a list or struct.
+ROW_GROUP_BYTES = 128 * 2**20
 ROW_GROUP_ROWS_RANGE = (122_880, 2**20)
+FIXED_WIDTH_BYTES = 8
+VARIABLE_WIDTH_BYTES = 32
+NESTED_BYTES = 64
 COMPRESSION: Final = "zstd"
 
 
-def row_group_rows(columns: int) -> int:
-    """Rows per row group for a table this wide."""
+def row_group_rows(schema: Mapping[str, pl.DataType]) -> int:
+    """Rows per row group for a table of this schema."""
+    row_bytes = sum(_value_bytes(dtype) for dtype in schema.values())
     fewest, most = ROW_GROUP_ROWS_RANGE
-    return max(fewest, min(most, ROW_GROUP_VALUES // max(columns, 1)))
+    return max(fewest, min(most, ROW_GROUP_BYTES // max(row_bytes, 1)))
+
+
+def _value_bytes(dtype: pl.DataType) -> int:
+    if dtype.is_nested():
+        return NESTED_BYTES
+    if dtype in (pl.String, pl.Binary, pl.Object):
+        return VARIABLE_WIDTH_BYTES
+    return FIXED_WIDTH_BYTES
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,7 @@ class LakePublisher:
             frame.lazy().sink_parquet(
                 target,
                 compression=COMPRESSION,
-                row_group_size=row_group_rows(len(frame.collect_schema())),
+                row_group_size=row_group_rows(frame.collect_schema()),
                 storage_options=self.store.polars_options or None,
                 credential_provider=None,
                 mkdir=True,

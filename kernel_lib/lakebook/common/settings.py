@@ -22,8 +22,8 @@ SECRETS_FILE_NAME = "secrets.json"
 SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret")
 
 
-# The publisher's largest row group (a table of up to 16 columns): a partition reads whole row
-# groups, and is big enough that task overhead stays small.
+# The publisher's largest row group (a table of up to 16 fixed-width columns): a partition
+# reads whole row groups, and is big enough that task overhead stays small.
 DASK_PARTITION_ROWS = 2**20
 
 
