@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import psutil
 
 from lakebook.common.private_files import write_private_json
 from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import GRPC_OFFSET, Service, wait_interval
 
 logger = logging.getLogger(__name__)
+
+# How long stop_all waits for a killed group's last members to be gone.
+GROUP_EXIT_SECONDS = 5.0
 
 
 class StackError(RuntimeError):
@@ -165,6 +169,8 @@ class Supervisor:
         group, wait out its grace period, then KILL whatever is left of the group."""
         while self.running:
             running = self.running[-1]
+            # Known before the leader goes: its children are orphaned (and harder to find) after.
+            members = _group_members(running.process)
             _signal_group(running.process, signal.SIGTERM)
             try:
                 running.process.wait(timeout=running.service.stop_timeout)
@@ -173,6 +179,9 @@ class Supervisor:
             # Kill the group either way: grandchildren (flow runs, kernels) may outlive the leader.
             _signal_group(running.process, signal.SIGKILL)
             running.process.wait()
+            # A KILL is delivered asynchronously: the ports and files are only free once every
+            # member of the group is gone, not just the leader this process waits for.
+            _wait_gone(members, GROUP_EXIT_SECONDS)
             running.log.close()
             self.running.pop()
             self.console.stopped(running.service.name)
@@ -195,6 +204,37 @@ class Supervisor:
         }
         # Private: the Lab URL in it carries the Jupyter token.
         write_private_json(self.state_file, state)
+
+
+def _group_members(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """The leader's descendants still in its process group (what a signal to the group hits)."""
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    members = []
+    for descendant in descendants:
+        try:
+            if os.getpgid(descendant.pid) == process.pid:
+                members.append(descendant)
+        except ProcessLookupError:
+            pass
+    return members
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
+    """Waits, at most `timeout` seconds, until each process has exited (a zombie counts: its
+    parent, not this process, reaps it)."""
+    deadline = time.monotonic() + timeout
+    while any(_is_alive(process) for process in processes) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _is_alive(process: psutil.Process) -> bool:
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
