@@ -11,7 +11,12 @@ from polars.testing import assert_frame_equal
 
 from lakebook.common.lake import LakePathError
 from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher, row_group_rows
+from lakebook.flows.publisher import (
+    ROW_GROUP_BYTES,
+    LakePublisher,
+    frame_row_group_rows,
+    row_group_rows,
+)
 
 
 def sales_frame(rows: int = 1000) -> pl.DataFrame:
@@ -144,6 +149,31 @@ def test_row_groups_hold_about_128_mb_of_a_guessed_width() -> None:
     assert row_group_rows(columns(16, pl.String())) == 2**18  # 32 bytes a string
     assert row_group_rows(columns(8, pl.List(pl.Int64()))) == 2**18  # 64 bytes a list
     assert row_group_rows(columns(1000, pl.Float64())) == 122_880  # never fewer rows
+
+
+def long_strings(rows: int, width: int) -> pl.DataFrame:
+    """A column of distinct strings of `width` characters, and an id."""
+    text = pl.int_range(rows).cast(pl.String).str.pad_start(width, "0")
+    return pl.select(text.alias("text"), pl.int_range(rows, dtype=pl.Int64).alias("id"))
+
+
+def test_a_dataframes_rows_are_measured_a_lazyframes_guessed() -> None:
+    frame = long_strings(1000, 512)
+    # 512 bytes of text and 8 of id a row; the schema's guess would be 32 + 8.
+    assert frame_row_group_rows(frame) == ROW_GROUP_BYTES // 520
+    assert frame_row_group_rows(frame.lazy()) == row_group_rows(frame.schema) == 2**20
+    narrow = pl.DataFrame({"id": [1, 2, 3]})
+    assert frame_row_group_rows(narrow) == 2**20
+    assert frame_row_group_rows(narrow.clear()) == 2**20  # no rows to measure: the guess
+
+
+def test_long_strings_are_written_in_row_groups_of_about_128_mb(
+    publisher: LakePublisher,
+) -> None:
+    rows_per_group = ROW_GROUP_BYTES // 520
+    frame = long_strings(2 * rows_per_group + 7, 512)
+    publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
+    assert row_group_sizes(publisher, "texts") == [rows_per_group, rows_per_group, 7]
 
 
 def test_narrow_tables_are_written_in_row_groups_of_2_20_rows(publisher: LakePublisher) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,8 @@ logger = logging.getLogger(__name__)
 # own: 10M rows of 5 columns on SeaweedFS read 22-28% faster in Polars and 31-37% faster in a
 # DuckDB first read in 2**20-row groups than in 122,880-row ones, from a 16% smaller file
 # (benchmarks/README.md, "Row groups"). Polars sizes row groups in rows only and a sink buffers
-# a whole one, so the size comes from a guess at the row's width: 8 bytes for a fixed-width
+# a whole one, so the size comes from the row's width: measured for a DataFrame, and guessed
+# from the schema for a LazyFrame, whose rows are not computed yet: 8 bytes for a fixed-width
 # value, more for a string and more again for a list or struct.
 ROW_GROUP_BYTES = 128 * 2**20
 ROW_GROUP_ROWS_RANGE = (122_880, 2**20)
@@ -37,8 +39,19 @@ COMPRESSION: Final = "zstd"
 
 
 def row_group_rows(schema: Mapping[str, pl.DataType]) -> int:
-    """Rows per row group for a table of this schema."""
-    row_bytes = sum(_value_bytes(dtype) for dtype in schema.values())
+    """Rows per row group for a table of this schema, its rows' width guessed."""
+    return _rows_of_width(sum(_value_bytes(dtype) for dtype in schema.values()))
+
+
+def frame_row_group_rows(frame: pl.DataFrame | pl.LazyFrame) -> int:
+    """Rows per row group for this frame: a DataFrame's rows are measured (a column of long
+    strings would make a guessed group many times 128 MB), a LazyFrame's guessed."""
+    if isinstance(frame, pl.DataFrame) and frame.height > 0:
+        return _rows_of_width(math.ceil(frame.estimated_size() / frame.height))
+    return row_group_rows(frame.collect_schema())
+
+
+def _rows_of_width(row_bytes: int) -> int:
     fewest, most = ROW_GROUP_ROWS_RANGE
     return max(fewest, min(most, ROW_GROUP_BYTES // max(row_bytes, 1)))
 
@@ -150,7 +163,7 @@ class LakePublisher:
             frame.lazy().sink_parquet(
                 target,
                 compression=COMPRESSION,
-                row_group_size=row_group_rows(frame.collect_schema()),
+                row_group_size=frame_row_group_rows(frame),
                 storage_options=self.store.polars_options or None,
                 credential_provider=None,
                 mkdir=True,
