@@ -8,11 +8,13 @@ import uuid
 from datetime import date
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+from lakebook.flows import publisher
 from lakebook.flows.ingest import TooManyRejectsError, ingest_upload
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
@@ -169,6 +171,24 @@ def test_parquet_upload_keeps_its_types(lake: LakePublisher) -> None:
     assert (report.rows_read, report.empty_rows_dropped, report.rows_published) == (2, 1, 1)
     expected = pl.DataFrame({"day": [date(2026, 1, 1)], "total_amount": [1.5]})
     assert_frame_equal(lake.scan("totals").collect(), expected)
+
+
+def test_long_text_is_published_in_row_groups_sized_by_its_measured_width(
+    lake: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Groups of 100 kB instead of 128 MB, so a small file shows where the groups end. A guess
+    # from the schema (32 bytes a string, 8 an integer) would put all 600 rows in one group.
+    monkeypatch.setattr(publisher, "ROW_GROUP_BYTES", 100_000)
+    monkeypatch.setattr(publisher, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
+    lines = ["id,note"] + [f"{row},{str(row).rjust(992, 'x')}" for row in range(600)]
+    lake.store.write_bytes(UPLOAD_KEY.format("csv"), ("\n".join(lines) + "\n").encode())
+
+    ingest_upload(upload_key=UPLOAD_KEY.format("csv"), dataset="notes")
+
+    key = lake.paths.run_data_key("notes", lake.latest_run("notes").run_id)
+    footer = pq.ParquetFile(io.BytesIO(lake.store.read_bytes(key))).metadata
+    sizes = [footer.row_group(index).num_rows for index in range(footer.num_row_groups)]
+    assert sizes == [100] * 6  # 100,000 bytes over 992 of text and 8 of id a row
 
 
 def test_column_types_naming_a_missing_column_is_a_clear_error(lake: LakePublisher) -> None:

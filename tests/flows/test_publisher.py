@@ -149,6 +149,8 @@ def test_row_groups_hold_about_128_mb_of_a_guessed_width() -> None:
     assert row_group_rows(columns(16, pl.String())) == 2**18  # 32 bytes a string
     assert row_group_rows(columns(8, pl.List(pl.Int64()))) == 2**18  # 64 bytes a list
     assert row_group_rows(columns(1000, pl.Float64())) == 122_880  # never fewer rows
+    # A width the caller measured wins over the guess.
+    assert row_group_rows(columns(2, pl.String()), {"c0": 1000.5}) == ROW_GROUP_BYTES // 1033
 
 
 def long_strings(rows: int, width: int) -> pl.DataFrame:

@@ -89,6 +89,13 @@ def test_a_column_with_no_values_stays_text() -> None:
     assert staged.empty_rows == 0
 
 
+def test_text_columns_mean_value_width_is_measured() -> None:
+    # "ab", "abcd" and "€€" (6 bytes in UTF-8): 4 bytes a value; numbers are not text.
+    staged = stage_upload(text_frame(note=["ab", "abcd", "€€"], qty=["1", "2", "3"]), {})
+    assert staged.text_bytes == {"note": 4.0}
+    assert stage_upload(text_frame(qty=["1"]), {}).text_bytes == {}
+
+
 def parquet_bytes() -> bytes:
     buffer = io.BytesIO()
     pl.DataFrame({"a": [1]}).write_parquet(buffer)

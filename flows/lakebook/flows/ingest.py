@@ -122,6 +122,7 @@ def ingest_upload(
             "max_reject_fraction": max_reject_fraction,
         },
         inputs=[upload.key],
+        column_bytes=staged.text_bytes,
     )
     return IngestReport(
         dataset=dataset,

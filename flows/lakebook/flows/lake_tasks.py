@@ -103,6 +103,7 @@ def publish_dataset(
     user: str | None,
     parameters: Mapping[str, Any],
     inputs: Sequence[str],
+    column_bytes: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
     return lake_publisher().publish(
@@ -113,6 +114,7 @@ def publish_dataset(
         user=user,
         parameters=parameters,
         inputs=inputs,
+        column_bytes=column_bytes,
     )
 
 

@@ -38,17 +38,24 @@ NESTED_BYTES = 64
 COMPRESSION: Final = "zstd"
 
 
-def row_group_rows(schema: Mapping[str, pl.DataType]) -> int:
-    """Rows per row group for a table of this schema, its rows' width guessed."""
-    return _rows_of_width(sum(_value_bytes(dtype) for dtype in schema.values()))
+def row_group_rows(
+    schema: Mapping[str, pl.DataType], column_bytes: Mapping[str, float] | None = None
+) -> int:
+    """Rows per row group for a table of this schema: a column's value is `column_bytes[name]`
+    bytes wide where that is known (measured by whoever read the data), else guessed."""
+    known = column_bytes or {}
+    widths = (known.get(name, _value_bytes(dtype)) for name, dtype in schema.items())
+    return _rows_of_width(math.ceil(sum(widths)))
 
 
-def frame_row_group_rows(frame: pl.DataFrame | pl.LazyFrame) -> int:
+def frame_row_group_rows(
+    frame: pl.DataFrame | pl.LazyFrame, column_bytes: Mapping[str, float] | None = None
+) -> int:
     """Rows per row group for this frame: a DataFrame's rows are measured (a column of long
-    strings would make a guessed group many times 128 MB), a LazyFrame's guessed."""
+    strings would make a guessed group many times 128 MB), a LazyFrame's known or guessed."""
     if isinstance(frame, pl.DataFrame) and frame.height > 0:
         return _rows_of_width(math.ceil(frame.estimated_size() / frame.height))
-    return row_group_rows(frame.collect_schema())
+    return row_group_rows(frame.collect_schema(), column_bytes)
 
 
 def _rows_of_width(row_bytes: int) -> int:
@@ -110,8 +117,11 @@ class LakePublisher:
         parameters: Mapping[str, Any] | None = None,
         inputs: Sequence[str] = (),
         started_at: datetime | None = None,
+        column_bytes: Mapping[str, float] | None = None,
     ) -> dict[str, Any]:
-        """Publishes one run of a dataset and returns its metadata; readers see it once done."""
+        """Publishes one run of a dataset and returns its metadata; readers see it once done.
+        `column_bytes`: a lazy frame's mean value width by column, where the caller measured
+        it, so its row groups stay near 128 MB (`frame_row_group_rows`)."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)
@@ -120,7 +130,7 @@ class LakePublisher:
 
         # A retry of the same run reuses its prefix: hide the old run before overwriting it.
         self.store.remove(success_key)
-        self._write_data(frame, data_key)
+        self._write_data(frame, data_key, column_bytes)
         written = pl.scan_parquet(
             self.store.data_target(data_key), storage_options=self.store.polars_options or None
         )
@@ -157,13 +167,18 @@ class LakePublisher:
         targets = [self.store.data_target(key) for key in keys]
         return pl.scan_parquet(targets, storage_options=self.store.polars_options or None)
 
-    def _write_data(self, frame: pl.DataFrame | pl.LazyFrame, data_key: str) -> None:
+    def _write_data(
+        self,
+        frame: pl.DataFrame | pl.LazyFrame,
+        data_key: str,
+        column_bytes: Mapping[str, float] | None = None,
+    ) -> None:
         target = self.store.data_target(data_key)
         try:
             frame.lazy().sink_parquet(
                 target,
                 compression=COMPRESSION,
-                row_group_size=frame_row_group_rows(frame),
+                row_group_size=frame_row_group_rows(frame, column_bytes),
                 storage_options=self.store.polars_options or None,
                 credential_provider=None,
                 mkdir=True,

@@ -67,6 +67,8 @@ class StagedUpload:
     empty_rows: int
     rejected_rows: int
     reject_sample: list[RejectedRow]
+    # Mean bytes of a value in each text column: the publisher sizes row groups by it.
+    text_bytes: dict[str, float]
 
     @property
     def reject_fraction(self) -> float:
@@ -123,10 +125,12 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
     )
     # Streaming: an upload may not fit in memory. The sample costs a second pass, so only
     # when there is something to show; the rows themselves are read again when published.
+    texts = [name for name in schema if targets[name] == pl.String]
     counts = staged.select(
         pl.len().alias("rows"),
         pl.col(_EMPTY).sum().alias("empty"),
         pl.col(_REJECTED).sum().alias("rejected"),
+        *(pl.col(f"__value_{n}").str.len_bytes().mean().alias(f"__bytes_{n}") for n in texts),
     ).collect(engine="streaming")
     rejected_rows = int(counts["rejected"][0])
     sample = (
@@ -146,6 +150,7 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
         reject_sample=[
             _rejected_row(record, list(schema)) for record in sample.iter_rows(named=True)
         ],
+        text_bytes={name: float(counts[f"__bytes_{name}"][0] or 0.0) for name in texts},
     )
 
 
