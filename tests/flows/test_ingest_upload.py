@@ -180,7 +180,7 @@ def test_long_text_is_published_in_row_groups_sized_by_its_measured_width(
     # from the schema (32 bytes a string, 8 an integer) would put all 600 rows in one group.
     monkeypatch.setattr(publisher, "ROW_GROUP_BYTES", 100_000)
     monkeypatch.setattr(publisher, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
-    lines = ["id,note"] + [f"{row},{str(row).rjust(992, 'x')}" for row in range(600)]
+    lines = ["id,note"] + [f"{row},{str(row).rjust(976, 'x')}" for row in range(600)]
     lake.store.write_bytes(UPLOAD_KEY.format("csv"), ("\n".join(lines) + "\n").encode())
 
     ingest_upload(upload_key=UPLOAD_KEY.format("csv"), dataset="notes")
@@ -188,7 +188,7 @@ def test_long_text_is_published_in_row_groups_sized_by_its_measured_width(
     key = lake.paths.run_data_key("notes", lake.latest_run("notes").run_id)
     footer = pq.ParquetFile(io.BytesIO(lake.store.read_bytes(key))).metadata
     sizes = [footer.row_group(index).num_rows for index in range(footer.num_row_groups)]
-    assert sizes == [100] * 6  # 100,000 bytes over 992 of text and 8 of id a row
+    assert sizes == [100] * 6  # 100,000 bytes over 976 of text, its 16-byte view and 8 of id
 
 
 def test_column_types_naming_a_missing_column_is_a_clear_error(lake: LakePublisher) -> None:

@@ -149,8 +149,8 @@ def test_row_groups_hold_about_128_mb_of_a_guessed_width() -> None:
     assert row_group_rows(columns(16, pl.String())) == 2**18  # 32 bytes a string
     assert row_group_rows(columns(8, pl.List(pl.Int64()))) == 2**18  # 64 bytes a list
     assert row_group_rows(columns(1000, pl.Float64())) == 122_880  # never fewer rows
-    # A width the caller measured wins over the guess.
-    assert row_group_rows(columns(2, pl.String()), {"c0": 1000.5}) == ROW_GROUP_BYTES // 1033
+    # A length the caller measured wins over the guess; each string also takes a 16-byte view.
+    assert row_group_rows(columns(2, pl.String()), {"c0": 1000.5}) == ROW_GROUP_BYTES // 1049
 
 
 def long_strings(rows: int, width: int) -> pl.DataFrame:
@@ -161,8 +161,8 @@ def long_strings(rows: int, width: int) -> pl.DataFrame:
 
 def test_a_dataframes_rows_are_measured_a_lazyframes_guessed() -> None:
     frame = long_strings(1000, 512)
-    # 512 bytes of text and 8 of id a row; the schema's guess would be 32 + 8.
-    assert frame_row_group_rows(frame) == ROW_GROUP_BYTES // 520
+    # 512 bytes of text, its 16-byte view and 8 of id a row; the schema's guess: 32 + 8.
+    assert frame_row_group_rows(frame) == ROW_GROUP_BYTES // 536
     assert frame_row_group_rows(frame.lazy()) == row_group_rows(frame.schema) == 2**20
     narrow = pl.DataFrame({"id": [1, 2, 3]})
     assert frame_row_group_rows(narrow) == 2**20
@@ -172,7 +172,7 @@ def test_a_dataframes_rows_are_measured_a_lazyframes_guessed() -> None:
 def test_long_strings_are_written_in_row_groups_of_about_128_mb(
     publisher: LakePublisher,
 ) -> None:
-    rows_per_group = ROW_GROUP_BYTES // 520
+    rows_per_group = ROW_GROUP_BYTES // 536
     frame = long_strings(2 * rows_per_group + 7, 512)
     publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
     assert row_group_sizes(publisher, "texts") == [rows_per_group, rows_per_group, 7]

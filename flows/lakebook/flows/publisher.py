@@ -34,6 +34,9 @@ ROW_GROUP_BYTES = 128 * 2**20
 ROW_GROUP_ROWS_RANGE = (122_880, 2**20)
 FIXED_WIDTH_BYTES = 8
 VARIABLE_WIDTH_BYTES = 32
+# Polars holds a string or binary value as a 16-byte view plus its bytes; a measured width
+# (DataFrame.estimated_size, a mean length) counts the bytes only.
+VIEW_BYTES = 16
 NESTED_BYTES = 64
 COMPRESSION: Final = "zstd"
 
@@ -41,10 +44,14 @@ COMPRESSION: Final = "zstd"
 def row_group_rows(
     schema: Mapping[str, pl.DataType], column_bytes: Mapping[str, float] | None = None
 ) -> int:
-    """Rows per row group for a table of this schema: a column's value is `column_bytes[name]`
-    bytes wide where that is known (measured by whoever read the data), else guessed."""
+    """Rows per row group for a table of this schema: a string column's values are
+    `column_bytes[name]` bytes long where that is known (measured by whoever read the data),
+    other widths are guessed."""
     known = column_bytes or {}
-    widths = (known.get(name, _value_bytes(dtype)) for name, dtype in schema.items())
+    widths = (
+        known[name] + VIEW_BYTES if name in known and _is_text(dtype) else _value_bytes(dtype)
+        for name, dtype in schema.items()
+    )
     return _rows_of_width(math.ceil(sum(widths)))
 
 
@@ -54,7 +61,8 @@ def frame_row_group_rows(
     """Rows per row group for this frame: a DataFrame's rows are measured (a column of long
     strings would make a guessed group many times 128 MB), a LazyFrame's known or guessed."""
     if isinstance(frame, pl.DataFrame) and frame.height > 0:
-        return _rows_of_width(math.ceil(frame.estimated_size() / frame.height))
+        views = VIEW_BYTES * sum(_is_text(dtype) for dtype in frame.schema.values())
+        return _rows_of_width(math.ceil(frame.estimated_size() / frame.height) + views)
     return row_group_rows(frame.collect_schema(), column_bytes)
 
 
@@ -66,9 +74,13 @@ def _rows_of_width(row_bytes: int) -> int:
 def _value_bytes(dtype: pl.DataType) -> int:
     if dtype.is_nested():
         return NESTED_BYTES
-    if dtype in (pl.String, pl.Binary, pl.Object):
+    if _is_text(dtype) or dtype == pl.Object:
         return VARIABLE_WIDTH_BYTES
     return FIXED_WIDTH_BYTES
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    return dtype in (pl.String, pl.Binary)
 
 
 @dataclass(frozen=True)
@@ -120,8 +132,8 @@ class LakePublisher:
         column_bytes: Mapping[str, float] | None = None,
     ) -> dict[str, Any]:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
-        `column_bytes`: a lazy frame's mean value width by column, where the caller measured
-        it, so its row groups stay near 128 MB (`frame_row_group_rows`)."""
+        `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
+        measured it, so its row groups stay near 128 MB (`frame_row_group_rows`)."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)

@@ -67,7 +67,7 @@ class StagedUpload:
     empty_rows: int
     rejected_rows: int
     reject_sample: list[RejectedRow]
-    # Mean bytes of a value in each text column: the publisher sizes row groups by it.
+    # Mean length in bytes of each text column's values: the publisher sizes row groups by it.
     text_bytes: dict[str, float]
 
     @property
