@@ -38,7 +38,7 @@ from benchmarks.common import (
 )
 from benchmarks.transform import GROUP_KEYS, MIN_AMOUNT, ORDERS, input_frames, run_polars
 from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import COMPRESSION, row_group_rows
+from lakebook.flows.publisher import COMPRESSION, frame_row_group_rows
 from lakebook.kernel.connection import open_connection
 
 ROUNDS = int(os.environ.get("BENCH_ROW_GROUP_ROUNDS", 7))
@@ -79,7 +79,7 @@ def main() -> None:
         start_seaweed(supervisor, settings)
         store = LakeStore.from_settings(settings)
         frames = input_frames()
-        if row_group_rows(frames["bench_orders"].schema) != ROW_GROUP_SIZES["publisher"]:
+        if frame_row_group_rows(frames["bench_orders"]) != ROW_GROUP_SIZES["publisher"]:
             raise RuntimeError("the publisher no longer writes this table in 2**20-row groups")
         customers_key = "bench/customers.parquet"
         frames["bench_customers"].write_parquet(
