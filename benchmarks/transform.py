@@ -8,7 +8,11 @@ published with the LakePublisher on a real SeaweedFS, side by side in one run:
 2. the flow's logic alone (plan_transform + publish: the spec, the planning checks, the Parquet
    sink, metadata.json and _SUCCESS), timed in this process;
 3. plain Polars in one process: the same scan from S3, query and Parquet write to S3;
-4. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3.
+4. pandas: read through pyarrow + s3fs, filter, merge, groupby, write Parquet to S3;
+5. Prefect's own floor, two flows that run plain Polars' query (3.) and nothing of lakebook:
+   in a task with the publish step's tags (so it takes and gives back a `heavy` slot), and
+   directly in the flow's body. The time inside those runs is what Prefect costs any flow of
+   that shape; the transform run's time over them is lakebook's own.
 Rounds are interleaved after one warm-up flow call, in a new order each round, so load from
 other work on the machine hits all of them alike; ratios are given both of the medians and as
 the median of each round's own ratio. The results are checked to be equal.
@@ -23,7 +27,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import refresh_global_settings_context
+from prefect.runtime import flow_run
 
 from benchmarks.common import (
     free_port,
@@ -45,8 +52,9 @@ from benchmarks.common import (
     write_results,
 )
 from lakebook.flows.lake_store import LakeStore
+from lakebook.flows.lake_tasks import NO_PREFECT_RESULT, lake_publisher
 from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.transform import plan_transform
+from lakebook.flows.transform import TAGS, plan_transform
 from lakebook.flows.transform_spec import TransformSpec
 from lakebook.gateway.stack.services import prefect_env, prefect_service
 
@@ -150,6 +158,23 @@ def run_polars(store: LakeStore, inputs: dict[str, str], output: str) -> str:
     return output
 
 
+@task(name="polars-query", tags=TAGS, cache_policy=NO_CACHE)
+def polars_query_task(inputs: dict[str, str], output: str) -> str:
+    return run_polars(lake_publisher().store, inputs, output)
+
+
+@flow(name="bench-polars-in-task", **NO_PREFECT_RESULT)
+def polars_in_task(inputs: dict[str, str], output: str) -> dict[str, str | None]:
+    """Prefect's floor for a one-step flow whose step takes a `heavy` slot."""
+    return {"run_id": flow_run.id, "data_uri": polars_query_task(inputs, output)}
+
+
+@flow(name="bench-polars-in-flow", **NO_PREFECT_RESULT)
+def polars_in_flow(inputs: dict[str, str], output: str) -> dict[str, str | None]:
+    """Prefect's floor for a flow with no task (and so no slot)."""
+    return {"run_id": flow_run.id, "data_uri": run_polars(lake_publisher().store, inputs, output)}
+
+
 def run_pandas(fs_options: dict[str, Any], inputs: dict[str, str], output: str) -> str:
     """The query as a pandas user would write it: read_parquet via pyarrow + s3fs."""
     orders = pd.read_parquet(inputs["bench_orders"], storage_options=fs_options)
@@ -182,14 +207,17 @@ def check_same(store: LakeStore, outputs: dict[str, str]) -> None:
         raise RuntimeError(f"{name} computed a different result than lakebook")
 
 
-def run_flow(flow_run_times: list[float]) -> str:
-    """The whole flow call on the Prefect server the process points at; records the run's own
-    time (Prefect's start to end) and returns the published data's URI."""
+def run_flow(
+    flow_run_times: list[float], call: Callable[[], Mapping[str, Any]] | None = None
+) -> str:
+    """The whole flow call (transform_dataset unless another is given) on the Prefect server the
+    process points at; records the run's own time (Prefect's start to end) and returns the
+    data's URI."""
     from prefect import get_client
 
     from lakebook.flows.transform import transform_dataset
 
-    metadata = transform_dataset(SPEC)
+    metadata = call() if call is not None else transform_dataset(SPEC)
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(metadata["run_id"])
     if flow_run.start_time is None or flow_run.end_time is None:
@@ -208,8 +236,12 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-transform-"))
     settings = lake_settings(root / "lake", prefect_port=free_port())
     supervisor = quiet_supervisor(root)
-    timings: dict[str, list[float]] = {"flow": [], "lakebook": [], "polars": [], "pandas": []}
+    timings: dict[str, list[float]] = {
+        "flow": [], "lakebook": [], "polars": [], "pandas": [], "in_task": [], "in_flow": []
+    }  # fmt: skip
     flow_run_times: list[float] = []
+    # The time inside the floor flows' runs, as for transform_dataset's.
+    floor_run_times: dict[str, list[float]] = {"in_task": [], "in_flow": []}
     try:
         start_seaweed(supervisor, settings)
         supervisor.start(prefect_service(settings))
@@ -234,9 +266,16 @@ def main() -> None:
         }
         results_prefix = f"{settings.lake_root}/results/bench"
         outputs: dict[str, str] = {}
+        floors = {"in_task": polars_in_task, "in_flow": polars_in_flow}
+
+        def floor_call(name: str, output: str) -> Callable[[], Mapping[str, Any]]:
+            return partial(floors[name], inputs, output)
+
         # The first call registers the flow and warms the fresh server; not counted.
         warm_up = timed(partial(run_flow, []))
         print(f"warm-up flow call: {warm_up:.2f} s", flush=True)
+        for name in floors:
+            run_flow([], floor_call(name, f"{results_prefix}/{name}-warm-up.parquet"))
         for round_number in range(ROUNDS):
             contenders: dict[str, Callable[[], str]] = {
                 "flow": partial(run_flow, flow_run_times),
@@ -250,6 +289,14 @@ def main() -> None:
                     inputs,
                     f"{results_prefix}/pandas-{round_number}.parquet",
                 ),
+                **{
+                    name: partial(
+                        run_flow,
+                        floor_run_times[name],
+                        floor_call(name, f"{results_prefix}/{name}-{round_number}.parquet"),
+                    )
+                    for name in floors
+                },
             }
             # A new order each round (seeded: reruns get the same), so none always follows the
             # same one: pandas leaves a large heap behind, and for a second after a flow call
@@ -270,6 +317,8 @@ def main() -> None:
 
     stats = {name: summary(seconds) for name, seconds in timings.items()}
     stats["flow_run"] = summary(flow_run_times)
+    for name, seconds in floor_run_times.items():
+        stats[f"{name}_run"] = summary(seconds)
     median = {name: stat["median_s"] for name, stat in stats.items()}
     write_results(
         "transform",
@@ -285,6 +334,8 @@ def main() -> None:
             "lakebook_transform_logic": stats["lakebook"],
             "plain_polars": stats["polars"],
             "pandas": stats["pandas"],
+            "prefect_floor_polars_in_task_run": stats["in_task_run"],
+            "prefect_floor_polars_in_flow_run": stats["in_flow_run"],
             "flow_run_vs_polars": round(median["flow_run"] / median["polars"], 2),
             # The same ratio taken within each round, then the median: the two ran seconds
             # apart, so a slow spell on the shared machine slows both.
@@ -293,6 +344,16 @@ def main() -> None:
             "flow_call_vs_polars": round(median["flow"] / median["polars"], 2),
             "lakebook_vs_polars": round(median["lakebook"] / median["polars"], 2),
             "pandas_vs_flow_run": round(median["pandas"] / median["flow_run"], 2),
+            # What Prefect alone costs around the same Polars query, and lakebook over that.
+            "polars_in_task_run_vs_polars_paired": paired_ratio(
+                floor_run_times["in_task"], timings["polars"]
+            ),
+            "polars_in_flow_run_vs_polars_paired": paired_ratio(
+                floor_run_times["in_flow"], timings["polars"]
+            ),
+            "flow_run_vs_polars_in_task_run_paired": paired_ratio(
+                flow_run_times, floor_run_times["in_task"]
+            ),
             "pandas_vs_lakebook": round(median["pandas"] / median["lakebook"], 2),
             "targets": {"vs_polars_max": 1.3, "pandas_vs_lakebook_min": 3.0},
         },

@@ -27,9 +27,10 @@ logger = logging.getLogger(__name__)
 # own: 10M rows of 5 columns on SeaweedFS read 22-28% faster in Polars and 31-37% faster in a
 # DuckDB first read in 2**20-row groups than in 122,880-row ones, from a 16% smaller file
 # (benchmarks/README.md, "Row groups"). Polars sizes row groups in rows only and a sink buffers
-# a whole one, so the size comes from the row's width: measured for a DataFrame, and guessed
-# from the schema for a LazyFrame, whose rows are not computed yet: 8 bytes for a fixed-width
-# value, more for a string and more again for a list or struct.
+# a whole one, so the size comes from the row's width: measured for a DataFrame; for a LazyFrame,
+# whose rows are not computed yet, a text column's mean length where the caller measured it
+# (`column_bytes`: ingest_upload counts it while checking the rows), otherwise guessed from the
+# schema: 8 bytes for a fixed-width value, more for a string and more again for a list or struct.
 ROW_GROUP_BYTES = 128 * 2**20
 ROW_GROUP_ROWS_RANGE = (122_880, 2**20)
 FIXED_WIDTH_BYTES = 8
