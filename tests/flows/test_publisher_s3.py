@@ -114,3 +114,41 @@ def test_writer_killed_before_success_is_invisible(s3_server: S3Server, tmp_path
     assert [run.run_id for run in publisher.list_runs("people")] == ["run-ok"]
     with pytest.raises(LakeNotFoundError):
         publisher.scan("people", run_id="run-killed")
+
+
+def test_stores_share_one_warmed_s3_session_that_loads_nothing_more(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a flow run forked from the runner's warm process gets: a session whose S3 model is
+    loaded, so its first lake call parses no botocore data file (~0.2 s each run, otherwise)."""
+    import botocore.loaders
+
+    from lakebook.flows import lake_store
+
+    monkeypatch.setattr(lake_store, "_s3_session", None)
+    lake_store.warm_s3_session()
+    warmed = lake_store.s3_session()
+
+    def no_loading(self: object, file_path: str) -> None:
+        raise AssertionError(f"botocore loaded {file_path} again")
+
+    monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file", no_loading)
+    publisher = publisher_for(s3_server, tmp_path)
+    assert publisher.store.fs.session is warmed
+    publisher.publish(FRAME, dataset="people", run_id="r1", flow_name="x")
+    assert [run.run_id for run in publisher.list_runs("people")] == ["r1"]
+
+
+def test_the_forkserver_warm_up_loads_the_session_without_a_lake() -> None:
+    """The runner's forkserver imports it before any lake exists; it must not fail or warn."""
+    script = (
+        "import logging; logging.basicConfig()\n"
+        "import lakebook.flows.forkserver_warmup\n"
+        "from lakebook.flows import lake_store\n"
+        "assert lake_store._s3_session is not None\n"
+    )
+    warm = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert warm.returncode == 0, warm.stderr
+    assert "warm-up failed" not in warm.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
+from aiobotocore.session import AioSession
 
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
@@ -47,6 +49,7 @@ class LakeStore:
         timeout = settings.outbound_timeout_seconds
         fs = fsspec.filesystem(
             "s3",
+            session=s3_session(),
             key=key,
             secret=secret,
             # Listings must be fresh: another process may have just published a run.
@@ -187,6 +190,39 @@ class LakeStore:
 
 _shared_stores: dict[tuple[object, ...], LakeStore] = {}
 _shared_lock = threading.Lock()
+_s3_session: AioSession | None = None
+# Its own lock: `LakeStore.shared` makes stores (and so asks for the session) under _shared_lock.
+_s3_session_lock = threading.Lock()
+
+
+def s3_session() -> AioSession:
+    """This process's botocore session, under every S3 client a store makes. A new session loads
+    and parses the S3 service model (~0.2 s) for its first client; one session loads it once,
+    and a process forked after `warm_s3_session()` (a flow run, forked from the runner's warm
+    process) inherits it loaded. A session holds no connections or event loop, so it survives
+    a fork; the clients made from it are per store, and per process."""
+    global _s3_session
+    with _s3_session_lock:
+        if _s3_session is None:
+            _s3_session = AioSession()
+        return _s3_session
+
+
+def warm_s3_session() -> None:
+    """Loads what an S3 client is made from (service model, endpoint rules) into `s3_session()`,
+    making and closing a client that never connects."""
+
+    async def make_client() -> None:
+        async with s3_session().create_client(
+            "s3",
+            endpoint_url="http://127.0.0.1:9",
+            region_name="us-east-1",
+            aws_access_key_id="warm-up",
+            aws_secret_access_key="warm-up",
+        ):
+            pass
+
+    asyncio.run(make_client())
 
 
 def _connection_key(settings: Settings) -> tuple[object, ...]:

@@ -41,7 +41,8 @@ from lakebook.flows.discovery import USER_MODULE_PREFIX, user_module
 # module (`python -m lakebook.flows.serve`) in every child, and with Prefect's Runner already
 # loaded that costs a few milliseconds instead of a tenth of a second. (Not the runner module
 # itself: re-running a module that is already imported makes runpy warn in every child.)
-PRELOAD_MODULES = ("lakebook.flows.builtin", "prefect.runner")
+# And the S3 client's own start-up (forkserver_warmup).
+PRELOAD_MODULES = ("lakebook.flows.builtin", "prefect.runner", "lakebook.flows.forkserver_warmup")
 
 
 class _WarmMultiprocessing:
