@@ -65,3 +65,11 @@ def test_the_embedded_prefect_and_its_clients_agree_on_no_csrf_tokens(
     # A Prefect of your own keeps Prefect's defaults, whatever it enforces.
     external = prefect_env(Settings(data_dir=tmp_path, prefect_api_url="http://prefect:4200/api"))
     assert not [name for name in external if "CSRF" in name]
+
+
+def test_only_the_embedded_prefects_clients_skip_the_version_check(tmp_path: Path) -> None:
+    """The embedded server is this installation's own Prefect; another may be any version."""
+    embedded = prefect_env(Settings(data_dir=tmp_path))
+    assert embedded["PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED"] == "false"
+    external = prefect_env(Settings(data_dir=tmp_path, prefect_api_url="http://prefect:4200/api"))
+    assert "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED" not in external

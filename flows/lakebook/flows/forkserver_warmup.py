@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import logging
 
-import s3fs  # noqa: F401  (imported for its side effect: loaded once, inherited by every run)
+# Imported here for their side effect: loaded once, inherited by every run. Prefect imports the
+# rest lazily inside a run: its task engine and concurrency slots at the first task call,
+# FastAPI's encoder to serialize parameters, its visualization module at every flow call.
+import fastapi.encoders  # noqa: F401
+import prefect.concurrency.sync  # noqa: F401
+import prefect.task_engine  # noqa: F401
+import prefect.utilities.visualization  # noqa: F401
+import s3fs  # noqa: F401
 
 from lakebook.flows.lake_store import warm_s3_session
 

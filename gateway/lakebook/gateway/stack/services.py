@@ -81,6 +81,10 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         # Prefect of your own keeps Prefect's defaults.
         env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "false"
         env["PREFECT_CLIENT_CSRF_SUPPORT_ENABLED"] = "false"
+        # The embedded server is the Prefect of this very installation, so its version always
+        # matches. Each new process's first client asked (`GET /admin/version`): inside every
+        # flow run forked from the runner, 10-50 ms before its first task could take a slot.
+        env["PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED"] = "false"
     return env
 
 
