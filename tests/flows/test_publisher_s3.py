@@ -152,3 +152,17 @@ def test_the_forkserver_warm_up_loads_the_session_without_a_lake() -> None:
     )
     assert warm.returncode == 0, warm.stderr
     assert "warm-up failed" not in warm.stderr
+
+
+def test_only_a_plain_http_endpoint_skips_certificate_loading(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    """Nothing to verify on http:// (the embedded SeaweedFS): no CA bundle loaded per client.
+    An https:// endpoint keeps botocore's verification."""
+    plain = publisher_for(s3_server, tmp_path)
+    assert plain.store.fs.client_kwargs["verify"] is False
+    plain.publish(FRAME, dataset="people", run_id="r1", flow_name="x")
+    secure = LakeStore.from_settings(
+        s3_server.settings_with(s3_endpoint_url="https://s3.example.com")
+    )
+    assert "verify" not in secure.fs.client_kwargs
