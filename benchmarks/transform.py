@@ -135,6 +135,7 @@ def run_lakebook(publisher: LakePublisher, run_id: str) -> str:
         flow_name="transform_dataset",
         parameters={"spec": SPEC.model_dump(mode="json", exclude_defaults=True)},
         inputs=planned.input_keys,
+        column_bytes=planned.column_bytes,
     )
     return publisher.paths.uri(publisher.paths.run_data_key(SPEC.output, run_id))
 

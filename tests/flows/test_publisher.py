@@ -16,6 +16,7 @@ from lakebook.flows.publisher import (
     LakePublisher,
     frame_row_group_rows,
     row_group_rows,
+    text_widths,
 )
 
 
@@ -176,6 +177,24 @@ def test_long_strings_are_written_in_row_groups_of_about_128_mb(
     frame = long_strings(2 * rows_per_group + 7, 512)
     publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
     assert row_group_sizes(publisher, "texts") == [rows_per_group, rows_per_group, 7]
+
+
+def test_metadata_records_the_text_widths_readers_can_size_their_groups_by(
+    publisher: LakePublisher,
+) -> None:
+    frame = pl.DataFrame(
+        {"name": ["a", "bbb", None, "é"], "blob": [b"xy", b"", b"z", None], "n": [1, 2, 3, 4]}
+    )
+    # Bytes, not characters ("é" is two); a null counts nothing, as in the row it stands for.
+    assert text_widths(frame) == {"name": 1.5, "blob": 0.8}
+    assert text_widths(frame.lazy()) == {}
+    assert text_widths(frame.lazy(), {"name": 900.25}) == {"name": 900.2}
+    assert text_widths(frame.clear()) == {}
+    metadata = publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
+    assert metadata["text_bytes"] == {"name": 1.5, "blob": 0.8}
+    assert publisher.read_text_widths("texts", "run-1") == {"name": 1.5, "blob": 0.8}
+    publisher.publish(frame.lazy(), dataset="texts", run_id="run-2", flow_name="test")
+    assert publisher.read_text_widths("texts", "run-2") == {}
 
 
 def test_narrow_tables_are_written_in_row_groups_of_2_20_rows(publisher: LakePublisher) -> None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 from prefect.exceptions import ParameterTypeError
 
+from lakebook.flows import publisher
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.transform import Planning, TransformError, transform_dataset
+from lakebook.flows.transform import (
+    Planning,
+    TransformError,
+    output_text_bytes,
+    transform_dataset,
+)
 from lakebook.flows.transform_spec import TransformSpec
 
 ORDERS = pl.DataFrame(
@@ -82,6 +90,41 @@ def test_join_and_group_by_over_two_datasets(lake: LakePublisher) -> None:
         "processed/flows/customers/customers-1/output.parquet",
     ]
     assert metadata["parameters"]["spec"]["output"] == "sales_by_country"
+
+
+def test_long_text_passed_through_gets_row_groups_of_the_inputs_recorded_width(
+    lake: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Groups of 100 kB instead of 128 MB, so a small file shows where the groups end. A lazy
+    # result's strings guessed at 32 bytes would put all 600 rows in one group.
+    monkeypatch.setattr(publisher, "ROW_GROUP_BYTES", 100_000)
+    monkeypatch.setattr(publisher, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
+    notes = pl.DataFrame(
+        {"id": range(600), "note": [str(row).rjust(976, "x") for row in range(600)]}
+    )
+    lake.publish(notes, dataset="notes", run_id="notes-1", flow_name="test")
+    spec = {
+        "inputs": [{"dataset": "notes"}, {"dataset": "customers"}],
+        "steps": [
+            {"step": "filter", "condition": {"op": ">=", "args": [{"col": "id"}, {"lit": 0}]}},
+            {"step": "with_columns", "columns": [{"name": "label", "expr": {"lit": "n"}}]},
+        ],
+        "output": "kept_notes",
+    }
+    metadata = transform_dataset(TransformSpec.model_validate(spec))
+    # The note's width comes from the input's metadata.json; "label" is new, so guessed.
+    assert metadata["text_bytes"] == {"note": 976.0}
+    key = lake.paths.run_data_key("kept_notes", metadata["run_id"])
+    footer = pq.ParquetFile(io.BytesIO(lake.store.read_bytes(key))).metadata
+    sizes = [footer.row_group(index).num_rows for index in range(footer.num_row_groups)]
+    # 100,000 bytes over 976 + 16 (its view) of the note, 8 of id and 32 guessed for the label.
+    assert sizes == [96] * 6 + [24]
+
+
+def test_a_result_column_takes_the_width_of_the_first_input_that_recorded_it() -> None:
+    schema = pl.Schema({"a": pl.String, "b": pl.String, "n": pl.Int64, "new": pl.String})
+    recorded = [{"a": 1.0}, {"a": 5.0, "b": 2.0, "n": 9.0}]
+    assert output_text_bytes(schema, recorded) == {"a": 1.0, "b": 2.0}
 
 
 def test_an_input_can_be_pinned_to_an_older_run(lake: LakePublisher) -> None:

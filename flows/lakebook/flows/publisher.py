@@ -67,6 +67,28 @@ def frame_row_group_rows(
     return row_group_rows(frame.collect_schema(), column_bytes)
 
 
+def text_widths(
+    frame: pl.DataFrame | pl.LazyFrame, column_bytes: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """The mean byte length of each string or binary column, where it is known: measured for a
+    DataFrame, the caller's `column_bytes` for a LazyFrame. metadata.json records it, so a
+    transform reading the dataset sizes its own row groups by it (`transform.plan_transform`)."""
+    if isinstance(frame, pl.LazyFrame):
+        return {name: round(float(width), 1) for name, width in (column_bytes or {}).items()}
+    lengths = [
+        # A null holds no bytes: it counts as 0 in the row width the mean stands for.
+        (pl.col(name).str.len_bytes() if dtype == pl.String else pl.col(name).bin.size())
+        .fill_null(0)
+        .mean()
+        for name, dtype in frame.schema.items()
+        if _is_text(dtype)
+    ]
+    if not lengths or frame.height == 0:
+        return {}
+    means = frame.select(lengths).row(0, named=True)
+    return {name: round(float(mean or 0.0), 1) for name, mean in means.items()}
+
+
 def _rows_of_width(row_bytes: int) -> int:
     fewest, most = ROW_GROUP_ROWS_RANGE
     return max(fewest, min(most, ROW_GROUP_BYTES // max(row_bytes, 1)))
@@ -162,6 +184,7 @@ class LakePublisher:
             "schema": {name: str(dtype) for name, dtype in schema.items()},
             "row_count": int(written.select(pl.len()).collect().item()),
             "bytes": self.store.size(data_key),
+            "text_bytes": text_widths(frame, column_bytes),
             "started_at": started_at.isoformat(),
             "published_at": datetime.now(UTC).isoformat(),
         }
@@ -243,6 +266,16 @@ class LakePublisher:
         raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
         metadata: dict[str, Any] = json.loads(raw)
         return metadata
+
+    def read_text_widths(self, dataset: str, run_id: str) -> dict[str, float]:
+        """A published run's `text_bytes` from its metadata.json (the mean byte length of its
+        string columns); empty for a run published before lakebook recorded them."""
+        try:
+            raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
+        except LakeNotFoundError:
+            return {}
+        widths = json.loads(raw).get("text_bytes") or {}
+        return {str(name): float(width) for name, width in widths.items()}
 
     def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
         """A lazy frame over a published run (the latest unless one is pinned)."""

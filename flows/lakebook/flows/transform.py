@@ -49,12 +49,23 @@ class TransformError(ValueError):
 
 @dataclass(frozen=True)
 class PlannedTransform:
-    """The lazy result of a spec, the exact runs it reads, and the inputs' frames by name."""
+    """The lazy result of a spec, the exact runs it reads, the inputs' frames by name, and the
+    mean byte length of the result's string columns where an input recorded it."""
 
     frame: pl.LazyFrame
     input_keys: list[str]
     frames: dict[str, pl.LazyFrame]
     run_ids: dict[str, str]
+    column_bytes: dict[str, float]
+
+
+@dataclass(frozen=True)
+class OpenedInput:
+    """One input's run and lazy frame, its schema, and its string columns' recorded widths."""
+
+    run: OpenedRun
+    schema: pl.Schema
+    text_bytes: dict[str, float]
 
 
 def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTransform:
@@ -66,20 +77,47 @@ def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTran
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         looked_up = pool.map(partial(open_input, publisher), spec.inputs)
         opened = dict(zip(names, looked_up, strict=True))
-    frames = {name: run.frame for name, (run, _) in opened.items()}
-    run_ids = {name: run.run_id for name, (run, _) in opened.items()}
+    frames = {name: found.run.frame for name, found in opened.items()}
+    run_ids = {name: found.run.run_id for name, found in opened.items()}
     input_keys = [
         publisher.paths.run_data_key(source.dataset, run_ids[source.name]) for source in spec.inputs
     ]
-    check_steps(spec, {name: schema for name, (_, schema) in opened.items()})
+    schema = check_steps(spec, {name: found.schema for name, found in opened.items()})
     result = apply_steps(frames[spec.inputs[0].name], spec.steps, frames)
-    return PlannedTransform(frame=result, input_keys=input_keys, frames=frames, run_ids=run_ids)
+    return PlannedTransform(
+        frame=result,
+        input_keys=input_keys,
+        frames=frames,
+        run_ids=run_ids,
+        column_bytes=output_text_bytes(schema, [opened[name].text_bytes for name in names]),
+    )
 
 
-def open_input(publisher: LakePublisher, source: InputDataset) -> tuple[OpenedRun, pl.Schema]:
-    """One input's run, its lazy frame and its schema (read from the Parquet footer)."""
+def open_input(publisher: LakePublisher, source: InputDataset) -> OpenedInput:
+    """One input's run, lazy frame and schema (read from the Parquet footer), and its recorded
+    string widths (read from metadata.json beside the footer, not after it)."""
     run = publisher.open_run(source.dataset, source.run_id)
-    return run, run.frame.collect_schema()
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        widths = beside.submit(publisher.read_text_widths, source.dataset, run.run_id)
+        schema = run.frame.collect_schema()
+        return OpenedInput(run=run, schema=schema, text_bytes=widths.result())
+
+
+def output_text_bytes(
+    schema: pl.Schema, inputs_text_bytes: list[dict[str, float]]
+) -> dict[str, float]:
+    """The widths of the result's string columns that keep an input column's name (selected,
+    filtered, grouped or joined through), from the first input that recorded one. Without it a
+    lazy result's strings are guessed at 32 bytes: a column of 1 kB texts made row groups of
+    2**20 rows, ~1 GB buffered by the sink where 128 MB was meant."""
+    widths: dict[str, float] = {}
+    for text_bytes in reversed(inputs_text_bytes):
+        widths.update(text_bytes)
+    return {
+        name: widths[name]
+        for name, dtype in schema.items()
+        if name in widths and dtype in (pl.String, pl.Binary)
+    }
 
 
 def split_input(
@@ -202,6 +240,7 @@ def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dic
         user=user,
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
+        column_bytes=planned.column_bytes,
     )
 
 
@@ -255,6 +294,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         user=current_user(),
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
+        column_bytes=planned.column_bytes,
     )
     if partitions:
         remove_parts_task(spec.output, run_id)
