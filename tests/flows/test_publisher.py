@@ -208,3 +208,16 @@ def test_wide_tables_are_written_in_smaller_row_groups(publisher: LakePublisher)
     wide = pl.select(pl.repeat(1, rows, dtype=pl.Int8).alias(f"c{index}") for index in range(64))
     publisher.publish(wide.lazy(), dataset="wide", run_id="run-1", flow_name="test")
     assert row_group_sizes(publisher, "wide") == [2**18, 3]
+
+
+def test_a_metadata_json_without_usable_widths_reads_as_none_recorded(
+    publisher: LakePublisher,
+) -> None:
+    """Widths only size row groups: an odd metadata.json must not fail a transform's planning."""
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
+    key = publisher.paths.run_metadata_key("sales", "run-1")
+    for broken in (b"not json", b"[1, 2]", b'{"text_bytes": {"region": "wide"}}'):
+        publisher.store.write_bytes(key, broken)
+        assert publisher.read_text_widths("sales", "run-1") == {}
+    publisher.store.remove(key)
+    assert publisher.read_text_widths("sales", "run-1") == {}

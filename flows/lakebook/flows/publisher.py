@@ -50,7 +50,7 @@ def row_group_rows(
     other widths are guessed."""
     known = column_bytes or {}
     widths = (
-        known[name] + VIEW_BYTES if name in known and _is_text(dtype) else _value_bytes(dtype)
+        known[name] + VIEW_BYTES if name in known and is_text(dtype) else _value_bytes(dtype)
         for name, dtype in schema.items()
     )
     return _rows_of_width(math.ceil(sum(widths)))
@@ -62,7 +62,7 @@ def frame_row_group_rows(
     """Rows per row group for this frame: a DataFrame's rows are measured (a column of long
     strings would make a guessed group many times 128 MB), a LazyFrame's known or guessed."""
     if isinstance(frame, pl.DataFrame) and frame.height > 0:
-        views = VIEW_BYTES * sum(_is_text(dtype) for dtype in frame.schema.values())
+        views = VIEW_BYTES * sum(is_text(dtype) for dtype in frame.schema.values())
         return _rows_of_width(math.ceil(frame.estimated_size() / frame.height) + views)
     return row_group_rows(frame.collect_schema(), column_bytes)
 
@@ -81,7 +81,7 @@ def text_widths(
         .fill_null(0)
         .mean()
         for name, dtype in frame.schema.items()
-        if _is_text(dtype)
+        if is_text(dtype)
     ]
     if not lengths or frame.height == 0:
         return {}
@@ -97,12 +97,13 @@ def _rows_of_width(row_bytes: int) -> int:
 def _value_bytes(dtype: pl.DataType) -> int:
     if dtype.is_nested():
         return NESTED_BYTES
-    if _is_text(dtype) or dtype == pl.Object:
+    if is_text(dtype) or dtype == pl.Object:
         return VARIABLE_WIDTH_BYTES
     return FIXED_WIDTH_BYTES
 
 
-def _is_text(dtype: pl.DataType) -> bool:
+def is_text(dtype: pl.DataType) -> bool:
+    """A string or binary column: its values' widths vary, and are measured where known."""
     return dtype in (pl.String, pl.Binary)
 
 
@@ -274,8 +275,12 @@ class LakePublisher:
             raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
         except LakeNotFoundError:
             return {}
-        widths = json.loads(raw).get("text_bytes") or {}
-        return {str(name): float(width) for name, width in widths.items()}
+        try:
+            recorded = json.loads(raw).get("text_bytes") or {}
+            return {str(name): float(width) for name, width in recorded.items()}
+        except (ValueError, TypeError, AttributeError):
+            # Widths only size row groups: a metadata.json without usable ones fails no read.
+            return {}
 
     def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
         """A lazy frame over a published run (the latest unless one is pinned)."""

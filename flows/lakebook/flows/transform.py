@@ -26,7 +26,7 @@ from lakebook.flows.partitions import (
     row_wise_prefix,
     transform_partition,
 )
-from lakebook.flows.publisher import LakePublisher, OpenedRun
+from lakebook.flows.publisher import LakePublisher, OpenedRun, is_text
 from lakebook.flows.task_runners import SettingsTaskRunner
 from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
 
@@ -114,9 +114,7 @@ def output_text_bytes(
     for text_bytes in reversed(inputs_text_bytes):
         widths.update(text_bytes)
     return {
-        name: widths[name]
-        for name, dtype in schema.items()
-        if name in widths and dtype in (pl.String, pl.Binary)
+        name: widths[name] for name, dtype in schema.items() if name in widths and is_text(dtype)
     }
 
 
