@@ -13,6 +13,7 @@ from lakebook.common.lake import LakePathError
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import (
     ROW_GROUP_BYTES,
+    TEXT_BYTES_FOOTER_KEY,
     LakePublisher,
     frame_row_group_rows,
     row_group_rows,
@@ -192,9 +193,55 @@ def test_metadata_records_the_text_widths_readers_can_size_their_groups_by(
     assert text_widths(frame.clear()) == {}
     metadata = publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
     assert metadata["text_bytes"] == {"name": 1.5, "blob": 0.8}
+    assert footer_metadata(publisher, "texts", "run-1")[TEXT_BYTES_FOOTER_KEY] == (
+        '{"name": 1.5, "blob": 0.8}'
+    )
+    # Read from the footer: metadata.json is not needed for them.
+    publisher.store.remove(publisher.paths.run_metadata_key("texts", "run-1"))
     assert publisher.read_text_widths("texts", "run-1") == {"name": 1.5, "blob": 0.8}
     publisher.publish(frame.lazy(), dataset="texts", run_id="run-2", flow_name="test")
+    assert footer_metadata(publisher, "texts", "run-2")[TEXT_BYTES_FOOTER_KEY] == "{}"
     assert publisher.read_text_widths("texts", "run-2") == {}
+
+
+def test_metadata_counts_the_rows_and_bytes_written_and_keeps_every_type(
+    publisher: LakePublisher,
+) -> None:
+    """Rows, bytes and schema come from the sink and the plan, not from reading the file back:
+    they must be what a reader of the file finds."""
+    frame = pl.DataFrame(
+        {
+            "day": [date(2026, 1, 1), None, date(2026, 1, 3)],
+            "tag": pl.Series(["a", "b", "a"], dtype=pl.Categorical),
+            "price": pl.Series(["1.50", "2.25", None], dtype=pl.String).cast(pl.Decimal(10, 2)),
+            "items": [[1, 2], [], None],
+            "point": [{"x": 1.0, "y": 2.0}, None, {"x": 3.0, "y": None}],
+            "nothing": [None, None, None],
+        }
+    )
+    lazy = frame.lazy().filter(pl.col("items").is_not_null())
+    for run_id, published in (("eager", frame), ("lazy", lazy)):
+        metadata = publisher.publish(published, dataset="typed", run_id=run_id, flow_name="t")
+        key = publisher.paths.run_data_key("typed", run_id)
+        written = publisher.scan("typed", run_id)
+        assert metadata["schema"] == {
+            name: str(dtype) for name, dtype in written.collect_schema().items()
+        }
+        assert metadata["row_count"] == written.select(pl.len()).collect().item()
+        assert metadata["bytes"] == publisher.store.size(key)
+    assert publisher.read_metadata("typed", "lazy")["row_count"] == 2
+
+
+def test_a_run_without_widths_in_its_footer_reads_them_from_metadata_json(
+    publisher: LakePublisher,
+) -> None:
+    """Runs published before footers carried widths still size a transform's row groups."""
+    frame = pl.DataFrame({"region": ["north", "south"]})
+    publisher.publish(frame, dataset="sales", run_id="run-1", flow_name="test")
+    data_key = publisher.paths.run_data_key("sales", "run-1")
+    publisher.store.write_bytes(data_key, parquet_bytes(frame))
+    assert TEXT_BYTES_FOOTER_KEY not in footer_metadata(publisher, "sales", "run-1")
+    assert publisher.read_text_widths("sales", "run-1") == {"region": 5.0}
 
 
 def test_narrow_tables_are_written_in_row_groups_of_2_20_rows(publisher: LakePublisher) -> None:
@@ -210,14 +257,35 @@ def test_wide_tables_are_written_in_smaller_row_groups(publisher: LakePublisher)
     assert row_group_sizes(publisher, "wide") == [2**18, 3]
 
 
-def test_a_metadata_json_without_usable_widths_reads_as_none_recorded(
-    publisher: LakePublisher,
-) -> None:
-    """Widths only size row groups: an odd metadata.json must not fail a transform's planning."""
-    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
-    key = publisher.paths.run_metadata_key("sales", "run-1")
-    for broken in (b"not json", b"[1, 2]", b'{"text_bytes": {"region": "wide"}}'):
-        publisher.store.write_bytes(key, broken)
+def test_widths_that_are_not_usable_read_as_none_recorded(publisher: LakePublisher) -> None:
+    """Widths only size row groups: an odd footer or metadata.json, or none, must not fail a
+    transform's planning."""
+    frame = sales_frame(3)
+    publisher.publish(frame, dataset="sales", run_id="run-1", flow_name="test")
+    data_key = publisher.paths.run_data_key("sales", "run-1")
+    broken_widths = ("not json", "[1, 2]", '{"region": "wide"}')
+    for broken in broken_widths:
+        footer = {TEXT_BYTES_FOOTER_KEY: broken}
+        publisher.store.write_bytes(data_key, parquet_bytes(frame, footer))
         assert publisher.read_text_widths("sales", "run-1") == {}
-    publisher.store.remove(key)
+    # An older run's footer has none: its metadata.json is read instead.
+    publisher.store.write_bytes(data_key, parquet_bytes(frame))
+    metadata_key = publisher.paths.run_metadata_key("sales", "run-1")
+    for broken in ("not json", "[1, 2]", '{"text_bytes": {"region": "wide"}}'):
+        publisher.store.write_bytes(metadata_key, broken.encode())
+        assert publisher.read_text_widths("sales", "run-1") == {}
+    publisher.store.remove(metadata_key)
     assert publisher.read_text_widths("sales", "run-1") == {}
+    publisher.store.write_bytes(data_key, b"not parquet")
+    assert publisher.read_text_widths("sales", "run-1") == {}
+
+
+def parquet_bytes(frame: pl.DataFrame, footer: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, metadata=footer)
+    return buffer.getvalue()
+
+
+def footer_metadata(publisher: LakePublisher, dataset: str, run_id: str) -> dict[str, str]:
+    key = publisher.paths.run_data_key(dataset, run_id)
+    return pl.read_parquet_metadata(publisher.store.read_bytes(key))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
+from polars.io.partition import SinkedPath, SinkedPathsCallbackArgs
 
 from lakebook.common.lake import SUCCESS_MARKER, check_dataset_name, check_identifier
 from lakebook.flows.lake_store import (
@@ -40,6 +41,10 @@ VARIABLE_WIDTH_BYTES = 32
 VIEW_BYTES = 16
 NESTED_BYTES = 64
 COMPRESSION: Final = "zstd"
+# The file's own copy of metadata.json's `text_bytes`, in its Parquet footer: a transform reading
+# the run gets it with the footer read it makes anyway (Polars, beside the schema), not with a
+# GET of metadata.json through botocore (~3 ms of CPU in a run's critical path).
+TEXT_BYTES_FOOTER_KEY: Final = "lakebook.text_bytes"
 
 
 def row_group_rows(
@@ -87,6 +92,17 @@ def text_widths(
         return {}
     means = frame.select(lengths).row(0, named=True)
     return {name: round(float(mean or 0.0), 1) for name, mean in means.items()}
+
+
+def parse_text_widths(recorded: object) -> dict[str, float]:
+    """Recorded widths as `{column: bytes}`; anything else reads as none recorded (widths only
+    size row groups: an odd record must fail no read)."""
+    if not isinstance(recorded, dict):
+        return {}
+    try:
+        return {str(name): float(width) for name, width in recorded.items()}
+    except (ValueError, TypeError):
+        return {}
 
 
 def _rows_of_width(row_bytes: int) -> int:
@@ -166,11 +182,11 @@ class LakePublisher:
 
         # A retry of the same run reuses its prefix: hide the old run before overwriting it.
         self.store.remove(success_key)
-        self._write_data(frame, data_key, column_bytes)
-        written = pl.scan_parquet(
-            self.store.data_target(data_key), storage_options=self.store.polars_options or None
-        )
-        schema = written.collect_schema()
+        widths = text_widths(frame, column_bytes)
+        written = self._write_data(frame, data_key, column_bytes, widths)
+        # What was written is the plan's schema, and Polars reports the file's rows and bytes:
+        # no read of the new footer, no HEAD (three lake calls fewer inside every run).
+        schema = frame.collect_schema()
         metadata: dict[str, Any] = {
             "dataset": dataset,
             "run_id": run_id,
@@ -183,9 +199,9 @@ class LakePublisher:
             "format": "parquet",
             "compression": COMPRESSION,
             "schema": {name: str(dtype) for name, dtype in schema.items()},
-            "row_count": int(written.select(pl.len()).collect().item()),
-            "bytes": self.store.size(data_key),
-            "text_bytes": text_widths(frame, column_bytes),
+            "row_count": written.num_rows,
+            "bytes": written.num_bytes,
+            "text_bytes": widths,
             "started_at": started_at.isoformat(),
             "published_at": datetime.now(UTC).isoformat(),
         }
@@ -209,8 +225,17 @@ class LakePublisher:
         frame: pl.DataFrame | pl.LazyFrame,
         data_key: str,
         column_bytes: Mapping[str, float] | None = None,
-    ) -> None:
+        widths: Mapping[str, float] | None = None,
+    ) -> SinkedPath:
+        """Streams the frame into one Parquet file; returns the file Polars reports written.
+        `widths`, when given, go into its footer (`TEXT_BYTES_FOOTER_KEY`)."""
         target = self.store.data_target(data_key)
+        written: list[SinkedPath] = []
+
+        def record(args: SinkedPathsCallbackArgs) -> None:
+            written.extend(args.paths)
+
+        footer = None if widths is None else {TEXT_BYTES_FOOTER_KEY: json.dumps(dict(widths))}
         try:
             frame.lazy().sink_parquet(
                 target,
@@ -219,9 +244,14 @@ class LakePublisher:
                 storage_options=self.store.polars_options or None,
                 credential_provider=None,
                 mkdir=True,
+                metadata=footer,
+                sinked_paths_callback=record,
             )
         except (pl.exceptions.PolarsError, OSError) as error:
             raise describe_write_failure(self.store, data_key, error) from error
+        if len(written) != 1:
+            raise LakeError(f"Polars reported {len(written)} files written for {target}, not 1")
+        return written[0]
 
     def _mark_success(self, success_key: str, published_at: str) -> None:
         """Written last: its presence is what makes a run visible."""
@@ -269,18 +299,25 @@ class LakePublisher:
         return metadata
 
     def read_text_widths(self, dataset: str, run_id: str) -> dict[str, float]:
-        """A published run's `text_bytes` from its metadata.json (the mean byte length of its
-        string columns); empty for a run published before lakebook recorded them."""
+        """A published run's `text_bytes` (the mean byte length of its string columns) from its
+        Parquet footer, or from its metadata.json for a run whose footer has none (published
+        before footers carried them); empty where neither recorded them."""
+        target = self.store.data_target(self.paths.run_data_key(dataset, run_id))
+        try:
+            footer = pl.read_parquet_metadata(
+                target, storage_options=self.store.polars_options or None, credential_provider=None
+            )
+        except (pl.exceptions.PolarsError, OSError):
+            # Planning reads this footer for the schema too, and that read says what is wrong.
+            return {}
+        if TEXT_BYTES_FOOTER_KEY in footer:
+            return parse_text_widths(_json_or_none(footer[TEXT_BYTES_FOOTER_KEY]))
         try:
             raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
         except LakeNotFoundError:
             return {}
-        try:
-            recorded = json.loads(raw).get("text_bytes") or {}
-            return {str(name): float(width) for name, width in recorded.items()}
-        except (ValueError, TypeError, AttributeError):
-            # Widths only size row groups: a metadata.json without usable ones fails no read.
-            return {}
+        metadata = _json_or_none(raw)
+        return parse_text_widths(metadata.get("text_bytes") if isinstance(metadata, dict) else None)
 
     def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
         """A lazy frame over a published run (the latest unless one is pinned)."""
@@ -357,3 +394,10 @@ def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as JSON: dates and other objects become strings rather than failing the run."""
     result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
     return result
+
+
+def _json_or_none(raw: str | bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
