@@ -289,3 +289,14 @@ def parquet_bytes(frame: pl.DataFrame, footer: dict[str, str] | None = None) -> 
 def footer_metadata(publisher: LakePublisher, dataset: str, run_id: str) -> dict[str, str]:
     key = publisher.paths.run_data_key(dataset, run_id)
     return pl.read_parquet_metadata(publisher.store.read_bytes(key))
+
+
+def test_hide_run_takes_a_run_out_of_listings(publisher: LakePublisher) -> None:
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
+    publisher.hide_run("sales", "run-1")
+    publisher.hide_run("sales", "run-2")  # a run never published: nothing to hide
+    assert publisher.list_runs("sales") == []
+    with pytest.raises(LakePathError):
+        publisher.hide_run("../sales", "run-1")
+    with pytest.raises(LakePathError):
+        publisher.hide_run("sales", "run/1")

@@ -180,7 +180,7 @@ def test_planning_beside_the_publish_step_plans_again_when_retried(lake: LakePub
     spec = TransformSpec.model_validate(
         spec_with(inputs=[{"dataset": "orders"}, {"dataset": "refunds"}], steps=[])
     )
-    planning = Planning(spec)
+    planning = Planning(spec, "run-1")
     with pytest.raises(LakeNotFoundError, match="dataset 'refunds' has no published run"):
         planning.result()
     lake.publish(ORDERS, dataset="refunds", run_id="refunds-1", flow_name="test")
@@ -188,3 +188,15 @@ def test_planning_beside_the_publish_step_plans_again_when_retried(lake: LakePub
     assert planned.run_ids == {"orders": "orders-1", "refunds": "refunds-1"}
     # Once made, the plan is kept: a retry after a failed write reuses it.
     assert planning.result() is planned
+
+
+def test_planning_hides_the_output_run_beside_it_once(lake: LakePublisher) -> None:
+    """A rerun of a run id (Prefect's retry) overwrites its prefix: its old _SUCCESS goes first,
+    beside planning; the first publish attempt relies on that, a later one removes it again."""
+    spec = TransformSpec.model_validate(spec_with(steps=[]))
+    lake.publish(ORDERS, dataset=spec.output, run_id="run-1", flow_name="test")
+    planning = Planning(spec, "run-1")
+    assert planning.hid_run() is True
+    assert lake.list_runs(spec.output) == []
+    assert planning.result().run_ids["orders"] == "orders-1"
+    assert planning.hid_run() is False

@@ -104,6 +104,7 @@ def publish_dataset(
     parameters: Mapping[str, Any],
     inputs: Sequence[str],
     column_bytes: Mapping[str, float] | None = None,
+    run_hidden: bool = False,
 ) -> dict[str, Any]:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
     return lake_publisher().publish(
@@ -115,6 +116,7 @@ def publish_dataset(
         parameters=parameters,
         inputs=inputs,
         column_bytes=column_bytes,
+        run_hidden=run_hidden,
     )
 
 

@@ -170,18 +170,20 @@ class LakePublisher:
         inputs: Sequence[str] = (),
         started_at: datetime | None = None,
         column_bytes: Mapping[str, float] | None = None,
+        run_hidden: bool = False,
     ) -> dict[str, Any]:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
         `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
-        measured it, so its row groups stay near 128 MB (`frame_row_group_rows`)."""
+        measured it, so its row groups stay near 128 MB (`frame_row_group_rows`).
+        `run_hidden`: the caller has just called `hide_run` for this run, as this would first."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)
         success_key = self.paths.run_success_key(dataset, run_id)
         data_key = self.paths.run_data_key(dataset, run_id)
 
-        # A retry of the same run reuses its prefix: hide the old run before overwriting it.
-        self.store.remove(success_key)
+        if not run_hidden:
+            self.hide_run(dataset, run_id)
         widths = text_widths(frame, column_bytes)
         written = self._write_data(frame, data_key, column_bytes, widths)
         # What was written is the plan's schema, and Polars reports the file's rows and bytes:
@@ -210,6 +212,13 @@ class LakePublisher:
         self._mark_success(success_key, metadata["published_at"])
         logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
         return metadata
+
+    def hide_run(self, dataset: str, run_id: str) -> None:
+        """Removes a run's _SUCCESS, so readers no longer see it: a retry of the same run reuses
+        its prefix, and hides the old run before overwriting it."""
+        check_dataset_name(dataset)
+        check_identifier("run id", run_id)
+        self.store.remove(self.paths.run_success_key(dataset, run_id))
 
     def write_part(self, frame: pl.DataFrame | pl.LazyFrame, key: str) -> None:
         """Writes an intermediate Parquet file (a partition's output); readers never list it."""

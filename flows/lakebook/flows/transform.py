@@ -178,21 +178,29 @@ def raise_first_misfit(spec: TransformSpec, empty: dict[str, pl.LazyFrame]) -> N
 
 
 class Planning:
-    """A spec being planned (`plan_transform`) in a thread of its own while the run goes on.
+    """A spec being planned (`plan_transform`) in a thread of its own while the run goes on, and
+    beside it the output run's old _SUCCESS removed (`LakePublisher.hide_run`).
 
-    Planning reads listings and footers only, ~20 ms, and is no task: as one it cost ~40 ms of
+    Planning reads listings and footers only, ~15 ms, and is no task: as one it cost ~40 ms of
     Prefect round trips. Started before the publish step, it overlaps the ~25 ms Prefect takes
-    to start that step and take its "heavy" slot. `result()` waits for the plan, raising what
-    planning raised; asked again after that (the step's retry), it plans afresh."""
+    to start that step and take its "heavy" slot, and so does the removal, which the publisher
+    would otherwise make before its sink. `result()` waits for the plan, raising what planning
+    raised; asked again after that (the step's retry), it plans afresh. `hid_run()` says
+    whether the removal was made for the attempt asking (once: later attempts remove it again).
+    """
 
-    def __init__(self, spec: TransformSpec) -> None:
+    def __init__(self, spec: TransformSpec, run_id: str) -> None:
         self.spec = spec
         self._planned: PlannedTransform | None = None
-        # The thread sees this context (settings) as the flow does; it ends with planning.
-        planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakebook-planning")
+        # The threads see this context (settings) as the flow does; they end with their work.
+        planner = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lakebook-planning")
         context = contextvars.copy_context()
+        publisher = lake_publisher()
         self._future: Future[PlannedTransform] | None = planner.submit(
-            context.run, plan_transform, lake_publisher(), spec
+            context.copy().run, plan_transform, publisher, spec
+        )
+        self._hiding: Future[None] | None = planner.submit(
+            context.run, publisher.hide_run, spec.output, run_id
         )
         planner.shutdown(wait=False)
 
@@ -204,6 +212,14 @@ class Planning:
             else:
                 self._planned = future.result()
         return self._planned
+
+    def hid_run(self) -> bool:
+        """True the first time, once the removal is done (raising what it raised); False after."""
+        hiding, self._hiding = self._hiding, None
+        if hiding is None:
+            return False
+        hiding.result()
+        return True
 
 
 # Splitting reads footers only; the heavy work (Polars executing the plan) happens in the
@@ -239,6 +255,7 @@ def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dic
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
         column_bytes=planned.column_bytes,
+        run_hidden=planning.hid_run(),
     )
 
 
@@ -270,14 +287,16 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         spec: Inputs (datasets, optionally pinned to a run), steps applied to the first input
             (select, filter, with_columns, group_by, join, sort, limit) and the output name.
     """
-    planning = Planning(spec)
     run_id = current_run_id()
+    planning = Planning(spec, run_id)
     # Without a partition size there is nothing to split: no task for it (each costs Prefect
     # round trips), one streaming Polars plan in the publish step.
     partition_rows = load_settings().partition_rows
     if partition_rows is None:
         return publish_planned(planning, run_id=run_id, user=current_user())
     planned = planning.result()
+    # Waited for, so that the removal cannot land after this run's own _SUCCESS.
+    run_hidden = planning.hid_run()
     frame = planned.frame
     partitions = split_input_task(spec, planned, run_id, partition_rows)
     if partitions:
@@ -293,6 +312,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
         column_bytes=planned.column_bytes,
+        run_hidden=run_hidden,
     )
     if partitions:
         remove_parts_task(spec.output, run_id)
