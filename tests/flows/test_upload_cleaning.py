@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.publisher import LakePublisher, text_widths
 from lakebook.flows.upload_cleaning import clean_column_names, snake_case, stage_upload
 from lakebook.flows.upload_formats import (
     UploadError,
@@ -94,6 +94,19 @@ def test_text_columns_mean_value_width_is_measured() -> None:
     staged = stage_upload(text_frame(note=["ab", "abcd", "€€"], qty=["1", "2", "3"]), {})
     assert staged.text_bytes == {"note": 4.0}
     assert stage_upload(text_frame(qty=["1"]), {}).text_bytes == {}
+
+
+def test_text_widths_are_those_of_the_published_rows_a_null_counting_nothing() -> None:
+    """The publisher's definition (`text_widths`): the rejected row's long note and the empty
+    row are not published; the null is, and holds no bytes: (2 + 4 + 6 + 0) / 4."""
+    raw = text_frame(
+        note=["ab", "abcd", "€€", None, "x" * 1000, None],
+        qty=["1", "2", "3", "4", "many", None],
+    )
+    staged = stage_upload(raw, {"qty": "Int64"})
+    assert (staged.rejected_rows, staged.empty_rows) == (1, 1)
+    assert staged.text_bytes == {"note": 3.0}
+    assert text_widths(staged.frame.collect()) == staged.text_bytes
 
 
 def parquet_bytes() -> bytes:

@@ -81,10 +81,7 @@ def text_widths(
     if isinstance(frame, pl.LazyFrame):
         return {name: round(float(width), 1) for name, width in (column_bytes or {}).items()}
     lengths = [
-        # A null holds no bytes: it counts as 0 in the row width the mean stands for.
-        (pl.col(name).str.len_bytes() if dtype == pl.String else pl.col(name).bin.size())
-        .fill_null(0)
-        .mean()
+        mean_text_bytes(pl.col(name), dtype).alias(name)
         for name, dtype in frame.schema.items()
         if is_text(dtype)
     ]
@@ -92,6 +89,13 @@ def text_widths(
         return {}
     means = frame.select(lengths).row(0, named=True)
     return {name: round(float(mean or 0.0), 1) for name, mean in means.items()}
+
+
+def mean_text_bytes(values: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The mean byte length of string or binary values, a null counting 0: a null holds no
+    bytes in the row width the mean stands for (metadata.json's `text_bytes`)."""
+    lengths = values.str.len_bytes() if dtype == pl.String else values.bin.size()
+    return lengths.fill_null(0).mean()
 
 
 def parse_text_widths(recorded: object) -> dict[str, float]:

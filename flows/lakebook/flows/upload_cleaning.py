@@ -10,6 +10,7 @@ from typing import Literal, cast
 import polars as pl
 from pydantic import BaseModel
 
+from lakebook.flows.publisher import mean_text_bytes
 from lakebook.flows.upload_formats import EXTRA_FIELDS, UploadError
 
 ColumnType = Literal[
@@ -126,11 +127,18 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
     # Streaming: an upload may not fit in memory. The sample costs a second pass, so only
     # when there is something to show; the rows themselves are read again when published.
     texts = [name for name in schema if targets[name] == pl.String]
+    published = ~pl.col(_EMPTY) & ~pl.col(_REJECTED)
     counts = staged.select(
         pl.len().alias("rows"),
         pl.col(_EMPTY).sum().alias("empty"),
         pl.col(_REJECTED).sum().alias("rejected"),
-        *(pl.col(f"__value_{n}").str.len_bytes().mean().alias(f"__bytes_{n}") for n in texts),
+        # Measured over the rows published, as the publisher measures a DataFrame's.
+        *(
+            mean_text_bytes(pl.col(f"__value_{n}").filter(published), pl.String()).alias(
+                f"__bytes_{n}"
+            )
+            for n in texts
+        ),
     ).collect(engine="streaming")
     rejected_rows = int(counts["rejected"][0])
     sample = (
@@ -138,7 +146,7 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
         if rejected_rows
         else pl.DataFrame()
     )
-    good_rows = staged.filter(~pl.col(_EMPTY) & ~pl.col(_REJECTED)).select(
+    good_rows = staged.filter(published).select(
         pl.col(f"__value_{name}").alias(name) for name in schema
     )
     return StagedUpload(
