@@ -295,8 +295,9 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     if partition_rows is None:
         return publish_planned(planning, run_id=run_id, user=current_user())
     planned = planning.result()
-    # Waited for, so that the removal cannot land after this run's own _SUCCESS.
-    run_hidden = planning.hid_run()
+    # Waited for, so that the removal cannot land after this run's own _SUCCESS; the publish
+    # step below removes the marker itself, as each of its retries must.
+    planning.hid_run()
     frame = planned.frame
     partitions = split_input_task(spec, planned, run_id, partition_rows)
     if partitions:
@@ -312,7 +313,6 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
         column_bytes=planned.column_bytes,
-        run_hidden=run_hidden,
     )
     if partitions:
         remove_parts_task(spec.output, run_id)
