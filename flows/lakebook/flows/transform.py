@@ -193,6 +193,7 @@ class Planning:
         self.spec = spec
         self._planned: PlannedTransform | None = None
         # The threads see this context (settings) as the flow does; they end with their work.
+        # Each runs in a copy of its own: one context cannot be entered by two threads at once.
         planner = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lakebook-planning")
         context = contextvars.copy_context()
         publisher = lake_publisher()
