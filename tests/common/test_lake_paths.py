@@ -11,6 +11,7 @@ def test_zone_keys() -> None:
     assert paths.run_data_key("sales", "r-1") == "processed/flows/sales/r-1/output.parquet"
     assert paths.run_metadata_key("sales", "r-1") == "processed/flows/sales/r-1/metadata.json"
     assert paths.run_success_key("sales", "r-1") == "processed/flows/sales/r-1/_SUCCESS"
+    assert paths.run_index_key("r-1", "sales") == "processed/runs/r-1/sales"
     assert paths.report_prefix("rep7") == "results/reports/rep7"
     assert paths.uri("raw/x") == "s3://lake/raw/x"
 
@@ -19,12 +20,16 @@ def test_zone_keys() -> None:
 def test_unsafe_ids_are_refused(run_id: str) -> None:
     with pytest.raises(LakePathError, match="run id"):
         LakePaths("s3://lake").run_prefix("sales", run_id)
+    with pytest.raises(LakePathError, match="run id"):
+        LakePaths("s3://lake").run_index_prefix(run_id)
 
 
 @pytest.mark.parametrize("name", ["Sales", "1sales", "sales-2024", "sales;drop", ""])
 def test_dataset_names_are_safe_identifiers(name: str) -> None:
     with pytest.raises(LakePathError, match="dataset name"):
         LakePaths("s3://lake").dataset_prefix(name)
+    with pytest.raises(LakePathError, match="dataset name"):
+        LakePaths("s3://lake").run_index_key("r-1", name)
 
 
 def test_upload_types_are_limited() -> None:

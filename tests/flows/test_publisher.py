@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
+from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -10,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lakebook.common.lake import LakePathError
-from lakebook.flows.lake_store import LakeNotFoundError
+from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
 from lakebook.flows.publisher import (
     ROW_GROUP_BYTES,
     TEXT_BYTES_FOOTER_KEY,
@@ -291,12 +292,82 @@ def footer_metadata(publisher: LakePublisher, dataset: str, run_id: str) -> dict
     return pl.read_parquet_metadata(publisher.store.read_bytes(key))
 
 
-def test_hide_run_takes_a_run_out_of_listings(publisher: LakePublisher) -> None:
+def test_prepare_run_takes_a_run_out_of_listings_and_indexes_it(publisher: LakePublisher) -> None:
     publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
-    publisher.hide_run("sales", "run-1")
-    publisher.hide_run("sales", "run-2")  # a run never published: nothing to hide
+    publisher.prepare_run("sales", "run-1")
+    publisher.prepare_run("sales", "run-2")  # a run never published: nothing to hide
     assert publisher.list_runs("sales") == []
+    assert set(publisher.store.find(publisher.paths.run_index_prefix("run-2"))) == {
+        publisher.paths.run_index_key("run-2", "sales")
+    }
     with pytest.raises(LakePathError):
-        publisher.hide_run("../sales", "run-1")
+        publisher.prepare_run("../sales", "run-1")
     with pytest.raises(LakePathError):
-        publisher.hide_run("sales", "run/1")
+        publisher.prepare_run("sales", "run/1")
+
+
+def record_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The prefixes lake stores list from now on (the listings themselves still run)."""
+    listed: list[str] = []
+    find = LakeStore.find
+
+    def recording_find(store: LakeStore, prefix: str) -> dict[str, dict[str, Any]]:
+        listed.append(prefix)
+        return find(store, prefix)
+
+    monkeypatch.setattr(LakeStore, "find", recording_find)
+    return listed
+
+
+def index_listing(publisher: LakePublisher, run_id: str) -> str:
+    return publisher.paths.run_index_prefix(run_id) + "/"
+
+
+def test_find_run_reads_the_runs_index_instead_of_listing_the_lake(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for dataset, run_id in [("sales", "run-1"), ("sales", "run-2"), ("costs", "run-3")]:
+        publisher.publish(sales_frame(3), dataset=dataset, run_id=run_id, flow_name="test")
+    listed = record_listings(monkeypatch)
+    found = publisher.find_run("run-2")
+    assert (found.dataset, found.run_id) == ("sales", "run-2")
+    assert found.data_uri == publisher.paths.uri(publisher.paths.run_data_key("sales", "run-2"))
+    assert publisher.find_run("run-3").dataset == "costs"
+    assert listed == [index_listing(publisher, "run-2"), index_listing(publisher, "run-3")]
+
+
+def test_a_run_that_published_two_datasets_is_found_by_its_newest(
+    publisher: LakePublisher,
+) -> None:
+    # Within one second (object stores keep whole seconds): the markers' precise times decide.
+    for dataset in ["alpha", "zeta"]:
+        publisher.publish(sales_frame(3), dataset=dataset, run_id="run-1", flow_name="test")
+    assert publisher.find_run("run-1").dataset == "zeta"
+
+
+def test_a_prepared_run_that_never_published_is_not_found_without_a_listing(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
+    publisher.prepare_run("sales", "run-2")  # then the run failed before its _SUCCESS
+    listed = record_listings(monkeypatch)
+    with pytest.raises(LakeNotFoundError, match="run 'run-2' has published no dataset"):
+        publisher.find_run("run-2")
+    assert listed == [index_listing(publisher, "run-2")]
+    with pytest.raises(LakePathError):
+        publisher.find_run("../run-1")
+
+
+def test_a_run_published_before_runs_were_indexed_is_found_and_indexed_once(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
+    publisher.store.remove_prefix(publisher.paths.run_index_prefix("run-1"))
+    listed = record_listings(monkeypatch)
+    assert publisher.find_run("run-1").dataset == "sales"
+    assert listed == [index_listing(publisher, "run-1"), publisher.paths.datasets_prefix()]
+    listed.clear()
+    assert publisher.find_run("run-1").dataset == "sales"
+    assert listed == [index_listing(publisher, "run-1")]
+    with pytest.raises(LakeNotFoundError, match="run 'run-9' has published no dataset"):
+        publisher.find_run("run-9")

@@ -190,13 +190,16 @@ def test_planning_beside_the_publish_step_plans_again_when_retried(lake: LakePub
     assert planning.result() is planned
 
 
-def test_planning_hides_the_output_run_beside_it_once(lake: LakePublisher) -> None:
+def test_planning_prepares_the_output_run_beside_it_once(lake: LakePublisher) -> None:
     """A rerun of a run id (Prefect's retry) overwrites its prefix: its old _SUCCESS goes first,
     beside planning; the first publish attempt relies on that, a later one removes it again."""
     spec = TransformSpec.model_validate(spec_with(steps=[]))
     lake.publish(ORDERS, dataset=spec.output, run_id="run-1", flow_name="test")
+    index = lake.paths.run_index_prefix("run-1")
+    lake.store.remove_prefix(index)
     planning = Planning(spec, "run-1")
-    assert planning.hid_run() is True
+    assert planning.prepared_run() is True
     assert lake.list_runs(spec.output) == []
+    assert list(lake.store.find(index)) == [lake.paths.run_index_key("run-1", spec.output)]
     assert planning.result().run_ids["orders"] == "orders-1"
-    assert planning.hid_run() is False
+    assert planning.prepared_run() is False

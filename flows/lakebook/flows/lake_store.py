@@ -156,6 +156,15 @@ class LakeStore:
             if self.fs.exists(path):
                 self.fs.rm(path, recursive=True)
 
+    def details(self, key: str) -> dict[str, Any] | None:
+        """fsspec's details of one object (S3: a HEAD), or None if there is no such object."""
+        with self.translate_errors("stat", key):
+            try:
+                info: dict[str, Any] = self.fs.info(self.fs_path(key))
+            except FileNotFoundError:
+                return None
+        return info if info.get("type") != "directory" else None
+
     def size(self, key: str) -> int:
         with self.translate_errors("stat", key):
             return int(self.fs.size(self.fs_path(key)))

@@ -104,7 +104,7 @@ def publish_dataset(
     parameters: Mapping[str, Any],
     inputs: Sequence[str],
     column_bytes: Mapping[str, float] | None = None,
-    run_hidden: bool = False,
+    run_prepared: bool = False,
 ) -> dict[str, Any]:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
     return lake_publisher().publish(
@@ -116,7 +116,7 @@ def publish_dataset(
         parameters=parameters,
         inputs=inputs,
         column_bytes=column_bytes,
-        run_hidden=run_hidden,
+        run_prepared=run_prepared,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -13,7 +14,12 @@ from typing import Any, Final
 import polars as pl
 from polars.io.partition import SinkedPath, SinkedPathsCallbackArgs
 
-from lakebook.common.lake import SUCCESS_MARKER, check_dataset_name, check_identifier
+from lakebook.common.lake import (
+    DATASET_NAME,
+    SUCCESS_MARKER,
+    check_dataset_name,
+    check_identifier,
+)
 from lakebook.flows.lake_store import (
     LakeError,
     LakeNotFoundError,
@@ -174,20 +180,21 @@ class LakePublisher:
         inputs: Sequence[str] = (),
         started_at: datetime | None = None,
         column_bytes: Mapping[str, float] | None = None,
-        run_hidden: bool = False,
+        run_prepared: bool = False,
     ) -> dict[str, Any]:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
         `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
         measured it, so its row groups stay near 128 MB (`frame_row_group_rows`).
-        `run_hidden`: the caller has just called `hide_run` for this run, as this would first."""
+        `run_prepared`: the caller has just called `prepare_run` for this run, as this would
+        first."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)
         success_key = self.paths.run_success_key(dataset, run_id)
         data_key = self.paths.run_data_key(dataset, run_id)
 
-        if not run_hidden:
-            self.hide_run(dataset, run_id)
+        if not run_prepared:
+            self.prepare_run(dataset, run_id)
         widths = text_widths(frame, column_bytes)
         written = self._write_data(frame, data_key, column_bytes, widths)
         # What was written is the plan's schema, and Polars reports the file's rows and bytes:
@@ -217,12 +224,13 @@ class LakePublisher:
         logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
         return metadata
 
-    def hide_run(self, dataset: str, run_id: str) -> None:
-        """Removes a run's _SUCCESS, so readers no longer see it: a retry of the same run reuses
-        its prefix, and hides the old run before overwriting it."""
-        check_dataset_name(dataset)
-        check_identifier("run id", run_id)
+    def prepare_run(self, dataset: str, run_id: str) -> None:
+        """Made before a run writes its data: removes the run's _SUCCESS, so readers no longer
+        see it (a retry of the same run reuses its prefix, and hides the old run before
+        overwriting it), and adds the dataset to the run's index (`find_run` reads it).
+        Indexed first, a run that then fails is in the index without a _SUCCESS: not found."""
         self.store.remove(self.paths.run_success_key(dataset, run_id))
+        self.store.write_bytes(self.paths.run_index_key(run_id, dataset), b"")
 
     def write_part(self, frame: pl.DataFrame | pl.LazyFrame, key: str) -> None:
         """Writes an intermediate Parquet file (a partition's output); readers never list it."""
@@ -286,13 +294,47 @@ class LakePublisher:
         return runs[0]
 
     def find_run(self, run_id: str) -> PublishedRun:
-        """The published output of a run, whatever dataset it went to; LakeNotFoundError if none."""
-        check_identifier("run id", run_id)
-        for runs in self._published_runs(self.paths.datasets_prefix()).values():
-            for run in runs:
-                if run.run_id == run_id:
-                    return run
-        raise LakeNotFoundError(f"run {run_id!r} has published no dataset")
+        """The published output of a run, whatever dataset it went to (the newest, for a run
+        that published several); LakeNotFoundError if none.
+
+        The run's index names its datasets: one listing of the run's own index and a check of
+        each dataset's _SUCCESS, however large the lake. A run published before runs were
+        indexed is found by listing every dataset, and indexed then, so once only."""
+        indexed = self._indexed_datasets(run_id)
+        if indexed:
+            runs = [run for name in indexed if (run := self._published_run(name, run_id))]
+        else:
+            runs = self._find_unindexed_run(run_id)
+        if not runs:
+            raise LakeNotFoundError(f"run {run_id!r} has published no dataset")
+        return max(self._break_ties(runs), key=lambda run: run.published_at)
+
+    def _indexed_datasets(self, run_id: str) -> list[str]:
+        index_prefix = self.paths.run_index_prefix(run_id) + "/"
+        try:
+            keys = self.store.find(index_prefix)
+        except LakeNotFoundError:
+            return []
+        # Only the index's own entries: SeaweedFS also lists a folder emptied of them.
+        names = (key.removeprefix(index_prefix) for key in keys if key.startswith(index_prefix))
+        return [name for name in names if DATASET_NAME.fullmatch(name)]
+
+    def _published_run(self, dataset: str, run_id: str) -> PublishedRun | None:
+        info = self.store.details(self.paths.run_success_key(dataset, run_id))
+        if info is None:
+            return None
+        data_uri = self.paths.uri(self.paths.run_data_key(dataset, run_id))
+        return PublishedRun(dataset, run_id, data_uri, _modified_at(info))
+
+    def _find_unindexed_run(self, run_id: str) -> list[PublishedRun]:
+        everything = self._published_runs(self.paths.datasets_prefix()).values()
+        found = [run for runs in everything for run in runs if run.run_id == run_id]
+        for run in found:
+            # Only saves the next lookup a listing: a lake these credentials cannot write to
+            # still answers this one.
+            with contextlib.suppress(LakeError):
+                self.store.write_bytes(self.paths.run_index_key(run_id, run.dataset), b"")
+        return found
 
     def list_datasets(self) -> list[DatasetSummary]:
         """Every dataset with at least one published run, by name."""

@@ -179,14 +179,16 @@ def raise_first_misfit(spec: TransformSpec, empty: dict[str, pl.LazyFrame]) -> N
 
 class Planning:
     """A spec being planned (`plan_transform`) in a thread of its own while the run goes on, and
-    beside it the output run's old _SUCCESS removed (`LakePublisher.hide_run`).
+    beside it the output run prepared (`LakePublisher.prepare_run`: its old _SUCCESS removed,
+    the run indexed).
 
     Planning reads listings and footers only, ~15 ms, and is no task: as one it cost ~40 ms of
     Prefect round trips. Started before the publish step, it overlaps the ~25 ms Prefect takes
-    to start that step and take its "heavy" slot, and so does the removal, which the publisher
-    would otherwise make before its sink. `result()` waits for the plan, raising what planning
-    raised; asked again after that (the step's retry), it plans afresh. `hid_run()` says
-    whether the removal was made for the attempt asking (once: later attempts remove it again).
+    to start that step and take its "heavy" slot, and so does the preparation, which the
+    publisher would otherwise make before its sink. `result()` waits for the plan, raising what
+    planning raised; asked again after that (the step's retry), it plans afresh.
+    `prepared_run()` says whether the preparation was made for the attempt asking (once: later
+    attempts prepare again).
     """
 
     def __init__(self, spec: TransformSpec, run_id: str) -> None:
@@ -200,8 +202,8 @@ class Planning:
         self._future: Future[PlannedTransform] | None = planner.submit(
             context.copy().run, plan_transform, publisher, spec
         )
-        self._hiding: Future[None] | None = planner.submit(
-            context.run, publisher.hide_run, spec.output, run_id
+        self._preparing: Future[None] | None = planner.submit(
+            context.run, publisher.prepare_run, spec.output, run_id
         )
         planner.shutdown(wait=False)
 
@@ -214,12 +216,13 @@ class Planning:
                 self._planned = future.result()
         return self._planned
 
-    def hid_run(self) -> bool:
-        """True the first time, once the removal is done (raising what it raised); False after."""
-        hiding, self._hiding = self._hiding, None
-        if hiding is None:
+    def prepared_run(self) -> bool:
+        """True the first time, once the preparation is done (raising what it raised); False
+        after."""
+        preparing, self._preparing = self._preparing, None
+        if preparing is None:
             return False
-        hiding.result()
+        preparing.result()
         return True
 
 
@@ -256,7 +259,7 @@ def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dic
         parameters=spec_parameters(spec),
         inputs=planned.input_keys,
         column_bytes=planned.column_bytes,
-        run_hidden=planning.hid_run(),
+        run_prepared=planning.prepared_run(),
     )
 
 
@@ -296,9 +299,9 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     if partition_rows is None:
         return publish_planned(planning, run_id=run_id, user=current_user())
     planned = planning.result()
-    # Waited for, so that the removal cannot land after this run's own _SUCCESS; the publish
-    # step below removes the marker itself, as each of its retries must.
-    planning.hid_run()
+    # Waited for, so that the marker's removal cannot land after this run's own _SUCCESS; the
+    # publish step below prepares the run itself, as each of its retries must.
+    planning.prepared_run()
     frame = planned.frame
     partitions = split_input_task(spec, planned, run_id, partition_rows)
     if partitions:

@@ -18,7 +18,7 @@ REPORT_FILES = frozenset({REPORT_NOTEBOOK_FILE, REPORT_HTML_FILE, METADATA_FILE,
 UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
 
 # Names become path segments and DuckDB view names, so they are kept to a safe alphabet.
-_DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -28,7 +28,7 @@ class LakePathError(ValueError):
 
 def check_dataset_name(name: str) -> str:
     """A dataset or flow name: lower-case letters, digits and `_`, starting with a letter."""
-    if not _DATASET_NAME.fullmatch(name):
+    if not DATASET_NAME.fullmatch(name):
         raise LakePathError(
             f"dataset name {name!r} is not allowed: use lower-case letters, digits and '_', "
             "starting with a letter, at most 63 characters"
@@ -85,6 +85,14 @@ class LakePaths:
 
     def run_success_key(self, dataset: str, run_id: str) -> str:
         return f"{self.run_prefix(dataset, run_id)}/{SUCCESS_MARKER}"
+
+    def run_index_prefix(self, run_id: str) -> str:
+        """Where a run's index lists the datasets it publishes (one empty object each), so its
+        output is found without listing every dataset."""
+        return f"{PROCESSED_ZONE}/runs/{check_identifier('run id', run_id)}"
+
+    def run_index_key(self, run_id: str, dataset: str) -> str:
+        return f"{self.run_index_prefix(run_id)}/{check_dataset_name(dataset)}"
 
     def reports_prefix(self) -> str:
         return f"{RESULTS_ZONE}/reports"
