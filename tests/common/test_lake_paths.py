@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from lakebook.common.lake import LakePathError, LakePaths
+from lakebook.common.lake import LakePathError, LakePaths, parse_publication
 
 
 def test_zone_keys() -> None:
@@ -40,3 +42,18 @@ def test_upload_types_are_limited() -> None:
 def test_root_must_be_s3_or_file() -> None:
     with pytest.raises(LakePathError, match="s3:// or file://"):
         LakePaths("/tmp/lake")
+
+
+def test_publication_entries_list_newest_first_and_hold_run_and_time() -> None:
+    paths = LakePaths("s3://lake")
+    earlier = datetime(2026, 12, 6, 15, 0, 0, 999_999, tzinfo=UTC)
+    later = earlier + timedelta(microseconds=1)
+    keys = [paths.publication_key("sales", run, at) for run, at in [("r1", earlier), ("r2", later)]]
+    assert sorted(keys) == keys[::-1]
+    prefix = paths.publications_prefix("sales") + "/"
+    assert all(key.startswith(prefix) for key in keys)
+    assert parse_publication(keys[1].removeprefix(prefix)) == ("r2", later)
+    for name in ["123-r1", "x" * 17 + "-r1", "00000000000000001-", "00000000000000001-../r"]:
+        assert parse_publication(name) is None
+    with pytest.raises(LakePathError, match="run id"):
+        paths.publication_key("sales", "../r", later)

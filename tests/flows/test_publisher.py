@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from lakebook.common.lake import LakePathError
 from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
 from lakebook.flows.publisher import (
+    LATEST_CANDIDATES,
     ROW_GROUP_BYTES,
     TEXT_BYTES_FOOTER_KEY,
     LakePublisher,
@@ -371,3 +372,57 @@ def test_a_run_published_before_runs_were_indexed_is_found_and_indexed_once(
     assert listed == [index_listing(publisher, "run-1")]
     with pytest.raises(LakeNotFoundError, match="run 'run-9' has published no dataset"):
         publisher.find_run("run-9")
+
+
+def lists_outside_publications(listed: list[str], publisher: LakePublisher, dataset: str) -> bool:
+    """Whether any listing went beyond the dataset's publication entries (a local lake lists
+    them with `find`; S3 with one LIST of a few keys, not recorded here)."""
+    entries = publisher.paths.publications_prefix(dataset)
+    return any(not prefix.startswith(entries) for prefix in listed)
+
+
+def test_latest_run_reads_the_newest_publication_entry_without_listing_the_runs(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for run_id in ["run-c", "run-a", "run-b"]:  # ids out of order: the publish time decides
+        publisher.publish(sales_frame(3), dataset="sales", run_id=run_id, flow_name="test")
+    listed = record_listings(monkeypatch)
+    latest = publisher.latest_run("sales")
+    assert latest.run_id == "run-b"
+    assert latest.data_uri == publisher.paths.uri(publisher.paths.run_data_key("sales", "run-b"))
+    marker = publisher.store.read_bytes(publisher.paths.run_success_key("sales", "run-b"))
+    assert latest.published_at.isoformat() == json.loads(marker)["published_at"]
+    assert not lists_outside_publications(listed, publisher, "sales")
+
+
+def test_latest_run_passes_over_entries_of_runs_being_rewritten(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-1", flow_name="test")
+    publisher.publish(sales_frame(3), dataset="sales", run_id="run-2", flow_name="test")
+    publisher.prepare_run("sales", "run-2")  # a retry of run-2 has begun
+    listed = record_listings(monkeypatch)
+    assert publisher.latest_run("sales").run_id == "run-1"
+    assert not lists_outside_publications(listed, publisher, "sales")
+    publisher.publish(sales_frame(5), dataset="sales", run_id="run-2", flow_name="test")
+    assert publisher.latest_run("sales").run_id == "run-2"  # its newer entry lists first
+
+
+def test_latest_run_lists_every_run_where_the_newest_entries_name_none_published(
+    publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher.publish(sales_frame(3), dataset="sales", run_id="old-1", flow_name="test")
+    publisher.publish(sales_frame(3), dataset="sales", run_id="old-2", flow_name="test")
+    # Published before publication entries existed: no entries at all.
+    publisher.store.remove_prefix(publisher.paths.publications_prefix("sales"))
+    listed = record_listings(monkeypatch)
+    assert publisher.latest_run("sales").run_id == "old-2"
+    assert publisher.paths.dataset_prefix("sales") in listed
+    # More failed or rewritten runs than the entries read: the listing still finds old-2.
+    for number in range(LATEST_CANDIDATES):
+        run_id = f"failed-{number}"
+        publisher.publish(sales_frame(1), dataset="sales", run_id=run_id, flow_name="test")
+        publisher.prepare_run("sales", run_id)
+    assert publisher.latest_run("sales").run_id == "old-2"
+    with pytest.raises(LakeNotFoundError, match="dataset 'other' has no published run"):
+        publisher.latest_run("other")

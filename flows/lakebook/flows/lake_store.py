@@ -7,7 +7,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,12 @@ class LakeStore:
             out.close()
             return written
 
+    def write_many(self, objects: Mapping[str, bytes]) -> None:
+        """Writes several small objects; on S3 side by side, in about the time of one."""
+        first = next(iter(objects), "")
+        with self.translate_errors("write", first):
+            self.fs.pipe({self.fs_path(key): data for key, data in objects.items()})
+
     def read_bytes(self, key: str) -> bytes:
         with self.translate_errors("read", key):
             data: bytes = self.fs.cat_file(self.fs_path(key))
@@ -180,6 +186,20 @@ class LakeStore:
             )
         root = base.rstrip("/") + "/"
         return {name.removeprefix(root): info for name, info in found.items()}
+
+    def first_keys(self, prefix: str, count: int) -> list[str]:
+        """The first `count` keys under a prefix in byte order, relative to the lake root: on S3
+        one LIST of at most `count` keys, however many the prefix holds."""
+        if self.is_local:
+            return sorted(self.find(prefix))[:count]
+        root = self.fs_path("").rstrip("/") + "/"
+        bucket, _, key_prefix = self.fs_path(prefix).partition("/")
+        with self.translate_errors("list", prefix):
+            listing = self.fs.call_s3(
+                "list_objects_v2", Bucket=bucket, Prefix=key_prefix, MaxKeys=count
+            )
+        keys = (f"{bucket}/{entry['Key']}" for entry in listing.get("Contents", []))
+        return [key.removeprefix(root) for key in keys if key.startswith(root)]
 
     def presigned_url(self, key: str, expires_seconds: int) -> str | None:
         """A time-limited GET URL for one object (None for a local-folder lake)."""

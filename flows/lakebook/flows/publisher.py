@@ -19,6 +19,7 @@ from lakebook.common.lake import (
     SUCCESS_MARKER,
     check_dataset_name,
     check_identifier,
+    parse_publication,
 )
 from lakebook.flows.lake_store import (
     LakeError,
@@ -51,6 +52,9 @@ COMPRESSION: Final = "zstd"
 # the run gets it with the footer read it makes anyway (Polars, beside the schema), not with a
 # GET of metadata.json through botocore (~3 ms of CPU in a run's critical path).
 TEXT_BYTES_FOOTER_KEY: Final = "lakebook.text_bytes"
+# How many of a dataset's newest publication entries `latest_run` reads in its one LIST: an
+# entry is passed over while its run is being rewritten (a retry) or after its run failed.
+LATEST_CANDIDATES: Final = 5
 
 
 def row_group_rows(
@@ -200,6 +204,7 @@ class LakePublisher:
         # What was written is the plan's schema, and Polars reports the file's rows and bytes:
         # no read of the new footer, no HEAD (three lake calls fewer inside every run).
         schema = frame.collect_schema()
+        published_at = datetime.now(UTC)
         metadata: dict[str, Any] = {
             "dataset": dataset,
             "run_id": run_id,
@@ -216,10 +221,17 @@ class LakePublisher:
             "bytes": written.num_bytes,
             "text_bytes": widths,
             "started_at": started_at.isoformat(),
-            "published_at": datetime.now(UTC).isoformat(),
+            "published_at": published_at.isoformat(),
         }
         metadata_bytes = json.dumps(metadata, indent=2, sort_keys=True).encode()
-        self.store.write_bytes(self.paths.run_metadata_key(dataset, run_id), metadata_bytes)
+        # The publication entry before _SUCCESS: readers check the marker of the run an entry
+        # names, so an entry whose run then failed is passed over.
+        self.store.write_many(
+            {
+                self.paths.run_metadata_key(dataset, run_id): metadata_bytes,
+                self.paths.publication_key(dataset, run_id, published_at): b"",
+            }
+        )
         self._mark_success(success_key, metadata["published_at"])
         logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
         return metadata
@@ -285,13 +297,37 @@ class LakePublisher:
         return sorted(runs.get(dataset, []), key=lambda run: run.published_at, reverse=True)
 
     def latest_run(self, dataset: str) -> PublishedRun:
-        """The newest published run of a dataset, or LakeNotFoundError."""
+        """The newest published run of a dataset, or LakeNotFoundError.
+
+        Read from the dataset's publication entries, which list newest first: one LIST of a
+        few keys and a check of the newest entry's _SUCCESS, however many runs the dataset
+        has. Where none of those few names a published run (a dataset published before the
+        entries existed, or runs being rewritten), every run is listed instead."""
+        latest = self._latest_publication(dataset)
+        if latest is not None:
+            return latest
         runs = self.list_runs(dataset)
         if not runs:
             raise LakeNotFoundError(
                 f"dataset {dataset!r} has no published run in {self.paths.root}"
             )
         return runs[0]
+
+    def _latest_publication(self, dataset: str) -> PublishedRun | None:
+        prefix = self.paths.publications_prefix(dataset) + "/"
+        try:
+            keys = self.store.first_keys(prefix, LATEST_CANDIDATES)
+        except LakeNotFoundError:
+            return None
+        for key in keys:
+            entry = parse_publication(key.removeprefix(prefix))
+            if entry is None:
+                continue
+            run_id, published_at = entry
+            if self._is_published(dataset, run_id):
+                data_uri = self.paths.uri(self.paths.run_data_key(dataset, run_id))
+                return PublishedRun(dataset, run_id, data_uri, published_at)
+        return None
 
     def find_run(self, run_id: str) -> PublishedRun:
         """The published output of a run, whatever dataset it went to (the newest, for a run
@@ -379,8 +415,9 @@ class LakePublisher:
         return self.open_run(dataset, run_id).frame
 
     def open_run(self, dataset: str, run_id: str | None = None) -> OpenedRun:
-        """The run a read uses (the latest unless one is pinned) and a lazy frame over it; one
-        lake call either way: the listing that finds the latest, or the pinned run's check."""
+        """The run a read uses (the latest unless one is pinned) and a lazy frame over it: the
+        latest found from its publication entries (a LIST of a few keys and a check of its
+        _SUCCESS), or the pinned run's check."""
         if run_id is None:
             run_id = self.latest_run(dataset).run_id
         elif not self._is_published(dataset, run_id):

@@ -71,8 +71,9 @@ class OpenedInput:
 def plan_transform(publisher: LakePublisher, spec: TransformSpec) -> PlannedTransform:
     """Resolves each input to one published run and checks every step; nothing is computed."""
     # Pinning the latest run now means the run reads, and records, exactly one version. Each
-    # input costs two lake round trips (the run's listing or check, the Parquet footer): the
-    # inputs are looked up side by side, and a failure is the first failing input's.
+    # input costs two or three lake round trips (the latest run's entries and marker, or the
+    # pinned run's check; the Parquet footer): the inputs are looked up side by side, and a
+    # failure is the first failing input's.
     names = [source.name for source in spec.inputs]
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         looked_up = pool.map(partial(open_input, publisher), spec.inputs)

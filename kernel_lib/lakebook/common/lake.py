@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 RAW_ZONE = "raw"
 PROCESSED_ZONE = "processed"
@@ -16,6 +17,12 @@ REPORT_NOTEBOOK_FILE = "report.ipynb"
 REPORT_HTML_FILE = "report.html"
 REPORT_FILES = frozenset({REPORT_NOTEBOOK_FILE, REPORT_HTML_FILE, METADATA_FILE, SUCCESS_MARKER})
 UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
+
+# A publication entry's name starts with this less the publish time in microseconds since the
+# epoch, zero-padded: S3 lists keys in byte order, so the newest publication comes first.
+_NEWEST_FIRST_BASE = 10**17
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PUBLICATION = re.compile(r"^(\d{17})-(.+)$")
 
 # Names become path segments and DuckDB view names, so they are kept to a safe alphabet.
 DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -86,6 +93,17 @@ class LakePaths:
     def run_success_key(self, dataset: str, run_id: str) -> str:
         return f"{self.run_prefix(dataset, run_id)}/{SUCCESS_MARKER}"
 
+    def publications_prefix(self, dataset: str) -> str:
+        """Where a dataset's publication entries are: one empty object per publish, named so
+        that the newest lists first (`publication_key`); `latest_run` reads the first few."""
+        return f"{PROCESSED_ZONE}/published/{check_dataset_name(dataset)}"
+
+    def publication_key(self, dataset: str, run_id: str, published_at: datetime) -> str:
+        micros = (published_at - _EPOCH) // timedelta(microseconds=1)
+        newest_first = _NEWEST_FIRST_BASE - micros
+        run_id = check_identifier("run id", run_id)
+        return f"{self.publications_prefix(dataset)}/{newest_first:017d}-{run_id}"
+
     def run_index_prefix(self, run_id: str) -> str:
         """Where a run's index lists the datasets it publishes (one empty object each), so its
         output is found without listing every dataset."""
@@ -112,3 +130,14 @@ class LakePaths:
         """The key of a URI under this root (`s3://bucket/root/a/b` → `a/b`), or None."""
         prefix = self.root + "/"
         return uri[len(prefix) :] if uri.startswith(prefix) and len(uri) > len(prefix) else None
+
+
+def parse_publication(name: str) -> tuple[str, datetime] | None:
+    """The run id and publish time a publication entry's name holds (`LakePaths.publication_key`),
+    or None for a name that is not one."""
+    match = _PUBLICATION.fullmatch(name)
+    if match is None or not _IDENTIFIER.fullmatch(match[2]) or ".." in match[2]:
+        return None
+    micros = _NEWEST_FIRST_BASE - int(match[1])
+    return match[2], _EPOCH + timedelta(microseconds=micros)
+
