@@ -140,4 +140,3 @@ def parse_publication(name: str) -> tuple[str, datetime] | None:
         return None
     micros = _NEWEST_FIRST_BASE - int(match[1])
     return match[2], _EPOCH + timedelta(microseconds=micros)
-
