@@ -3,7 +3,6 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
-from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -11,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lakebook.common.lake import LakePathError
-from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
+from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import (
     LATEST_CANDIDATES,
     ROW_GROUP_BYTES,
@@ -21,6 +20,7 @@ from lakebook.flows.publisher import (
     row_group_rows,
     text_widths,
 )
+from tests.lake_listings import record_listings
 
 
 def sales_frame(rows: int = 1000) -> pl.DataFrame:
@@ -305,19 +305,6 @@ def test_prepare_run_takes_a_run_out_of_listings_and_indexes_it(publisher: LakeP
         publisher.prepare_run("../sales", "run-1")
     with pytest.raises(LakePathError):
         publisher.prepare_run("sales", "run/1")
-
-
-def record_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The prefixes lake stores list from now on (the listings themselves still run)."""
-    listed: list[str] = []
-    find = LakeStore.find
-
-    def recording_find(store: LakeStore, prefix: str) -> dict[str, dict[str, Any]]:
-        listed.append(prefix)
-        return find(store, prefix)
-
-    monkeypatch.setattr(LakeStore, "find", recording_find)
-    return listed
 
 
 def index_listing(publisher: LakePublisher, run_id: str) -> str:

@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel.render import ResultPreview, TextPreview
 from tests.kernel.conftest import SALES
+from tests.lake_listings import record_listings
 
 
 def test_lake_view_reads_the_latest_run_into_polars(shell: InteractiveShell) -> None:
@@ -168,6 +169,28 @@ def test_a_fresh_listing_is_reused_until_it_is_old_or_refreshed(
     publisher.publish(SALES.head(2), dataset="sales", run_id="r3", flow_name="test")
     shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 0")
     assert shell.run_line_magic("duckdb", query).rows == [(2,)]  # every query lists the lake
+
+
+def test_a_query_looks_up_only_the_datasets_it_reads_without_listing_the_lake(
+    shell: InteractiveShell, publisher: LakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher.publish(SALES.head(1), dataset="costs", run_id="c1", flow_name="test")
+    shell.run_line_magic("config", "DuckDBMagic.lake_listing_seconds = 0")
+    assert shell.run_line_magic("duckdb", "SELECT count(*) FROM lake.costs").rows == [(1,)]
+    publisher.publish(SALES.head(2), dataset="sales", run_id="r2", flow_name="test")
+    publisher.publish(SALES.head(2), dataset="costs", run_id="c2", flow_name="test")
+    listed = record_listings(monkeypatch)
+    assert shell.run_line_magic("duckdb", "SELECT count(*) FROM lake.sales").rows == [(2,)]
+    # A local lake lists the publication entries with `find`; S3 with one short LIST.
+    assert listed == [publisher.paths.publications_prefix("sales") + "/"]
+    listed.clear()
+    with pytest.raises(
+        UsageError, match=r"no published dataset 'nope' .*\(datasets: costs, sales\)"
+    ):
+        shell.run_line_magic("duckdb", "SELECT * FROM lake.nope")
+    assert publisher.paths.datasets_prefix() in listed  # naming the datasets there are
+    datasets = shell.run_line_magic("lakebook", "datasets")
+    assert [row[:3] for row in datasets.rows] == [("costs", "c2", "c2"), ("sales", "r2", "r2")]
 
 
 def test_explain_and_statements_without_rows(shell: InteractiveShell) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 import duckdb
 
+from lakebook.common.lake import LakePathError
+from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import DatasetSummary, LakePublisher, PublishedRun
 
 SCHEMA = "lake"
@@ -35,6 +38,9 @@ class LakeViews:
         self.publisher = publisher
         self.pins: dict[str, str] = {}
         self.runs: dict[str, PublishedRun] = {}
+        # When each view that reads its dataset's latest run was last pointed at it (monotonic
+        # seconds); a view on a pinned run has no entry.
+        self.latest_at: dict[str, float] = {}
 
     @property
     def root(self) -> str:
@@ -48,12 +54,50 @@ class LakeViews:
             wanted[dataset] = self.pinned_run(dataset, run_id)
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         for gone in set(self.runs) - set(wanted):
-            self.connection.execute(f"DROP VIEW IF EXISTS {SCHEMA}.{quote_identifier(gone)}")
+            self._drop_view(gone)
         for dataset, run in wanted.items():
             if self.runs.get(dataset) != run:
                 self._point_view(run)
         self.runs = wanted
+        listed_at = time.monotonic()
+        self.latest_at = {name: listed_at for name in wanted if name not in self.pins}
         return datasets
+
+    def update(
+        self, datasets: Iterable[str], max_age: float, extra_pins: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Points the views of these datasets (the ones a query reads) at their pinned runs
+        (`extra_pins` first, for one query) or latest runs, and returns those that have none.
+
+        A latest run is looked up per dataset (`LakePublisher.latest_run`: its newest
+        publication entries), not by listing the lake, and only for a view not pointed at its
+        latest run within `max_age` seconds."""
+        extra_pins = extra_pins or {}
+        self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        missing = []
+        for dataset in dict.fromkeys(datasets):
+            pin = extra_pins.get(dataset) or self.pins.get(dataset)
+            current = self.runs.get(dataset)
+            if pin is not None and current is not None and current.run_id == pin:
+                continue
+            looked_up = self.latest_at.get(dataset)
+            if pin is None and looked_up is not None and time.monotonic() - looked_up < max_age:
+                continue
+            looked_up_at = time.monotonic()
+            try:
+                run = self.pinned_run(dataset, pin) if pin else self.publisher.latest_run(dataset)
+            except (LakeNotFoundError, LakePathError):
+                self._drop_view(dataset)
+                missing.append(dataset)
+                continue
+            if current != run:
+                self._point_view(run)
+            self.runs[dataset] = run
+            if pin is None:
+                self.latest_at[dataset] = looked_up_at
+            else:
+                self.latest_at.pop(dataset, None)
+        return missing
 
     def pinned_run(self, dataset: str, run_id: str) -> PublishedRun:
         """A published run of a dataset, or a LookupError naming the runs there are."""
@@ -70,6 +114,11 @@ class LakeViews:
     def missing(self, datasets: Iterable[str]) -> list[str]:
         """Which of these datasets have no view after the last refresh."""
         return [name for name in datasets if name not in self.runs]
+
+    def _drop_view(self, dataset: str) -> None:
+        self.connection.execute(f"DROP VIEW IF EXISTS {SCHEMA}.{quote_identifier(dataset)}")
+        self.runs.pop(dataset, None)
+        self.latest_at.pop(dataset, None)
 
     def _point_view(self, run: PublishedRun) -> None:
         # DDL cannot take parameters; the location is built from checked names and the lake root.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 import duckdb
@@ -62,13 +63,15 @@ class DuckDBMagic(Magics, Configurable):
     refresh_lake = Bool(
         True, config=True, help="List the lake before each query that reads `lake.`."
     )
-    # Listing the lake is an S3 LIST (~15-35 ms here, more on a busy store): per query it was
-    # the magic's main overhead over raw DuckDB. A run takes seconds to publish, so a listing
-    # younger than this still names the newest runs; `%lakebook refresh` lists at once.
+    # Finding a dataset's latest run is an S3 LIST and a HEAD (~7 ms here, more on a busy
+    # store): per query it is the magic's main overhead over raw DuckDB. A run takes seconds to
+    # publish, so a lookup younger than this still names the newest run; `%lakebook refresh`
+    # lists the whole lake at once.
     lake_listing_seconds = Float(
         2.0,
         config=True,
-        help="Reuse the lake listing for this many seconds (0: list before every lake query).",
+        help="Reuse a dataset's latest-run lookup for this many seconds (0: look up before "
+        "every query that reads it).",
     )
 
     def __init__(self, shell: Any = None, settings: Settings | None = None, **kwargs: Any):
@@ -76,7 +79,6 @@ class DuckDBMagic(Magics, Configurable):
         self._settings = settings
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._views: LakeViews | None = None
-        self._listed_at: float | None = None
 
     @property
     def settings(self) -> Settings:
@@ -125,7 +127,7 @@ class DuckDBMagic(Magics, Configurable):
         """Closes the connection; the next query opens a new one."""
         if self._connection is not None:
             self._connection.close()
-        self._connection, self._views, self._listed_at = None, None, None
+        self._connection, self._views = None, None
 
     # IPython would paste `$name` into the line before we see it: that is the injection
     # this magic exists to prevent, so the line is taken verbatim and `$name` bound by DuckDB.
@@ -166,8 +168,8 @@ class DuckDBMagic(Magics, Configurable):
     def duckdb(self, line: str, cell: str | None = None) -> ResultPreview | TextPreview:
         """Runs SQL in the kernel's DuckDB and shows the first rows.
 
-        `lake.<dataset>` reads the latest published run of a dataset (the lake is listed again
-        for a query that mentions `lake.` once the last listing is `lake_listing_seconds` old);
+        `lake.<dataset>` reads the latest published run of a dataset (looked up again for a
+        query that reads it once the last lookup is `lake_listing_seconds` old);
         `--run sales=r1` reads run r1 for this cell and `%lakebook pin sales r1` holds it there
         until `%lakebook unpin sales`; `%lakebook refresh` lists the lake at once.
         `$name` binds the Python variable `name` as a query parameter (never pasted into the
@@ -193,7 +195,7 @@ class DuckDBMagic(Magics, Configurable):
             outcome = self._execute(sql, args, parameters, frames)
         finally:
             if pins:
-                self._refresh()  # back to the latest (or sticky-pinned) runs
+                self._update_views(list(pins))  # back to the latest (or sticky-pinned) runs
         if args.out is not None:
             namespace[args.out] = outcome.result
         return outcome.preview
@@ -215,39 +217,36 @@ class DuckDBMagic(Magics, Configurable):
         )
 
     def _prepare_lake(self, datasets: list[str], pins: dict[str, str]) -> None:
-        """Refreshes the lake views a query needs; unknown datasets are a one-line error."""
-        listing_is_fresh = (
-            self._listed_at is not None
-            and time.monotonic() - self._listed_at < self.lake_listing_seconds
-        )
-        stale = self.refresh_lake and not listing_is_fresh
-        if not pins and not (datasets and (stale or self.views.missing(datasets))):
+        """Points the views a query reads at their runs; unknown datasets are a one-line error."""
+        if not datasets and not pins:
             return
-        self._refresh(extra_pins=pins)
-        missing = self.views.missing(datasets)
+        missing = self._update_views([*datasets, *pins], pins)
         if missing:
+            self._refresh()  # lists the lake, to name the datasets there are
             known = ", ".join(sorted(self.views.runs)) or "none"
             raise UsageError(
                 f"no published dataset {', '.join(map(repr, missing))} in {self.views.root} "
                 f"(datasets: {known})"
             )
 
-    def _refresh(self, extra_pins: dict[str, str] | None = None) -> list[DatasetSummary]:
-        """Lists the lake and updates the views, with extra pins for this refresh only."""
-        views = self.views
-        saved = dict(views.pins)
-        views.pins.update(extra_pins or {})
-        listed_at = time.monotonic()
+    def _update_views(self, datasets: list[str], pins: dict[str, str] | None = None) -> list[str]:
+        max_age = self.lake_listing_seconds if self.refresh_lake else math.inf
+        with self._lake_errors():
+            return self.views.update(datasets, max_age, extra_pins=pins)
+
+    def _refresh(self) -> list[DatasetSummary]:
+        """Lists the lake and points every view at its dataset's latest or pinned run."""
+        with self._lake_errors():
+            return self.views.refresh()
+
+    @contextlib.contextmanager
+    def _lake_errors(self) -> Iterator[None]:
         try:
-            datasets = views.refresh()
-            self._listed_at = listed_at
-            return datasets
+            yield
         except (LakeError, LookupError) as error:
             raise UsageError(str(error)) from None
         except duckdb.Error as error:
             raise UsageError(f"cannot create the lake views: {describe_error(error)}") from None
-        finally:
-            views.pins = saved
 
     @line_magic
     @magic_arguments()
