@@ -38,7 +38,8 @@ from benchmarks.common import (
 )
 from benchmarks.transform import GROUP_KEYS, MIN_AMOUNT, ORDERS, input_frames, run_polars
 from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import COMPRESSION, frame_row_group_rows
+from lakebook.flows.publisher import COMPRESSION
+from lakebook.flows.row_widths import frame_row_group_rows
 from lakebook.kernel.connection import open_connection
 
 ROUNDS = int(os.environ.get("BENCH_ROW_GROUP_ROUNDS", 7))

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from lakebook.flows import publisher
+from lakebook.flows import row_widths
 from lakebook.flows.ingest import TooManyRejectsError, ingest_upload
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
@@ -178,8 +178,8 @@ def test_long_text_is_published_in_row_groups_sized_by_its_measured_width(
 ) -> None:
     # Groups of 100 kB instead of 128 MB, so a small file shows where the groups end. A guess
     # from the schema (32 bytes a string, 8 an integer) would put all 600 rows in one group.
-    monkeypatch.setattr(publisher, "ROW_GROUP_BYTES", 100_000)
-    monkeypatch.setattr(publisher, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
+    monkeypatch.setattr(row_widths, "ROW_GROUP_BYTES", 100_000)
+    monkeypatch.setattr(row_widths, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
     lines = ["id,note"] + [f"{row},{str(row).rjust(976, 'x')}" for row in range(600)]
     lake.store.write_bytes(UPLOAD_KEY.format("csv"), ("\n".join(lines) + "\n").encode())
 

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from prefect.exceptions import ParameterTypeError
 
-from lakebook.flows import publisher
+from lakebook.flows import row_widths
 from lakebook.flows.lake_store import LakeNotFoundError
 from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform import (
@@ -97,8 +97,8 @@ def test_long_text_passed_through_gets_row_groups_of_the_inputs_recorded_width(
 ) -> None:
     # Groups of 100 kB instead of 128 MB, so a small file shows where the groups end. A lazy
     # result's strings guessed at 32 bytes would put all 600 rows in one group.
-    monkeypatch.setattr(publisher, "ROW_GROUP_BYTES", 100_000)
-    monkeypatch.setattr(publisher, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
+    monkeypatch.setattr(row_widths, "ROW_GROUP_BYTES", 100_000)
+    monkeypatch.setattr(row_widths, "ROW_GROUP_ROWS_RANGE", (10, 2**20))
     notes = pl.DataFrame(
         {"id": range(600), "note": [str(row).rjust(976, "x") for row in range(600)]}
     )

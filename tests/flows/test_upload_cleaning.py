@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lakebook.flows.publisher import LakePublisher, text_widths
+from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.row_widths import text_widths
 from lakebook.flows.upload_cleaning import clean_column_names, snake_case, stage_upload
 from lakebook.flows.upload_formats import (
     UploadError,

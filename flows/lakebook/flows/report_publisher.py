@@ -17,10 +17,10 @@ from lakebook.common.lake import (
     SUCCESS_MARKER,
     check_identifier,
 )
-from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
 
 # The reuse keeps one rule for "when was this published" across datasets and reports.
-from lakebook.flows.publisher import _modified_at
+from lakebook.flows.lake_runs import modified_at
+from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class ReportPublisher:
         for name, info in objects.items():
             parts = name.removeprefix(prefix + "/").split("/")
             if len(parts) == 2 and parts[1] == SUCCESS_MARKER:
-                reports.append(self._published(parts[0], _modified_at(info)))
+                reports.append(self._published(parts[0], modified_at(info)))
         return sorted(reports, key=lambda report: report.published_at, reverse=True)
 
     def read_metadata(self, report_id: str) -> dict[str, Any]:

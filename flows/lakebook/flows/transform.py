@@ -11,6 +11,7 @@ import polars as pl
 from prefect import flow, unmapped
 
 from lakebook.common.settings import load_settings
+from lakebook.flows.lake_runs import OpenedRun
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -26,7 +27,8 @@ from lakebook.flows.partitions import (
     row_wise_prefix,
     transform_partition,
 )
-from lakebook.flows.publisher import LakePublisher, OpenedRun, is_text
+from lakebook.flows.publisher import LakePublisher
+from lakebook.flows.row_widths import is_text
 from lakebook.flows.task_runners import SettingsTaskRunner
 from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
 

@@ -10,7 +10,7 @@ from typing import Literal, cast
 import polars as pl
 from pydantic import BaseModel
 
-from lakebook.flows.publisher import mean_text_bytes
+from lakebook.flows.row_widths import mean_text_bytes
 from lakebook.flows.upload_formats import EXTRA_FIELDS, UploadError
 
 ColumnType = Literal[

@@ -9,8 +9,9 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 
 from lakebook.common.lake import LakePathError
+from lakebook.flows.lake_runs import DatasetSummary, PublishedRun
 from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import DatasetSummary, LakePublisher, PublishedRun
+from lakebook.flows.publisher import LakePublisher
 
 SCHEMA = "lake"
 
@@ -77,11 +78,7 @@ class LakeViews:
         missing = []
         for dataset in dict.fromkeys(datasets):
             pin = extra_pins.get(dataset) or self.pins.get(dataset)
-            current = self.runs.get(dataset)
-            if pin is not None and current is not None and current.run_id == pin:
-                continue
-            looked_up = self.latest_at.get(dataset)
-            if pin is None and looked_up is not None and time.monotonic() - looked_up < max_age:
+            if self._is_current(dataset, pin, max_age):
                 continue
             looked_up_at = time.monotonic()
             try:
@@ -90,7 +87,7 @@ class LakeViews:
                 self._drop_view(dataset)
                 missing.append(dataset)
                 continue
-            if current != run:
+            if self.runs.get(dataset) != run:
                 self._point_view(run)
             self.runs[dataset] = run
             if pin is None:
@@ -98,6 +95,14 @@ class LakeViews:
             else:
                 self.latest_at.pop(dataset, None)
         return missing
+
+    def _is_current(self, dataset: str, pin: str | None, max_age: float) -> bool:
+        """Whether the view already reads its pinned run, or its latest as of `max_age` ago."""
+        if pin is not None:
+            current = self.runs.get(dataset)
+            return current is not None and current.run_id == pin
+        looked_up = self.latest_at.get(dataset)
+        return looked_up is not None and time.monotonic() - looked_up < max_age
 
     def pinned_run(self, dataset: str, run_id: str) -> PublishedRun:
         """A published run of a dataset, or a LookupError naming the runs there are."""
@@ -110,10 +115,6 @@ class LakeViews:
             f"run {run_id!r} of dataset {dataset!r} is not published in {self.root} "
             f"(published runs: {known})"
         )
-
-    def missing(self, datasets: Iterable[str]) -> list[str]:
-        """Which of these datasets have no view after the last refresh."""
-        return [name for name in datasets if name not in self.runs]
 
     def _drop_view(self, dataset: str) -> None:
         self.connection.execute(f"DROP VIEW IF EXISTS {SCHEMA}.{quote_identifier(dataset)}")

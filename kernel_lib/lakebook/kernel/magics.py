@@ -16,8 +16,9 @@ from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, load_settings
+from lakebook.flows.lake_runs import DatasetSummary
 from lakebook.flows.lake_store import LakeError, LakeStore
-from lakebook.flows.publisher import DatasetSummary, LakePublisher
+from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel import account
 from lakebook.kernel.connection import apply_limits, open_connection
 from lakebook.kernel.frames import scannable_frames
