@@ -90,8 +90,7 @@ class LakeRuns:
                 continue
             run_id, published_at = entry
             if self._is_published(dataset, run_id):
-                data_uri = self.paths.uri(self.paths.run_data_key(dataset, run_id))
-                return PublishedRun(dataset, run_id, data_uri, published_at)
+                return self._run(dataset, run_id, published_at)
         return None
 
     def find_run(self, run_id: str) -> PublishedRun:
@@ -122,10 +121,11 @@ class LakeRuns:
 
     def _published_run(self, dataset: str, run_id: str) -> PublishedRun | None:
         info = self.store.details(self.paths.run_success_key(dataset, run_id))
-        if info is None:
-            return None
+        return None if info is None else self._run(dataset, run_id, modified_at(info))
+
+    def _run(self, dataset: str, run_id: str, published_at: datetime) -> PublishedRun:
         data_uri = self.paths.uri(self.paths.run_data_key(dataset, run_id))
-        return PublishedRun(dataset, run_id, data_uri, modified_at(info))
+        return PublishedRun(dataset, run_id, data_uri, published_at)
 
     def _find_unindexed_run(self, run_id: str) -> list[PublishedRun]:
         everything = self._published_runs(self.paths.datasets_prefix()).values()
@@ -214,13 +214,7 @@ class LakeRuns:
             if len(parts) != 3 or parts[2] != SUCCESS_MARKER:
                 continue
             dataset, run_id = parts[0], parts[1]
-            run = PublishedRun(
-                dataset=dataset,
-                run_id=run_id,
-                data_uri=self.paths.uri(self.paths.run_data_key(dataset, run_id)),
-                published_at=modified_at(info),
-            )
-            runs.setdefault(dataset, []).append(run)
+            runs.setdefault(dataset, []).append(self._run(dataset, run_id, modified_at(info)))
         return {name: self._break_ties(found) for name, found in runs.items()}
 
     def _break_ties(self, runs: list[PublishedRun]) -> list[PublishedRun]:

@@ -43,9 +43,13 @@ def check_dataset_name(name: str) -> str:
     return name
 
 
+def _is_identifier(value: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(value)) and ".." not in value
+
+
 def check_identifier(kind: str, value: str) -> str:
     """A run id, upload id, report id or user name: no slashes, no dot-dot, no spaces."""
-    if not _IDENTIFIER.fullmatch(value) or ".." in value:
+    if not _is_identifier(value):
         raise LakePathError(
             f"{kind} {value!r} is not allowed: use letters, digits, '.', '_' and '-' "
             "(no '..'), at most 128 characters"
@@ -136,7 +140,7 @@ def parse_publication(name: str) -> tuple[str, datetime] | None:
     """The run id and publish time a publication entry's name holds (`LakePaths.publication_key`),
     or None for a name that is not one."""
     match = _PUBLICATION.fullmatch(name)
-    if match is None or not _IDENTIFIER.fullmatch(match[2]) or ".." in match[2]:
+    if match is None or not _is_identifier(match[2]):
         return None
     micros = _NEWEST_FIRST_BASE - int(match[1])
     return match[2], _EPOCH + timedelta(microseconds=micros)
