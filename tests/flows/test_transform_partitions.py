@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import polars as pl
@@ -148,6 +154,47 @@ def test_on_threads_without_a_partition_size_one_plan_does_it_all(
     assert task_tags(metadata["run_id"]) == {"publish-dataset": {"lake", "heavy"}}
 
 
+# Far above the seconds this run takes on a loaded machine; below pytest's own timeout, whose
+# report shows only this process's threads.
+DASK_RUN_SECONDS = 240.0
+
+
+def thread_stacks() -> str:
+    """Every thread's stack in this process (run on each Dask worker)."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"--- {names.get(ident, ident)}\n{''.join(traceback.format_stack(frame))}"
+        for ident, frame in sys._current_frames().items()
+    )
+
+
+def run_on_dask(client: Client, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The flow run, or a failure naming where each worker's threads are if it hangs.
+
+    It hung once in CI (one partition task Pending for 10 minutes on a worker's first Prefect
+    task, never Running); pytest's timeout report showed this process only. The run goes on a
+    daemon thread, so a hung one cannot hold up the end of the session either."""
+    ended: Future[dict[str, Any]] = Future()
+
+    def run_and_keep_the_outcome() -> None:
+        try:
+            ended.set_result(run())
+        except BaseException as error:
+            ended.set_exception(error)
+
+    # Prefect's settings (the session server's URL) live in context variables.
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run_and_keep_the_outcome,), daemon=True).start()
+    try:
+        return ended.result(timeout=DASK_RUN_SECONDS)
+    except TimeoutError:
+        stacks = client.run(thread_stacks)
+        pytest.fail(
+            f"the Dask run did not end within {DASK_RUN_SECONDS:.0f} s; worker threads:\n"
+            + "\n".join(f"=== worker {worker}\n{stack}" for worker, stack in stacks.items())
+        )
+
+
 def test_dask_workers_give_the_same_output_as_threads(
     lake: LakePublisher, lake_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,7 +220,7 @@ def test_dask_workers_give_the_same_output_as_threads(
         monkeypatch.setenv("LAKEBOOK_DASK_ADDRESS", cluster.scheduler_address)
         on_dask = transform_dataset.with_options(task_runner=task_runner_for(load_settings()))
         with get_task_stream(client) as stream:
-            dask = on_dask(spec=BY_COUNTRY)
+            dask = run_on_dask(client, lambda: on_dask(spec=BY_COUNTRY))
         ran_on = {task["worker"] for task in stream.data}
 
     assert len(stream.data) == ROWS // PARTITION_ROWS

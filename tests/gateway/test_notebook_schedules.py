@@ -214,7 +214,7 @@ def test_every_minute_runs_on_whole_minutes_and_pause_resume_delete(
         )
     assert deleted.status_code == 204, deleted.text
     assert future_runs(flow_stack, schedule_id) == []
-    listing = httpx.get(flow_stack.gateway.api("/notebooks/schedules"), headers=analyst)
+    listing = httpx.get(flow_stack.gateway.api("/notebooks/schedules"), headers=analyst, timeout=60)
     assert listing.json() == []
 
 

@@ -1,4 +1,5 @@
-"""The embedded Prefect server replays its own brief "database busy" answers (prefect_server.py).
+"""The embedded Prefect server replays its own brief "database busy" answers (prefect_server.py)
+and gives up waiting for SQLite's lock sooner than Prefect's 60 s.
 
 The app under test is shaped like Prefect's: the API mounted under /api, and a generic exception
 handler that answers 503 for a busy database, which Starlette then raises again."""
@@ -8,15 +9,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
+from prefect.server.database.configurations import AioSqliteConfiguration
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from lakebook.gateway.stack.prefect_server import ReplayBusyRequests, replaying
+from lakebook.gateway.stack.prefect_server import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    ReplayBusyRequests,
+    replaying,
+    with_busy_timeout,
+)
 
 NO_WAIT = (0.0, 0.0, 0.0)
 
@@ -115,3 +124,27 @@ def test_the_factory_wrapper_keeps_the_apps_lifespan() -> None:
     assert asyncio.run(start_and_post()) == 201
     assert started == [True]
     assert len(received) == 2
+
+
+def test_prefects_sqlite_connections_get_the_shorter_busy_timeout_and_keep_its_pragmas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through Prefect's own engine set-up, as `server start` makes it."""
+    monkeypatch.setattr(
+        AioSqliteConfiguration,
+        "setup_sqlite",
+        with_busy_timeout(AioSqliteConfiguration.setup_sqlite, SQLITE_BUSY_TIMEOUT_MS),
+    )
+
+    async def pragmas() -> tuple[int, str]:
+        config = AioSqliteConfiguration(f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}")
+        engine = await config.engine()
+        try:
+            async with engine.connect() as connection:
+                busy = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+                journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+        finally:
+            await engine.dispose()
+        return busy, journal
+
+    assert asyncio.run(pragmas()) == (SQLITE_BUSY_TIMEOUT_MS, "wal")

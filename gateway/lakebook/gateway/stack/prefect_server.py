@@ -10,6 +10,13 @@ lasts milliseconds, so the server itself replays such a request a few times with
 the client's slower retries. A request answered 503 committed nothing, so replaying it is
 what the client would have done, only sooner; every client of the embedded server gains.
 
+Prefect also sets SQLite's busy timeout to 60 s on each connection. The lock it waits for is
+held for milliseconds, except when its holder is itself waiting on the waiter: then the server
+stalled for the full 60 s (seen in CI: the task-run recorder and the automations' triggers
+waiting, everything resuming the moment they gave up) and every caller with a shorter timeout
+failed meanwhile. Here a wait gives up after SQLITE_BUSY_TIMEOUT_MS: such a stall lasts that
+long, and a write refused is answered 503 (replayed above) or retried by Prefect's services.
+
 Run as `python -m lakebook.gateway.stack.prefect_server server start --host H --port P`.
 """
 
@@ -19,11 +26,16 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakebook.common.busy_retry import BUSY_RETRY_DELAYS
 
 SERVICE_UNAVAILABLE = 503
+# Far above a healthy wait for Prefect's SQLite lock (its transactions last milliseconds), far
+# below the 5 s the gateway and Prefect's clients give a call.
+SQLITE_BUSY_TIMEOUT_MS = 2000
 
 
 class ReplayBusyRequests:
@@ -106,12 +118,35 @@ def replaying(create_app: Callable[..., Any]) -> Callable[..., Any]:
     return create_replaying_app
 
 
+SetupSqlite = Callable[[Any, DBAPIConnection, ConnectionPoolEntry], None]
+
+
+def with_busy_timeout(setup_sqlite: SetupSqlite, timeout_ms: int) -> SetupSqlite:
+    """Prefect's set-up of each new SQLite connection (its pragmas), then a busy timeout of
+    `timeout_ms` in place of Prefect's 60 s."""
+
+    def setup_with_busy_timeout(
+        config: Any, connection: DBAPIConnection, record: ConnectionPoolEntry
+    ) -> None:
+        setup_sqlite(config, connection, record)
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)};")
+        cursor.close()
+
+    return setup_with_busy_timeout
+
+
 def main() -> None:
-    """Prefect's own CLI, whose `server start` builds the app through the wrapped factory."""
+    """Prefect's own CLI, whose `server start` builds the app through the wrapped factory and
+    its SQLite connections with the shorter busy timeout."""
     import prefect.server.api.server as prefect_server_app
     from prefect.cli import app as prefect_cli
+    from prefect.server.database.configurations import AioSqliteConfiguration
 
     prefect_server_app.create_app = replaying(prefect_server_app.create_app)
+    AioSqliteConfiguration.setup_sqlite = with_busy_timeout(  # type: ignore[method-assign,assignment]
+        AioSqliteConfiguration.setup_sqlite, SQLITE_BUSY_TIMEOUT_MS
+    )
     prefect_cli()
 
 
