@@ -7,6 +7,9 @@ handler that answers 503 for a busy database, which Starlette then raises again.
 from __future__ import annotations
 
 import asyncio
+import io
+import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,12 +23,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from lakebook.common.settings import Settings
+from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.prefect_server import (
     SQLITE_BUSY_TIMEOUT_MS,
     ReplayBusyRequests,
     replaying,
     with_busy_timeout,
 )
+from lakebook.gateway.stack.services import prefect_service
+from lakebook.gateway.stack.supervisor import Supervisor
+from tests.conftest import HOST, free_port
 
 NO_WAIT = (0.0, 0.0, 0.0)
 
@@ -148,3 +156,40 @@ def test_prefects_sqlite_connections_get_the_shorter_busy_timeout_and_keep_its_p
         return busy, journal
 
     assert asyncio.run(pragmas()) == (SQLITE_BUSY_TIMEOUT_MS, "wal")
+
+
+# Longer than the embedded server's replays of a request (8 attempts that each wait 2 s for the
+# lock); with Prefect's own 60 s a write would wait for the lock as long as it is held.
+LOCK_HELD_AT_MOST_SECONDS = 90.0
+
+
+def test_a_write_held_up_by_the_lock_is_answered_503_while_it_is_held(tmp_path: Path) -> None:
+    """The real embedded server: while another connection holds SQLite's write lock, a write
+    request gives up (503) instead of waiting the lock out; once it is released, it succeeds."""
+    settings = Settings(data_dir=tmp_path, prefect_port=free_port())
+    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    try:
+        supervisor.start(prefect_service(settings))
+        url = f"{settings.prefect_url}/flows/"
+        holder = sqlite3.connect(tmp_path / "prefect" / "prefect.db", isolation_level=None)
+        answered = threading.Event()
+        statuses: list[int] = []
+
+        def create_flow() -> None:
+            try:
+                statuses.append(httpx.post(url, json={"name": "held-up"}, timeout=120).status_code)
+            finally:
+                answered.set()
+
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            threading.Thread(target=create_flow, daemon=True).start()
+            answered.wait(LOCK_HELD_AT_MOST_SECONDS)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        answered.wait(LOCK_HELD_AT_MOST_SECONDS)
+        assert statuses == [503]
+        assert httpx.post(url, json={"name": "held-up"}, timeout=60).status_code == 201
+    finally:
+        supervisor.stop_all()
