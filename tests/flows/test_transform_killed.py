@@ -4,7 +4,6 @@ killed run id) publishes exactly once."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import time
@@ -27,10 +26,9 @@ from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
 from lakebook.flows.publisher import LakePublisher
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import prefect_service, runner_service, settings_env
 from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, S3Server, free_port
+from tests.conftest import S3Server, free_port, quiet_supervisor
 
 # Big enough that the partition tasks take seconds (sixteen part files, each a Prefect task run
 # and an S3 write), so the kill lands mid-run; the test fails, saying so, if the run wins.
@@ -91,7 +89,7 @@ def stack(s3_server: S3Server, tmp_path: Path) -> Iterator[KillableStack]:
         transform_partition_rows=PARTITION_ROWS,
     )
     publisher = LakePublisher(LakeStore.from_settings(settings))
-    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
         with temporary_settings({PREFECT_API_URL: settings.prefect_url}):

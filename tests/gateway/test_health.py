@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +10,8 @@ import httpx
 import pytest
 
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, S3Server, free_port, start_gateway
+from tests.conftest import HOST, S3Server, free_port, quiet_supervisor, start_gateway
 
 
 def start_with_keys(supervisor: Supervisor, settings: Settings, s3_secret: str) -> str:
@@ -32,7 +30,7 @@ def gateways(
 ) -> Iterator[tuple[str, str]]:
     """One gateway with the right S3 key and one with a wrong secret key."""
     root = tmp_path_factory.mktemp("gateways")
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    supervisor = quiet_supervisor(root / "stack.json")
     good = s3_server.settings_with(
         data_dir=root / "good", gateway_port=free_port(), prefect_api_url=prefect_api_url
     )
@@ -72,7 +70,7 @@ def test_prefect_down_makes_readyz_503(s3_server: S3Server, tmp_path: Path) -> N
         gateway_port=free_port(),
         prefect_api_url=f"http://{HOST}:{free_port()}/api",
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         url = start_with_keys(supervisor, settings, settings.require_secret("s3_secret_access_key"))
         response = httpx.get(f"{url}/readyz", timeout=30)

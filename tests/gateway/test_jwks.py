@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import json
 import os
 import subprocess
@@ -23,9 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, Gateway, free_port, start_gateway
+from tests.conftest import HOST, Gateway, free_port, quiet_supervisor, start_gateway
 from tests.gateway.test_auth_tokens import claims
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
@@ -106,7 +103,7 @@ def signed(
         jwt_private_key_file=key_file,
         jwt_previous_public_key_files=[previous_file],
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, data_dir / "stack.json")
+    supervisor = quiet_supervisor(data_dir / "stack.json")
     try:
         gateway = Gateway(start_gateway(supervisor, settings), settings)
         yield SignedGateway(gateway, algorithm, key, previous_key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import secrets
 import subprocess
@@ -36,10 +35,8 @@ from lakebook.gateway.schedules import (
     locate_schedule_notebook,
     notebook_parameters,
 )
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
-from tests.conftest import HOST, FlowStack, S3Server, free_port, start_gateway
+from tests.conftest import HOST, FlowStack, S3Server, free_port, quiet_supervisor, start_gateway
 from tests.gateway.notebook_standin import deployment_exists, start_runner, stop_runner
 from tests.prefect_http import prefect_request
 
@@ -456,7 +453,7 @@ def test_prefect_down_is_503(s3_server: S3Server, tmp_path: Path) -> None:
     )
     with session_scope(settings.gateway_database_url) as session:
         create_user(session, "ana", "analyst", "a-long-password")
-    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         url = start_gateway(supervisor, settings, jwt_secret=jwt_secret)
         token = httpx.post(

@@ -7,7 +7,6 @@ handler that answers 503 for a busy database, which Starlette then raises again.
 from __future__ import annotations
 
 import asyncio
-import io
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -24,7 +23,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.prefect_server import (
     SQLITE_BUSY_TIMEOUT_MS,
     ReplayBusyRequests,
@@ -32,8 +30,7 @@ from lakebook.gateway.stack.prefect_server import (
     with_busy_timeout,
 )
 from lakebook.gateway.stack.services import prefect_service
-from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, free_port
+from tests.conftest import free_port, quiet_supervisor
 
 NO_WAIT = (0.0, 0.0, 0.0)
 
@@ -167,7 +164,7 @@ def test_a_write_held_up_by_the_lock_is_answered_503_while_it_is_held(tmp_path: 
     """The real embedded server: while another connection holds SQLite's write lock, a write
     request gives up (503) instead of waiting the lock out; once it is released, it succeeds."""
     settings = Settings(data_dir=tmp_path, prefect_port=free_port())
-    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
         url = f"{settings.prefect_url}/flows/"

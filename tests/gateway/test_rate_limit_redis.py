@@ -4,7 +4,6 @@ never turns into 5xx (each gateway process falls back to its own buckets)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import math
 import secrets
 import time
@@ -22,9 +21,15 @@ from lakebook.gateway.core.shared_rate_limit import (
     RedisTokenBuckets,
     without_password,
 )
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, Gateway, RedisServer, free_port, start_gateway, start_redis
+from tests.conftest import (
+    Gateway,
+    RedisServer,
+    free_port,
+    quiet_supervisor,
+    start_gateway,
+    start_redis,
+)
 
 BURST = 10
 # So slow that no token comes back while a test runs: every 200 below is spent from the burst.
@@ -35,7 +40,7 @@ def start_replicas(
     root: Path, redis_url: str, count: int, burst: int = BURST
 ) -> tuple[Supervisor, list[Gateway]]:
     """`count` gateways on one database and one Redis, as replicas behind a load balancer."""
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    supervisor = quiet_supervisor(root / "stack.json")
     jwt_secret = secrets.token_urlsafe(32)
     database_url = f"sqlite:///{root / 'shared.db'}"
     gateways = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from pathlib import Path
 
@@ -11,10 +10,8 @@ import psutil
 
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.supervisor import Supervisor
 from lakebook.gateway.users import create_user
-from tests.conftest import HOST, free_port, start_gateway
+from tests.conftest import free_port, quiet_supervisor, start_gateway
 
 
 def test_two_workers_answer_on_one_port_and_stop_with_the_gateway(tmp_path: Path) -> None:
@@ -22,7 +19,7 @@ def test_two_workers_answer_on_one_port_and_stop_with_the_gateway(tmp_path: Path
     settings = Settings(
         data_dir=tmp_path, gateway_port=free_port(), jwt_secret=jwt_secret, gateway_workers=2
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, tmp_path / "stack.json")
+    supervisor = quiet_supervisor(tmp_path / "stack.json")
     workers: list[psutil.Process] = []
     try:
         url = start_gateway(supervisor, settings, jwt_secret=jwt_secret)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 import subprocess
@@ -14,10 +13,8 @@ import httpx
 import pytest
 
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import Service, gateway_service, jupyter_argv
-from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, free_port
+from tests.conftest import HOST, free_port, quiet_supervisor
 
 
 def jupyter_server(
@@ -48,7 +45,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     gateway = gateway_service(
         Settings(data_dir=root, gateway_port=free_port(), jwt_secret=secrets.token_urlsafe(24))
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    supervisor = quiet_supervisor(root / "stack.json")
     try:
         supervisor.start(gateway)
         (root / "up").mkdir()

@@ -3,7 +3,6 @@ lakebook server extension in front of the real flow stack (Prefect + runner + ga
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import shutil
@@ -14,10 +13,8 @@ from pathlib import Path
 import jupyterlab
 import pytest
 
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import Service, jupyter_argv
-from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, FlowStack, free_port
+from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 UI_TESTS = REPO / "extension" / "ui-tests"
@@ -65,7 +62,7 @@ def lab(
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
         "LAKEBOOK_DATA_DIR": str(root / "data"),
     }
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    supervisor = quiet_supervisor(root / "stack.json")
     try:
         service = lab_with_galata(root, token, env)
         supervisor.start(service)

@@ -3,7 +3,6 @@ stack: the launcher's widgets render, and a launched ping run reaches COMPLETED.
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 import sys
@@ -14,10 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Route, expect, sync_playwright
 
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.stack.services import Service, settings_env
-from lakebook.gateway.stack.supervisor import Supervisor
-from tests.conftest import HOST, FlowStack, free_port
+from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "notebooks" / "dashboard.ipynb"
@@ -80,7 +77,7 @@ def voila(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> It
         env=env,
         startup_timeout=120.0,
     )
-    supervisor = Supervisor(Console(io.StringIO()), HOST, root / "stack.json")
+    supervisor = quiet_supervisor(root / "stack.json")
     try:
         supervisor.start(service)
         yield service.url
