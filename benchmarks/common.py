@@ -17,11 +17,9 @@ from typing import Any
 
 import httpx
 
-from lakebook.common.settings import Settings
-from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.bootstrap import write_seaweed_identities
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import (
+from lakebook.cli.console import Console
+from lakebook.cli.stack.bootstrap import write_seaweed_identities
+from lakebook.cli.stack.services import (
     Service,
     find_executable,
     gateway_service,
@@ -30,7 +28,9 @@ from lakebook.gateway.stack.services import (
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import PortPicker, Supervisor
+from lakebook.cli.stack.supervisor import PortPicker, Supervisor
+from lakebook.common.settings import Settings
+from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"

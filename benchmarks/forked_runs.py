@@ -36,10 +36,10 @@ from benchmarks.common import (
     summary,
     write_results,
 )
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.cli.stack.services import prefect_env
 from lakebook.flows.transform_spec import TransformSpec
-from lakebook.gateway.stack.services import prefect_env
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 
 RUNS = int(os.environ.get("BENCH_FORKED_RUNS", 10))
 RUN_TIMEOUT_SECONDS = 120.0

@@ -38,8 +38,8 @@ from benchmarks.common import (
     start_gateway_stack,
     write_results,
 )
+from lakebook.cli.stack.services import Service
 from lakebook.common.deployments import deployment_path
-from lakebook.gateway.stack.services import Service
 
 CONNECTIONS = 32
 # BENCH_DURATION_SECONDS=1 BENCH_LAUNCHES=2: a quick check that everything starts and answers.

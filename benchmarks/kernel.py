@@ -32,18 +32,18 @@ import polars as pl
 from jupyter_client.manager import KernelManager
 
 from benchmarks.common import HOST, free_port
-from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
-from lakebook.gateway.stack.bootstrap import write_seaweed_identities
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import (
+from lakebook.cli.console import Console
+from lakebook.cli.stack.bootstrap import write_seaweed_identities
+from lakebook.cli.stack.services import (
     find_executable,
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import Supervisor
+from lakebook.cli.stack.supervisor import Supervisor
+from lakebook.common.settings import Settings
 from lakebook.kernel.connection import open_connection
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 
 ROWS = 4_000_000
 REPEATS = 7

@@ -38,8 +38,8 @@ from benchmarks.common import (
     start_gateway_stack,
     write_results,
 )
+from lakebook.cli.stack.services import Service, runner_service
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.services import Service, runner_service
 
 LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", 20))
 POLL_SECONDS = 0.05

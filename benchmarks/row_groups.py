@@ -37,10 +37,10 @@ from benchmarks.common import (
     write_results,
 )
 from benchmarks.transform import GROUP_KEYS, MIN_AMOUNT, ORDERS, input_frames, run_polars
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import COMPRESSION
-from lakebook.flows.row_widths import frame_row_group_rows
 from lakebook.kernel.connection import open_connection
+from lakebook.lake.publisher import COMPRESSION
+from lakebook.lake.row_widths import frame_row_group_rows
+from lakebook.lake.store import LakeStore
 
 ROUNDS = int(os.environ.get("BENCH_ROW_GROUP_ROUNDS", 7))
 ROW_GROUP_SIZES = {"duckdb_default": 122_880, "polars_default": 2**18, "publisher": 2**20}

@@ -43,8 +43,8 @@ from benchmarks.common import (
     write_results,
 )
 from lakebook.common.lake import SUCCESS_MARKER
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 
 LAKE_SIZES = [
     int(size) for size in os.environ.get("BENCH_LOOKUP_RUNS", "10,100,1000,10000").split(",")

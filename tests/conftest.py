@@ -15,11 +15,8 @@ import httpx
 import pytest
 import redis
 
-from lakebook.common.private_files import write_private_json
-from lakebook.common.settings import Settings
-from lakebook.gateway.db import session_scope
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import (
+from lakebook.cli.console import Console
+from lakebook.cli.stack.services import (
     find_executable,
     gateway_service,
     prefect_service,
@@ -27,7 +24,10 @@ from lakebook.gateway.stack.services import (
     seaweed_service,
     settings_env,
 )
-from lakebook.gateway.stack.supervisor import PortPicker, Supervisor
+from lakebook.cli.stack.supervisor import PortPicker, Supervisor
+from lakebook.common.private_files import write_private_json
+from lakebook.common.settings import Settings
+from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user
 
 HOST = "127.0.0.1"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lakebook.flows.lake_store import LakeStore
+from lakebook.lake.store import LakeStore
 
 
 def record_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:

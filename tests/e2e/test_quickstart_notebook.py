@@ -8,8 +8,8 @@ import papermill
 import polars as pl
 import pytest
 
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import S3Server, use_lake
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "quickstart.ipynb"

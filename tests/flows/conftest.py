@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import S3Server
 from tests.flows.flow_lake import flows_use_lake
 

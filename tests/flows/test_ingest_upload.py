@@ -14,11 +14,11 @@ from polars.testing import assert_frame_equal
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from lakebook.flows import row_widths
 from lakebook.flows.ingest import TooManyRejectsError, ingest_upload
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.upload_formats import UploadError
+from lakebook.lake import row_widths
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeNotFoundError
 
 UPLOAD_KEY = "raw/uploads/ana/u1/data.{}"
 

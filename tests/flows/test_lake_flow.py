@@ -13,7 +13,7 @@ from prefect import Flow
 
 from lakebook.flows.discovery import deployment_tags, discover_flows
 from lakebook.flows.lake_flow import LakeFlowError, lake_flow
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
 from tests.conftest import USER_FLOWS_DIR
 from tests.flows.flow_lake import task_tags
 

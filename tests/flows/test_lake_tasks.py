@@ -10,9 +10,9 @@ from prefect.states import Failed
 from pydantic import SecretStr
 
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
 from lakebook.flows.lake_tasks import retry_transient_lake_errors
 from lakebook.flows.upload_formats import UploadError
+from lakebook.lake.store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
 
 
 @pytest.mark.parametrize(
@@ -54,5 +54,5 @@ def test_tasks_of_one_process_share_a_store_per_lake(
     assert LakeStore.shared(other_secret) is not first
     assert LakeStore.shared(settings.model_copy(update={"s3_bucket": "other"})) is not first
     # A forked child (runs fork from the runner's forkserver) never uses its parent's client.
-    monkeypatch.setattr("lakebook.flows.lake_store.os.getpid", lambda: -1)
+    monkeypatch.setattr("lakebook.lake.store.os.getpid", lambda: -1)
     assert LakeStore.shared(settings) is not first

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from lakebook.flows.notebook_params import (
+from lakebook.lake.notebook_params import (
     NotebookParameterError,
     check_parameters,
     read_parameters,

@@ -10,16 +10,16 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lakebook.common.lake import LakePathError
-from lakebook.flows.lake_runs import LATEST_CANDIDATES
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.row_widths import (
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.row_widths import (
     ROW_GROUP_BYTES,
     TEXT_BYTES_FOOTER_KEY,
     frame_row_group_rows,
     row_group_rows,
     text_widths,
 )
+from lakebook.lake.runs import LATEST_CANDIDATES
+from lakebook.lake.store import LakeNotFoundError
 from tests.lake_listings import record_listings
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lakebook.flows.lake_store import LakeAccessError, LakeNotFoundError, LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeAccessError, LakeNotFoundError, LakeStore
 from tests.conftest import S3Server
 
 FRAME = pl.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]})
@@ -62,8 +62,8 @@ KILLED_WRITER = textwrap.dedent(
     import sys, time
     import polars as pl
     from lakebook.common.settings import Settings
-    from lakebook.flows.lake_store import LakeStore
-    from lakebook.flows import publisher as publisher_module
+    from lakebook.lake.store import LakeStore
+    from lakebook.lake import publisher as publisher_module
 
     def hang_before_success(self, key, published_at):
         print("metadata-written", flush=True)
@@ -123,7 +123,7 @@ def test_stores_share_one_warmed_s3_session_that_loads_nothing_more(
     loaded, so its first lake call parses no botocore data file (~0.2 s each run, otherwise)."""
     import botocore.loaders
 
-    from lakebook.flows import lake_store
+    from lakebook.lake import store as lake_store
 
     monkeypatch.setattr(lake_store, "_s3_session", None)
     lake_store.warm_s3_session()
@@ -144,7 +144,7 @@ def test_the_forkserver_warm_up_loads_the_session_without_a_lake() -> None:
     script = (
         "import logging; logging.basicConfig()\n"
         "import lakebook.flows.forkserver_warmup\n"
-        "from lakebook.flows import lake_store\n"
+        "from lakebook.lake import store as lake_store\n"
         "assert lake_store._s3_session is not None\n"
     )
     warm = subprocess.run(

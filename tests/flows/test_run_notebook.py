@@ -17,10 +17,10 @@ from prefect.client.schemas.objects import State
 
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeStore
 from lakebook.flows.notebook import run_notebook
-from lakebook.flows.notebook_source import NotebookLocationError, locate_notebook
-from lakebook.flows.report_publisher import ReportPublisher
+from lakebook.lake.notebook_source import NotebookLocationError, locate_notebook
+from lakebook.lake.reports import ReportPublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import FlowStack
 from tests.flows.flow_lake import flows_use_lake
 from tests.gateway.test_flows_api import wait_for_state

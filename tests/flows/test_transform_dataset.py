@@ -11,9 +11,6 @@ import pytest
 from polars.testing import assert_frame_equal
 from prefect.exceptions import ParameterTypeError
 
-from lakebook.flows import row_widths
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.transform import (
     Planning,
     TransformError,
@@ -21,6 +18,9 @@ from lakebook.flows.transform import (
     transform_dataset,
 )
 from lakebook.flows.transform_spec import TransformSpec
+from lakebook.lake import row_widths
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeNotFoundError
 
 ORDERS = pl.DataFrame(
     {

@@ -22,12 +22,12 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Scheduled
 
+from lakebook.cli.stack.services import prefect_service, runner_service, settings_env
+from lakebook.cli.stack.supervisor import Supervisor
 from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
-from lakebook.flows.publisher import LakePublisher
-from lakebook.gateway.stack.services import prefect_service, runner_service, settings_env
-from lakebook.gateway.stack.supervisor import Supervisor
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeNotFoundError, LakeStore
 from tests.conftest import S3Server, free_port, quiet_supervisor
 
 # Big enough that the partition tasks take seconds (sixteen part files, each a Prefect task run

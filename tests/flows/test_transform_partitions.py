@@ -17,10 +17,10 @@ from polars.testing import assert_frame_equal
 
 from lakebook.common.settings import Settings, load_settings
 from lakebook.flows.partitions import row_wise_prefix
-from lakebook.flows.publisher import LakePublisher
 from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
 from lakebook.flows.transform_spec import TransformSpec
+from lakebook.lake.publisher import LakePublisher
 from tests.flows.flow_lake import tags_by_task, task_runs_of, task_tags
 
 ROWS = 10_000

@@ -9,8 +9,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.row_widths import text_widths
 from lakebook.flows.upload_cleaning import clean_column_names, snake_case, stage_upload
 from lakebook.flows.upload_formats import (
     UploadError,
@@ -18,6 +16,8 @@ from lakebook.flows.upload_formats import (
     parse_upload_key,
     scan_upload,
 )
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.row_widths import text_widths
 
 
 @pytest.mark.parametrize(

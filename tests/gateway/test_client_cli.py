@@ -17,7 +17,7 @@ from lakebook.kernel.client import connect
 from lakebook.kernel.errors import LakebookCredentialsError
 from tests.conftest import FlowStack
 
-LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 
 
 def lakebook(

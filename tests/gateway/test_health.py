@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lakebook.cli.stack.supervisor import Supervisor
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.supervisor import Supervisor
 from tests.conftest import HOST, S3Server, free_port, quiet_supervisor, start_gateway
 
 

@@ -10,8 +10,8 @@ import httpx
 import polars as pl
 import pytest
 
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import FlowStack
 from tests.gateway.test_flows_api import wait_for_state
 

@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from lakebook.common.deployments import DEPLOYMENT_NAME, OWNER_TAG_PREFIX
 from lakebook.common.lake import LakePaths
-from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway import schedules
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.models import AuditEvent, FlowRunRecord, User
@@ -36,12 +35,13 @@ from lakebook.gateway.schedules import (
     notebook_parameters,
 )
 from lakebook.gateway.users import create_user
+from lakebook.lake.store import LakeStore
 from tests.conftest import HOST, FlowStack, S3Server, free_port, quiet_supervisor, start_gateway
 from tests.gateway.notebook_standin import deployment_exists, start_runner, stop_runner
 from tests.prefect_http import prefect_request
 
 DEPLOYMENT = f"run_notebook/{DEPLOYMENT_NAME}"
-LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 PARAMETERS_CELL = """\
 region = "north"  # which region
 limit: int = 10

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.settings import PREFECT_API_SSL_CERT_FILE, temporary_settings
 
+from lakebook.cli.stack.plain_http_ca import plain_http_ca_env, self_signed_certificate
+from lakebook.cli.stack.services import prefect_env, runner_service
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env, self_signed_certificate
-from lakebook.gateway.stack.services import prefect_env, runner_service
 
 HOST = "127.0.0.1"
 

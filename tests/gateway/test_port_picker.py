@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from lakebook.gateway.stack.services import GRPC_OFFSET
-from lakebook.gateway.stack.supervisor import PortPicker
+from lakebook.cli.stack.services import GRPC_OFFSET
+from lakebook.cli.stack.supervisor import PortPicker
 
 HOST = "127.0.0.1"
 

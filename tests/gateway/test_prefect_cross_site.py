@@ -11,8 +11,8 @@ import pytest
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.settings import PREFECT_CLIENT_CSRF_SUPPORT_ENABLED, temporary_settings
 
+from lakebook.cli.stack.services import prefect_env
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.services import prefect_env
 
 EVIL = "http://evil.example"
 

@@ -22,14 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from lakebook.common.settings import Settings
-from lakebook.gateway.stack.prefect_server import (
+from lakebook.cli.stack.prefect_server import (
     SQLITE_BUSY_TIMEOUT_MS,
     ReplayBusyRequests,
     replaying,
     with_busy_timeout,
 )
-from lakebook.gateway.stack.services import prefect_service
+from lakebook.cli.stack.services import prefect_service
+from lakebook.common.settings import Settings
 from tests.conftest import free_port, quiet_supervisor
 
 NO_WAIT = (0.0, 0.0, 0.0)

@@ -15,8 +15,8 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.events.schemas.automations import Automation, EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
 
+from lakebook.cli.stack.prefect_setup import SILENT_RUNS_AUTOMATION, crash_silent_runs
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.prefect_setup import SILENT_RUNS_AUTOMATION, crash_silent_runs
 
 
 @pytest.fixture

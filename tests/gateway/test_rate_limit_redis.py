@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from lakebook.cli.stack.supervisor import Supervisor
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.shared_rate_limit import (
     KEY_PREFIX,
@@ -21,7 +22,6 @@ from lakebook.gateway.core.shared_rate_limit import (
     RedisTokenBuckets,
     without_password,
 )
-from lakebook.gateway.stack.supervisor import Supervisor
 from tests.conftest import (
     Gateway,
     RedisServer,

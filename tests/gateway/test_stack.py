@@ -29,7 +29,7 @@ from tests.prefect_http import prefect_request
 
 pytestmark = pytest.mark.stack
 
-LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 
 
 def lakebook_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-LAKEBOOK = [sys.executable, "-m", "lakebook.gateway.cli"]
+LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 
 
 def lakebook(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

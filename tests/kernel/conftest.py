@@ -11,10 +11,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel.client import LakebookClient
 from lakebook.kernel.magics import DuckDBMagic
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import FlowStack
 from tests.kernel.gateway_clients import token_for
 

@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 
 from lakebook.common.settings import Settings
-from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.core.security import create_access_token
 from lakebook.kernel import LakebookClient, Run, connect
 from lakebook.kernel.credentials import TOKEN_VARIABLE
@@ -34,6 +33,7 @@ from lakebook.kernel.errors import (
     error_from_response,
 )
 from lakebook.kernel.widgets import ResultTable
+from lakebook.lake.publisher import LakePublisher
 from tests.conftest import FlowStack, Gateway, free_port
 from tests.kernel.gateway_clients import token_for, wait_until_running
 

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from nbclient import NotebookClient
 
-from lakebook.flows.lake_store import LakeStore
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
 from tests.conftest import S3Server, use_lake
 from tests.kernel.conftest import SALES
 

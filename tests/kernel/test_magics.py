@@ -12,8 +12,8 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel.render import ResultPreview, TextPreview
+from lakebook.lake.publisher import LakePublisher
 from tests.kernel.conftest import SALES
 from tests.lake_listings import record_listings
 

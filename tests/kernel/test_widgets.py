@@ -9,7 +9,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel import LakebookClient, Run
 from lakebook.kernel.widgets import (
     FlowLauncher,
@@ -18,6 +17,7 @@ from lakebook.kernel.widgets import (
     ResultTable,
     RunMonitor,
 )
+from lakebook.lake.publisher import LakePublisher
 from tests.kernel.gateway_clients import wait_until_running
 
 SCHEMA: dict[str, Any] = {

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lakebook.cli.stack.services import Service, gateway_service, jupyter_argv
 from lakebook.common.settings import Settings
-from lakebook.gateway.stack.services import Service, gateway_service, jupyter_argv
 from tests.conftest import HOST, free_port, quiet_supervisor
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import jupyterlab
 import pytest
 
-from lakebook.gateway.stack.services import Service, jupyter_argv
+from lakebook.cli.stack.services import Service, jupyter_argv
 from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Route, expect, sync_playwright
 
-from lakebook.gateway.stack.services import Service, settings_env
+from lakebook.cli.stack.services import Service, settings_env
 from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import prefect.task_engine  # noqa: F401
 import prefect.utilities.visualization  # noqa: F401
 import s3fs  # noqa: F401
 
-from lakebook.flows.lake_store import warm_s3_session
+from lakebook.lake.store import warm_s3_session
 
 try:
     warm_s3_session()

@@ -32,13 +32,13 @@ from lakebook.flows.notebook_execution import (
     render_html,
     resolve_kernel,
 )
-from lakebook.flows.notebook_params import check_parameters, read_parameters
 from lakebook.flows.notebook_report import (
     create_report_artifacts,
     failure_message,
     report_metadata,
 )
-from lakebook.flows.notebook_source import (
+from lakebook.lake.notebook_params import check_parameters, read_parameters
+from lakebook.lake.notebook_source import (
     NotebookSource,
     locate_notebook,
     parse_notebook,

@@ -12,8 +12,8 @@ import papermill
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from lakebook.flows.notebook_execution import ExecutionOutcome
-from lakebook.flows.notebook_source import NotebookSource
-from lakebook.flows.report_publisher import PublishedReport
+from lakebook.lake.notebook_source import NotebookSource
+from lakebook.lake.reports import PublishedReport
 
 MAX_ARTIFACT_VALUE_CHARACTERS = 200
 

@@ -8,7 +8,7 @@ from typing import Any
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from lakebook.common.settings import Settings, load_settings
-from lakebook.flows.lake_store import LakeStore
+from lakebook.lake.store import LakeStore
 
 
 def thread_pool_runner() -> TaskRunner[Any]:

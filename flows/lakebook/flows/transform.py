@@ -11,7 +11,6 @@ import polars as pl
 from prefect import flow, unmapped
 
 from lakebook.common.settings import load_settings
-from lakebook.flows.lake_runs import OpenedRun
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -27,10 +26,11 @@ from lakebook.flows.partitions import (
     row_wise_prefix,
     transform_partition,
 )
-from lakebook.flows.publisher import LakePublisher
-from lakebook.flows.row_widths import is_text
 from lakebook.flows.task_runners import SettingsTaskRunner
 from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.row_widths import is_text
+from lakebook.lake.runs import OpenedRun
 
 FLOW_NAME = "transform_dataset"
 TAGS = {"lake", "heavy"}

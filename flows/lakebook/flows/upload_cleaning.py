@@ -10,8 +10,8 @@ from typing import Literal, cast
 import polars as pl
 from pydantic import BaseModel
 
-from lakebook.flows.row_widths import mean_text_bytes
 from lakebook.flows.upload_formats import EXTRA_FIELDS, UploadError
+from lakebook.lake.row_widths import mean_text_bytes
 
 ColumnType = Literal[
     "String", "Int64", "Int32", "Float64", "Float32", "Boolean", "Date", "Datetime"

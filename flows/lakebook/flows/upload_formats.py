@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from lakebook.common.lake import LakePathError
-from lakebook.flows.lake_store import LakeStore
+from lakebook.lake.store import LakeStore
 
 # Enough to see a header and a few rows; a format check must not download a big upload.
 SNIFF_BYTES = 64 * 1024

@@ -12,8 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from lakebook.cli.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.flows.lake_store import LakeError
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, notebooks, runs
 from lakebook.gateway.api.routes.runs import RunRecords
@@ -22,10 +22,10 @@ from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
 from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
-from lakebook.gateway.exit_codes import EXIT_USAGE
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
+from lakebook.lake.store import LakeError
 
 
 @asynccontextmanager

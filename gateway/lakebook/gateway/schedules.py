@@ -35,21 +35,21 @@ from pydantic import ValidationError
 
 from lakebook.common.deployments import deployment_path
 from lakebook.common.lake import LakePaths
-from lakebook.flows.lake_store import LakeAccessError, LakeNotFoundError, LakeStore
-from lakebook.flows.notebook_params import (
+from lakebook.gateway.orchestrator import PrefectUnavailableError
+from lakebook.lake.notebook_params import (
     NotebookParameter,
     NotebookParameterError,
     check_parameters,
     read_parameters,
 )
-from lakebook.flows.notebook_source import (
+from lakebook.lake.notebook_source import (
     NotebookLocationError,
     NotebookSource,
     locate_notebook,
     parse_notebook,
     read_notebook_bytes,
 )
-from lakebook.gateway.orchestrator import PrefectUnavailableError
+from lakebook.lake.store import LakeAccessError, LakeNotFoundError, LakeStore
 
 logger = logging.getLogger(__name__)
 

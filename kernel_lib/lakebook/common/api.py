@@ -128,7 +128,7 @@ class UploadOut(WireModel):
 
 
 class PublishedRunLike(Protocol):
-    """What the lake publisher reports of a published run (lakebook.flows.publisher)."""
+    """What the lake publisher reports of a published run (lakebook.lake.publisher)."""
 
     @property
     def run_id(self) -> str: ...
@@ -138,7 +138,7 @@ class PublishedRunLike(Protocol):
 
 
 class DatasetSummaryLike(Protocol):
-    """What the lake publisher reports of a dataset (lakebook.flows.publisher)."""
+    """What the lake publisher reports of a dataset (lakebook.lake.publisher)."""
 
     @property
     def name(self) -> str: ...

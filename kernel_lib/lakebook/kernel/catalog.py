@@ -12,8 +12,8 @@ from lakebook.common.api import DatasetDetail, DatasetOut
 from lakebook.kernel.errors import LakebookError, LakebookNotFound
 
 if TYPE_CHECKING:
-    from lakebook.flows.publisher import LakePublisher
     from lakebook.kernel.client import LakebookClient
+    from lakebook.lake.publisher import LakePublisher
 
 
 class CatalogError(Exception):
@@ -63,8 +63,8 @@ class GatewayCatalog:
         """The latest run's data. /result answers only for runs the caller may see, so another
         user's run is read with the kernel's own lake settings, where it has them."""
         from lakebook.common.settings import SettingsError
-        from lakebook.flows.lake_store import LakeError
         from lakebook.kernel.runs import Run
+        from lakebook.lake.store import LakeError
 
         latest = self.describe(name).latest_run_id
         try:
@@ -93,7 +93,7 @@ class LakeCatalog:
         return self.publisher.paths.root
 
     def list(self) -> list[DatasetOut]:
-        from lakebook.flows.lake_store import LakeError
+        from lakebook.lake.store import LakeError
 
         try:
             summaries = self.publisher.list_datasets()
@@ -102,7 +102,7 @@ class LakeCatalog:
         return [DatasetOut.from_summary(summary) for summary in summaries]
 
     def describe(self, name: str) -> DatasetDetail:
-        from lakebook.flows.lake_store import LakeError
+        from lakebook.lake.store import LakeError
 
         try:
             runs = self.publisher.list_runs(name)
@@ -118,7 +118,7 @@ class LakeCatalog:
             ) from error
 
     def scan(self, name: str) -> pl.LazyFrame:
-        from lakebook.flows.lake_store import LakeError
+        from lakebook.lake.store import LakeError
 
         try:
             return self.publisher.scan(name)

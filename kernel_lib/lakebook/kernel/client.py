@@ -35,7 +35,7 @@ from lakebook.kernel.runs import Run, run_path
 from lakebook.kernel.uploads import UPLOADS_PATH, upload_body
 
 if TYPE_CHECKING:
-    from lakebook.flows.publisher import LakePublisher
+    from lakebook.lake.publisher import LakePublisher
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ class LakebookClient:
     def lake(self) -> LakePublisher:
         """The lake read directly with this kernel's own settings and keys (the gateway's
         /result and /lake routes need none; this is for lakes without a gateway)."""
-        from lakebook.flows.lake_store import LakeStore  # s3fs and friends load only when used
-        from lakebook.flows.publisher import LakePublisher
+        from lakebook.lake.publisher import LakePublisher
+        from lakebook.lake.store import LakeStore  # s3fs and friends load only when used
 
         return LakePublisher(LakeStore.from_settings(self.settings))
 

@@ -9,9 +9,9 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 
 from lakebook.common.lake import LakePathError
-from lakebook.flows.lake_runs import DatasetSummary, PublishedRun
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.runs import DatasetSummary, PublishedRun
+from lakebook.lake.store import LakeNotFoundError
 
 SCHEMA = "lake"
 

@@ -16,9 +16,6 @@ from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, load_settings
-from lakebook.flows.lake_runs import DatasetSummary
-from lakebook.flows.lake_store import LakeError, LakeStore
-from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel import account
 from lakebook.kernel.connection import apply_limits, open_connection
 from lakebook.kernel.frames import scannable_frames
@@ -26,6 +23,9 @@ from lakebook.kernel.lake_views import LakeViews
 from lakebook.kernel.params import bind_parameters, lake_datasets, mentioned_words
 from lakebook.kernel.query import OutputFormat, QueryOutcome, describe_error, explain, run_query
 from lakebook.kernel.render import ResultPreview, TextPreview
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.runs import DatasetSummary
+from lakebook.lake.store import LakeError, LakeStore
 
 # Options of %duckdb that take a value: the line magic's SQL starts after the options.
 _VALUE_OPTIONS = frozenset({"-o", "--out", "--limit", "--run"})

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from lakebook.common.api import Role
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.flows.lake_store import LakeStore
 from lakebook.gateway.core.rate_limit import RateLimiter, retry_after_header
 from lakebook.gateway.core.security import InvalidTokenError, VerifiedTokens
 from lakebook.gateway.core.throttle import LoginThrottle
@@ -23,6 +22,7 @@ from lakebook.gateway.db import session_scope
 from lakebook.gateway.orchestrator import Orchestrator
 from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.users import find_user
+from lakebook.lake.store import LakeStore
 
 API_PREFIX = "/api/v1"
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio.from_thread
 from fastapi.concurrency import run_in_threadpool
 
-from lakebook.flows.lake_store import LakeStore
+from lakebook.lake.store import LakeStore
 
 BLOCK_BYTES = 1024 * 1024
 QUEUED_BLOCKS = 4

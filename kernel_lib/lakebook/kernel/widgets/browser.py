@@ -8,11 +8,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from lakebook.common.api import DatasetOut
-from lakebook.flows.publisher import LakePublisher
 from lakebook.kernel.catalog import Catalog, CatalogError, GatewayCatalog, LakeCatalog
 from lakebook.kernel.client import LakebookClient, connect
 from lakebook.kernel.widgets.form import ERROR_STYLE
 from lakebook.kernel.widgets.table import ResultTable
+from lakebook.lake.publisher import LakePublisher
 
 
 class LakeBrowser(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeError, LakeStore
 from lakebook.gateway.api.deps import SettingsDep
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
+from lakebook.lake.store import LakeError, LakeStore
 
 router = APIRouter(tags=["health"])
 

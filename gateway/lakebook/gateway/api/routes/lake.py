@@ -11,8 +11,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from lakebook.common.api import DatasetDetail, DatasetOut, UploadOut
 from lakebook.common.lake import LakePathError, check_dataset_name
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, LakeStoreDep, SettingsDep
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.lake_writer import write_object
@@ -23,6 +21,8 @@ from lakebook.gateway.core.multipart_stream import (
 )
 from lakebook.gateway.core.uploads import SNIFF_BYTES, UploadRejectedError, upload_format
 from lakebook.gateway.db import session_scope
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeNotFoundError
 
 router = APIRouter(prefix=f"{API_PREFIX}/lake", tags=["lake"])
 

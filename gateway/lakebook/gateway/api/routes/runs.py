@@ -19,8 +19,6 @@ from sqlalchemy.orm import Session
 
 from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeNotFoundError
-from lakebook.flows.publisher import LakePublisher
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     Caller,
@@ -37,6 +35,8 @@ from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import Orchestrator, RunInfo
 from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.scheduled_runs import claim_scheduled_run, claim_scheduled_runs
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeNotFoundError
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lakebook.cli.client_commands import run_flow, run_login
+from lakebook.cli.console import Console
+from lakebook.cli.exit_codes import EXIT_USAGE
+from lakebook.cli.schedule_commands import run_schedule_command
+from lakebook.cli.stack.bootstrap import ADMIN_USER
+from lakebook.cli.stack.commands import run_status, run_up
+from lakebook.cli.user_commands import add_user, change_disabled, show_users
 from lakebook.common.settings import SettingsError, load_settings
-from lakebook.gateway.client_commands import run_flow, run_login
-from lakebook.gateway.exit_codes import EXIT_USAGE
-from lakebook.gateway.schedule_commands import run_schedule_command
-from lakebook.gateway.stack.bootstrap import ADMIN_USER
-from lakebook.gateway.stack.commands import run_status, run_up
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.user_commands import add_user, change_disabled, show_users
 
 ROLES = ("viewer", "analyst", "admin")
 

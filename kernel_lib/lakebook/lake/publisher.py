@@ -12,9 +12,9 @@ import polars as pl
 from polars.io.partition import SinkedPath, SinkedPathsCallbackArgs
 
 from lakebook.common.lake import check_dataset_name, check_identifier
-from lakebook.flows.lake_runs import LakeRuns
-from lakebook.flows.lake_store import LakeError, describe_write_failure
-from lakebook.flows.row_widths import TEXT_BYTES_FOOTER_KEY, frame_row_group_rows, text_widths
+from lakebook.lake.row_widths import TEXT_BYTES_FOOTER_KEY, frame_row_group_rows, text_widths
+from lakebook.lake.runs import LakeRuns
+from lakebook.lake.store import LakeError, describe_write_failure
 
 logger = logging.getLogger(__name__)
 

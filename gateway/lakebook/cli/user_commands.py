@@ -6,11 +6,11 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from lakebook.cli.console import Console
+from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import generate_password
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.users import UserError, create_user, list_users, set_disabled
 
 

@@ -17,13 +17,11 @@ from typing import Any
 from prefect.client.orchestration import PrefectClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from lakebook.cli.console import Console
+from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings, SettingsError
-from lakebook.flows.lake_store import LakeError, LakeStore
-from lakebook.flows.notebook_params import NotebookParameter
-from lakebook.flows.notebook_source import is_lake_location, workspace_parameter
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.gateway.orchestrator import PrefectUnavailableError
 from lakebook.gateway.prefect_client import prefect_client
 from lakebook.gateway.schedules import (
@@ -38,8 +36,10 @@ from lakebook.gateway.schedules import (
     locate_schedule_notebook,
     notebook_parameters,
 )
-from lakebook.gateway.stack.console import Console
 from lakebook.gateway.users import find_user
+from lakebook.lake.notebook_params import NotebookParameter
+from lakebook.lake.notebook_source import is_lake_location, workspace_parameter
+from lakebook.lake.store import LakeError, LakeStore
 
 ACTIONS = ("list", "pause", "resume", "delete")
 

@@ -13,18 +13,18 @@ from typing import Any
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
-from lakebook.common.settings import Settings, SettingsError
-from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from lakebook.gateway.stack.bootstrap import (
+from lakebook.cli.console import Console
+from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.cli.stack.bootstrap import (
     ADMIN_USER,
     ensure_admin_user,
     prepare_data_dir,
     write_kernel_credentials,
     write_seaweed_identities,
 )
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import plan_stack
-from lakebook.gateway.stack.supervisor import StackError, Supervisor
+from lakebook.cli.stack.services import plan_stack
+from lakebook.cli.stack.supervisor import StackError, Supervisor
+from lakebook.common.settings import Settings, SettingsError
 
 
 def state_file(settings: Settings) -> Path:

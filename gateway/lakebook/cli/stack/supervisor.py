@@ -17,9 +17,9 @@ from typing import IO, Any
 import httpx
 import psutil
 
+from lakebook.cli.console import Console
+from lakebook.cli.stack.services import GRPC_OFFSET, Service, wait_interval
 from lakebook.common.private_files import write_private_json
-from lakebook.gateway.stack.console import Console
-from lakebook.gateway.stack.services import GRPC_OFFSET, Service, wait_interval
 
 logger = logging.getLogger(__name__)
 

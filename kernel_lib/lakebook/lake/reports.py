@@ -19,8 +19,8 @@ from lakebook.common.lake import (
 )
 
 # The reuse keeps one rule for "when was this published" across datasets and reports.
-from lakebook.flows.lake_runs import modified_at
-from lakebook.flows.lake_store import LakeNotFoundError, LakeStore
+from lakebook.lake.runs import modified_at
+from lakebook.lake.store import LakeNotFoundError, LakeStore
 
 logger = logging.getLogger(__name__)
 

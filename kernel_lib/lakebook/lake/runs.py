@@ -12,8 +12,8 @@ from typing import Any, Final
 import polars as pl
 
 from lakebook.common.lake import DATASET_NAME, SUCCESS_MARKER, parse_publication
-from lakebook.flows.lake_store import LakeError, LakeNotFoundError, LakeStore
-from lakebook.flows.row_widths import TEXT_BYTES_FOOTER_KEY, parse_text_widths
+from lakebook.lake.row_widths import TEXT_BYTES_FOOTER_KEY, parse_text_widths
+from lakebook.lake.store import LakeError, LakeNotFoundError, LakeStore
 
 # How many of a dataset's newest publication entries `latest_run` reads in its one LIST: an
 # entry is passed over while its run is being rewritten (a retry) or after its run failed.

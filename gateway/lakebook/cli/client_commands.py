@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from lakebook.cli.console import Console
+from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
-from lakebook.gateway.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from lakebook.gateway.stack.console import Console
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import (
     LakebookAuthError,

@@ -17,7 +17,7 @@ waiting, everything resuming the moment they gave up) and every caller with a sh
 failed meanwhile. Here a wait gives up after SQLITE_BUSY_TIMEOUT_MS: such a stall lasts that
 long, and a write refused is answered 503 (replayed above) or retried by Prefect's services.
 
-Run as `python -m lakebook.gateway.stack.prefect_server server start --host H --port P`.
+Run as `python -m lakebook.cli.stack.prefect_server server start --host H --port P`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from lakebook.common.lake import PROCESSED_ZONE, RAW_ZONE, RESULTS_ZONE, LakePaths
-from lakebook.flows.lake_store import LakeStore
+from lakebook.lake.store import LakeStore
 
 LAKE_ZONES = (RAW_ZONE, PROCESSED_ZONE, RESULTS_ZONE)
 NOTEBOOK_SUFFIX = ".ipynb"

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lakebook.cli.stack.plain_http_ca import plain_http_ca_env
+from lakebook.cli.stack.prefect_setup import configure_prefect
 from lakebook.common.settings import Settings
-from lakebook.flows.lake_store import LakeError, LakeStore
-from lakebook.gateway.stack.plain_http_ca import plain_http_ca_env
-from lakebook.gateway.stack.prefect_setup import configure_prefect
+from lakebook.lake.store import LakeError, LakeStore
 
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
 # checked before start-up like every other port.
@@ -165,7 +165,7 @@ def prefect_service(settings: Settings) -> Service:
             sys.executable,
             "-m",
             # `prefect server start`, replaying SQLite-busy answers at once (prefect_server.py).
-            "lakebook.gateway.stack.prefect_server",
+            "lakebook.cli.stack.prefect_server",
             "server",
             "start",
             "--host",

@@ -1,0 +1,1 @@
+"""The `lakebook` command: the embedded stack, users, sign-in, runs and schedules."""

@@ -1,0 +1,1 @@
+"""The lake library: objects, published runs, the publisher, reports and notebook sources."""
