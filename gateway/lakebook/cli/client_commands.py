@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakebook.cli.console import Console
-from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import (

@@ -18,7 +18,7 @@ from prefect.client.orchestration import PrefectClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings, SettingsError
 from lakebook.gateway.db import session_scope

@@ -7,7 +7,7 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import generate_password
 from lakebook.gateway.db import session_scope

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from lakebook.cli.exit_codes import EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, notebooks, runs

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.cli.stack.bootstrap import (
     ADMIN_USER,
     ensure_admin_user,

@@ -1,4 +1,4 @@
-"""Exit codes of the `lakebook` command."""
+"""Exit codes of lakebook's processes: the `lakebook` command and the gateway server."""
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
