@@ -105,12 +105,6 @@ def test_secrets_are_not_shown_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(settings, Settings)
 
 
-def test_transforms_are_partitioned_on_dask_or_when_a_size_is_set() -> None:
-    assert Settings(task_runner="threads").partition_rows is None
-    assert Settings(task_runner="dask").partition_rows == 2**20
-    assert Settings(task_runner="threads", transform_partition_rows=10).partition_rows == 10
-
-
 def test_settings_are_reused_until_what_they_come_from_changes(
     monkeypatch: pytest.MonkeyPatch, clean_env: Path
 ) -> None:

@@ -9,6 +9,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
+from lakebook.common.settings import Settings
+from lakebook.flows.partitions import rows_per_partition
 from lakebook.flows.transform import TransformError, check_steps
 from lakebook.flows.transform_spec import TransformSpec, apply_step
 
@@ -125,3 +127,9 @@ def test_check_steps_names_the_failing_step_without_data() -> None:
         TransformError, match=r"step 2 \(group_by\) .*`sum`.*columns before this step: name, age"
     ):
         check_steps(bad, schemas)
+
+
+def test_transforms_are_partitioned_on_dask_or_when_a_size_is_set() -> None:
+    assert rows_per_partition(Settings(task_runner="threads")) is None
+    assert rows_per_partition(Settings(task_runner="dask")) == 2**20
+    assert rows_per_partition(Settings(task_runner="threads", transform_partition_rows=10)) == 10

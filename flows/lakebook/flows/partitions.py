@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lakebook.common.settings import Settings
 from lakebook.flows.lake_tasks import lake_publisher, lake_task
 from lakebook.flows.transform_spec import (
     AggregationOf,
@@ -27,6 +28,16 @@ from lakebook.flows.transform_spec import (
 )
 
 PARTS_FOLDER = "_parts"
+# The publisher's largest row group (a table of up to 16 fixed-width columns): a partition
+# reads whole row groups, and is big enough that task overhead stays small.
+DASK_PARTITION_ROWS = 2**20
+
+
+def rows_per_partition(settings: Settings) -> int | None:
+    """Rows per partition task for transforms, or None: one plan, no partition tasks."""
+    if settings.transform_partition_rows is not None:
+        return settings.transform_partition_rows
+    return DASK_PARTITION_ROWS if settings.task_runner == "dask" else None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from lakebook.flows.partitions import (
     parts_prefix,
     plan_partitions,
     row_wise_prefix,
+    rows_per_partition,
     transform_partition,
 )
 from lakebook.flows.task_runners import SettingsTaskRunner
@@ -298,7 +299,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     planning = Planning(spec, run_id)
     # Without a partition size there is nothing to split: no task for it (each costs Prefect
     # round trips), one streaming Polars plan in the publish step.
-    partition_rows = load_settings().partition_rows
+    partition_rows = rows_per_partition(load_settings())
     if partition_rows is None:
         return publish_planned(planning, run_id=run_id, user=current_user())
     planned = planning.result()

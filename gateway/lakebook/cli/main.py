@@ -9,11 +9,11 @@ from typing import Any
 
 from lakebook.cli.client_commands import run_flow, run_login
 from lakebook.cli.console import Console
-from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.cli.schedule_commands import run_schedule_command
 from lakebook.cli.stack.bootstrap import ADMIN_USER
 from lakebook.cli.stack.commands import run_status, run_up
 from lakebook.cli.user_commands import add_user, change_disabled, show_users
+from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import SettingsError, load_settings
 
 ROLES = ("viewer", "analyst", "admin")

@@ -22,11 +22,6 @@ SECRETS_FILE_NAME = "secrets.json"
 SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret")
 
 
-# The publisher's largest row group (a table of up to 16 fixed-width columns): a partition
-# reads whole row groups, and is big enough that task overhead stays small.
-DASK_PARTITION_ROWS = 2**20
-
-
 class SettingsError(ValueError):
     """Settings that cannot work; the message names the variable to fix."""
 
@@ -174,16 +169,9 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="Rows of a transform's input that one partition task reads; unset means "
-        f"{DASK_PARTITION_ROWS} on Dask and no partitions on threads (one streaming Polars plan "
-        "already uses every core, and parts cost a write and a read of the data).",
+        "2**20 on Dask and no partitions on threads (one streaming Polars plan already uses "
+        "every core, and parts cost a write and a read of the data).",
     )
-
-    @property
-    def partition_rows(self) -> int | None:
-        """Rows per partition task for transforms, or None: one plan, no partition tasks."""
-        if self.transform_partition_rows is not None:
-            return self.transform_partition_rows
-        return DASK_PARTITION_ROWS if self.task_runner == "dask" else None
 
     @field_validator("s3_endpoint_url", "prefect_api_url", "gateway_url")
     @classmethod

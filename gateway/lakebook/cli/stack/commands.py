@@ -14,7 +14,6 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.cli.stack.bootstrap import (
     ADMIN_USER,
     ensure_admin_user,
@@ -24,6 +23,7 @@ from lakebook.cli.stack.bootstrap import (
 )
 from lakebook.cli.stack.services import plan_stack
 from lakebook.cli.stack.supervisor import StackError, Supervisor
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError
 
 
