@@ -55,6 +55,7 @@ class LakebookClient:
         settings: Settings | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
+        # Runs and the magics reach the routes this class has no method for through it.
         self.http = GatewayHTTP(url, token, timeout=timeout)
         self.url = self.http.url
         self._settings = settings
