@@ -30,8 +30,8 @@ from lakebook.kernel.errors import (
     LakebookTimeout,
     LakebookUnavailable,
     LakebookValidationError,
-    error_from_response,
 )
+from lakebook.kernel.gateway_http import error_from_response
 from lakebook.kernel.widgets import ResultTable
 from lakebook.lake.publisher import LakePublisher
 from tests.conftest import FlowStack, Gateway, free_port

@@ -5,34 +5,15 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from lakebook.lab.gateway import GatewayError, call_gateway, gateway_url
+from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, RUNS_PATH, execute_path, run_path
+from lakebook.lab.gateway import GatewayError, call_gateway, gateway_is_healthy, gateway_url
 
-HEALTH_TIMEOUT_SECONDS = 2.0
 RUNS_LISTED = 10
-
-
-async def gateway_is_healthy(url: str, timeout: float = HEALTH_TIMEOUT_SECONDS) -> bool:
-    """Return True when GET {url}/healthz answers 2xx within the timeout."""
-    client = AsyncHTTPClient()
-    try:
-        response = await client.fetch(
-            f"{url}/healthz",
-            method="GET",
-            connect_timeout=timeout,
-            request_timeout=timeout,
-            follow_redirects=False,
-            raise_error=False,
-        )
-    except (OSError, HTTPClientError, ValueError):
-        return False
-    return 200 <= response.code < 300
 
 
 class LakebookHandler(APIHandler):
@@ -77,7 +58,7 @@ class DeploymentsHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        _, deployments = await call_gateway("GET", "/flows/deployments")
+        _, deployments = await call_gateway("GET", DEPLOYMENTS_PATH)
         self.finish(json.dumps(deployments))
 
 
@@ -96,7 +77,7 @@ class ExecuteHandler(LakebookHandler):
                 HTTPStatus.BAD_REQUEST, 'parameters must be a JSON object, like {"message": "hi"}'
             )
         status, launched = await call_gateway(
-            "POST", f"/flows/{quote(flow_name, safe='')}/execute", {"parameters": parameters}
+            "POST", execute_path(flow_name), json={"parameters": parameters}
         )
         self.set_status(status)
         self.finish(json.dumps(launched))
@@ -107,7 +88,7 @@ class RunsHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        _, runs = await call_gateway("GET", f"/flows/runs?limit={RUNS_LISTED}")
+        _, runs = await call_gateway("GET", RUNS_PATH, params={"limit": RUNS_LISTED})
         self.finish(json.dumps(runs))
 
 
@@ -116,7 +97,7 @@ class RunHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        _, run = await call_gateway("GET", f"/flows/runs/{quote(run_id, safe='')}")
+        _, run = await call_gateway("GET", run_path(run_id))
         self.finish(json.dumps(run))
 
 

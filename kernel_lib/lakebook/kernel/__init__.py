@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from lakebook.kernel.client import LakebookClient, connect
-from lakebook.kernel.runs import Run
+if TYPE_CHECKING:
+    from lakebook.kernel.client import LakebookClient, connect
+    from lakebook.kernel.runs import Run
 
 __all__ = ["LakebookClient", "Run", "connect", "load_ipython_extension"]
+
+# Loaded on first use, so that the lab server can import the gateway client (gateway_http,
+# credentials) without loading Polars, which runs.py needs.
+_LAZY_EXPORTS = {
+    "LakebookClient": "lakebook.kernel.client",
+    "connect": "lakebook.kernel.client",
+    "Run": "lakebook.kernel.runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 def load_ipython_extension(ipython: Any) -> None:

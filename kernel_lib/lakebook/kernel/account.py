@@ -12,6 +12,7 @@ from lakebook.common.api import RunOut
 from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import LakebookError, parse_answers
+from lakebook.kernel.gateway_http import RUNS_PATH
 from lakebook.kernel.login import login
 from lakebook.kernel.render import ResultPreview, TextPreview
 
@@ -52,7 +53,7 @@ def recent_runs(settings: Settings, flow: str | None = None) -> ResultPreview:
         params["flow"] = flow
     try:
         with connect(settings=settings) as client:
-            runs = parse_answers(RunOut, client.request("GET", "/flows/runs", params=params))
+            runs = parse_answers(RunOut, client.http.request("GET", RUNS_PATH, params=params))
     except LakebookError as error:
         raise UsageError(error.message) from None
     rows = [(r.run_id, r.flow_name, r.state_name, r.created_at, r.end_time) for r in runs]

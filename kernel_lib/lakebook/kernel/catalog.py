@@ -4,15 +4,16 @@ directly from a lake the kernel holds keys for (a local folder, or no gateway at
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote
 
 import polars as pl
 
 from lakebook.common.api import DatasetDetail, DatasetOut
+from lakebook.common.settings import SettingsError
+from lakebook.kernel.client import LakebookClient
 from lakebook.kernel.errors import LakebookError, LakebookNotFound
+from lakebook.kernel.runs import Run
 
 if TYPE_CHECKING:
-    from lakebook.kernel.client import LakebookClient
     from lakebook.lake.publisher import LakePublisher
 
 
@@ -31,10 +32,6 @@ class Catalog(Protocol):
     def describe(self, name: str) -> DatasetDetail: ...
 
     def scan(self, name: str) -> pl.LazyFrame: ...
-
-
-def dataset_path(name: str) -> str:
-    return f"/lake/datasets/{quote(name, safe='')}"
 
 
 class GatewayCatalog:
@@ -62,9 +59,7 @@ class GatewayCatalog:
     def scan(self, name: str) -> pl.LazyFrame:
         """The latest run's data. /result answers only for runs the caller may see, so another
         user's run is read with the kernel's own lake settings, where it has them."""
-        from lakebook.common.settings import SettingsError
-        from lakebook.kernel.runs import Run
-        from lakebook.lake.store import LakeError
+        from lakebook.lake.store import LakeError  # s3fs and friends load only when used
 
         latest = self.describe(name).latest_run_id
         try:

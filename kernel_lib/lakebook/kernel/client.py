@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import httpx
 
@@ -23,33 +20,28 @@ from lakebook.common.api import (
     UploadOut,
 )
 from lakebook.common.settings import Settings, load_settings
-from lakebook.kernel.catalog import dataset_path
 from lakebook.kernel.credentials import find_credentials
-from lakebook.kernel.errors import (
-    LakebookConnectionError,
-    error_from_response,
-    parse_answer,
-    parse_answers,
+from lakebook.kernel.errors import parse_answer, parse_answers
+from lakebook.kernel.gateway_http import (
+    DATASETS_PATH,
+    DEFAULT_TIMEOUT,
+    DEPLOYMENTS_PATH,
+    ME_PATH,
+    RUNS_PATH,
+    UPLOAD_TIMEOUT,
+    UPLOADS_PATH,
+    GatewayHTTP,
+    dataset_path,
+    execute_path,
+    run_path,
 )
-from lakebook.kernel.runs import Run, run_path
-from lakebook.kernel.uploads import UPLOADS_PATH, upload_body
+from lakebook.kernel.runs import Run
+from lakebook.kernel.uploads import upload_body
 
 if TYPE_CHECKING:
     from lakebook.lake.publisher import LakePublisher
 
 logger = logging.getLogger(__name__)
-
-API_PREFIX = "/api/v1"
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# Uploads stream a whole file: allow minutes between bytes, not seconds.
-UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
-# The gateway sends an SSE keep-alive every 15 s: silence much longer than that is a dead link.
-EVENTS_TIMEOUT = httpx.Timeout(10.0, read=45.0)
-
-
-def execute_path(flow: str) -> str:
-    # Quoted so that a name like "../x" stays one path segment the gateway can refuse.
-    return f"/flows/{quote(flow, safe='')}/execute"
 
 
 class LakebookClient:
@@ -63,13 +55,10 @@ class LakebookClient:
         settings: Settings | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self.url = url.rstrip("/")
+        # Runs and the magics reach the routes this class has no method for through it.
+        self.http = GatewayHTTP(url, token, timeout=timeout)
+        self.url = self.http.url
         self._settings = settings
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self._timeout = timeout
-        self._http = httpx.Client(
-            base_url=self.url + API_PREFIX, headers=self._headers, timeout=timeout
-        )
 
     def __repr__(self) -> str:
         return f"LakebookClient(url={self.url!r})"
@@ -86,7 +75,7 @@ class LakebookClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self.http.close()
 
     @property
     def settings(self) -> Settings:
@@ -97,11 +86,11 @@ class LakebookClient:
 
     def me(self) -> Me:
         """Who the token belongs to, and until when it is valid."""
-        return parse_answer(Me, self.request("GET", "/auth/me"))
+        return parse_answer(Me, self.http.request("GET", ME_PATH))
 
     def flows(self) -> list[DeploymentOut]:
         """The flows this gateway can launch."""
-        return parse_answers(DeploymentOut, self.request("GET", "/flows/deployments"))
+        return parse_answers(DeploymentOut, self.http.request("GET", DEPLOYMENTS_PATH))
 
     def run(self, flow: str, /, **parameters: Any) -> Run:
         """Launches a flow run with these parameters; returns at once (see Run.wait)."""
@@ -112,7 +101,7 @@ class LakebookClient:
     ) -> Run:
         """Launches a run; the same idempotency key returns the same run instead of a second one."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        body = self.request(
+        body = self.http.request(
             "POST", execute_path(flow), json=_execute_body(parameters), headers=headers
         )
         launched = parse_answer(Launched, body)
@@ -121,10 +110,7 @@ class LakebookClient:
 
     async def arun(self, flow: str, /, **parameters: Any) -> Run:
         """Launches a flow run without blocking the event loop."""
-        async with self.async_http() as http:
-            body = await self.arequest(
-                http, "POST", execute_path(flow), json=_execute_body(parameters)
-            )
+        body = await self.http.arequest("POST", execute_path(flow), json=_execute_body(parameters))
         return Run(self, parse_answer(Launched, body).run_id, flow)
 
     def get_run(self, run_id: str) -> Run:
@@ -136,26 +122,26 @@ class LakebookClient:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if flow is not None:
             params["flow"] = flow
-        listed = parse_answers(RunOut, self.request("GET", "/flows/runs", params=params))
+        listed = parse_answers(RunOut, self.http.request("GET", RUNS_PATH, params=params))
         return [Run(self, info.run_id, info.flow_name) for info in listed]
 
     def run_info(self, run_id: str) -> RunOut:
-        return parse_answer(RunOut, self.request("GET", run_path(run_id)))
+        return parse_answer(RunOut, self.http.request("GET", run_path(run_id)))
 
     def datasets(self) -> list[DatasetOut]:
         """The lake's published datasets with their latest runs, by name."""
-        return parse_answers(DatasetOut, self.request("GET", "/lake/datasets"))
+        return parse_answers(DatasetOut, self.http.request("GET", DATASETS_PATH))
 
     def dataset(self, name: str) -> DatasetDetail:
         """A dataset's schema, size, lineage and runs; unknown names raise LakebookNotFound."""
-        return parse_answer(DatasetDetail, self.request("GET", dataset_path(name)))
+        return parse_answer(DatasetDetail, self.http.request("GET", dataset_path(name)))
 
     def upload(self, source: str | Path | Any, /) -> UploadOut:
         """Uploads a CSV, JSON lines or Parquet file, or a Polars/pandas frame (sent as
         Parquet), to raw/uploads/{you}/; too big (413) or not what it claims (415) raise."""
         filename, content = upload_body(source)
         with content:
-            body = self.request(
+            body = self.http.request(
                 "POST", UPLOADS_PATH, files={"file": (filename, content)}, timeout=UPLOAD_TIMEOUT
             )
         uploaded = parse_answer(UploadOut, body)
@@ -171,69 +157,9 @@ class LakebookClient:
         return LakePublisher(LakeStore.from_settings(self.settings))
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One gateway call; the decoded JSON body, or the LakebookError for the answer."""
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as error:
-            raise self._unreachable(error) from error
-        if response.is_error:
-            raise error_from_response(response)
-        return response.json() if response.content else None
-
-    @contextmanager
-    def stream(self, path: str) -> Iterator[httpx.Response]:
-        """A streamed GET (server-sent events), closed when the block ends."""
-        try:
-            with self._http.stream("GET", path, timeout=EVENTS_TIMEOUT) as response:
-                if response.is_error:
-                    response.read()
-                    raise error_from_response(response)
-                yield response
-        except httpx.TransportError as error:
-            raise self._unreachable(error) from error
-
-    @asynccontextmanager
-    async def async_http(self) -> AsyncIterator[httpx.AsyncClient]:
-        """An async HTTP client for one task (async clients belong to one event loop)."""
-        async with httpx.AsyncClient(
-            base_url=self.url + API_PREFIX, headers=self._headers, timeout=self._timeout
-        ) as http:
-            yield http
-
-    @asynccontextmanager
-    async def astream(self, path: str) -> AsyncIterator[httpx.Response]:
-        """stream() for asyncio, on its own async client."""
-        try:
-            async with (
-                self.async_http() as http,
-                http.stream("GET", path, timeout=EVENTS_TIMEOUT) as response,
-            ):
-                if response.is_error:
-                    await response.aread()
-                    raise error_from_response(response)
-                yield response
-        except httpx.TransportError as error:
-            raise self._unreachable(error) from error
-
-    async def arequest(self, http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> Any:
-        """request() on an async client."""
-        try:
-            response = await http.request(method, path, **kwargs)
-        except httpx.TransportError as error:
-            raise self._unreachable(error) from error
-        if response.is_error:
-            raise error_from_response(response)
-        return response.json() if response.content else None
-
-    def _unreachable(self, error: httpx.TransportError) -> LakebookConnectionError:
-        if isinstance(error, httpx.TimeoutException):
-            return LakebookConnectionError(
-                f"the lakebook gateway at {self.url} did not answer in time ({error!r})"
-            )
-        return LakebookConnectionError(
-            f"cannot reach the lakebook gateway at {self.url} ({error!r}); is `lakebook up` "
-            "running, and is LAKEBOOK_GATEWAY_URL right?"
-        )
+        """One gateway call to `{url}/api/v1{path}`; the decoded JSON body, or the LakebookError
+        for the answer."""
+        return self.http.request(method, path, **kwargs)
 
 
 def _execute_body(parameters: dict[str, Any]) -> dict[str, Any]:

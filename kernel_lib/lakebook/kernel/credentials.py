@@ -1,4 +1,6 @@
-"""The kernel's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote."""
+"""The kernel's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` or
+`lakebook login` wrote (mode 0600); an expired access token is renewed there with the refresh
+token, without a password."""
 
 from __future__ import annotations
 
@@ -8,8 +10,17 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from lakebook.kernel.errors import LakebookCredentialsError
+from lakebook.common.api import RefreshRequest, TokenPair
+from lakebook.common.private_files import write_private_json
+from lakebook.kernel.errors import (
+    LakebookConnectionError,
+    LakebookCredentialsError,
+    LakebookError,
+    parse_answer,
+)
+from lakebook.kernel.gateway_http import REFRESH_PATH, GatewayHTTP
 
 TOKEN_VARIABLE = "LAKEBOOK_TOKEN"
 CREDENTIALS_FILE_NAME = "credentials.json"
@@ -42,8 +53,6 @@ def find_credentials(data_dir: Path) -> Credentials:
     path = data_dir / CREDENTIALS_FILE_NAME
     credentials = read_credentials_file(path)
     if credentials.expired and credentials.refresh_token:
-        from lakebook.kernel.login import refresh  # login imports this module
-
         return refresh(path, credentials)
     if credentials.expired:
         raise LakebookCredentialsError(
@@ -51,6 +60,59 @@ def find_credentials(data_dir: Path) -> Credentials:
             f"restart `lakebook up` or set {TOKEN_VARIABLE}"
         )
     return credentials
+
+
+def refresh(path: Path, credentials: Credentials) -> Credentials:
+    """Spends the saved refresh token for a new pair and saves it (refresh tokens rotate)."""
+    if not credentials.refresh_token or credentials.gateway_url is None:
+        raise LakebookCredentialsError(
+            f"the token in {path} has expired and cannot be renewed; run `lakebook login`"
+        )
+    try:
+        request = RefreshRequest(refresh_token=credentials.refresh_token)
+        pair = fetch_token_pair(credentials.gateway_url, REFRESH_PATH, json=request.model_dump())
+    except LakebookConnectionError:
+        raise
+    except LakebookError as error:  # refused: the session ended (logout, reuse, expiry)
+        raise LakebookCredentialsError(
+            f"your session has ended ({error.message}); "
+            "run `lakebook login` (or `%lakebook login`) again"
+        ) from None
+    return save_credentials(path, credentials.gateway_url, credentials.user, pair)
+
+
+def fetch_token_pair(gateway_url: str, path: str, **body: Any) -> TokenPair:
+    """POSTs to a token route of the gateway (sign-in or refresh) and reads the pair it gives."""
+    http = GatewayHTTP(gateway_url)
+    try:
+        return parse_answer(TokenPair, http.request("POST", path, **body))
+    finally:
+        http.close()
+
+
+def save_credentials(
+    path: Path, gateway_url: str, user: str | None, pair: TokenPair
+) -> Credentials:
+    """Writes a token pair to the credential file, readable by its owner only."""
+    expires_at = datetime.now(UTC) + timedelta(seconds=pair.expires_in)
+    write_private_json(
+        path,
+        {
+            "gateway_url": gateway_url,
+            "user": user,
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    return Credentials(
+        token=pair.access_token,
+        source=str(path),
+        gateway_url=gateway_url,
+        user=user,
+        expires_at=expires_at,
+        refresh_token=pair.refresh_token,
+    )
 
 
 def read_credentials_file(path: Path) -> Credentials:

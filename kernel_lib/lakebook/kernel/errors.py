@@ -5,19 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
 class LakebookError(Exception):
-    """A gateway request failed; `status` is the HTTP status (None when no answer came)."""
+    """A gateway request failed; `status` is the HTTP status (None when no answer came) and
+    `detail` the gateway's own words, without the request and hints `message` adds."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.detail = message if detail is None else detail
 
 
 class LakebookConnectionError(LakebookError):
@@ -67,8 +70,10 @@ class LakebookValidationError(LakebookError):
 class LakebookRateLimited(LakebookError):
     """429: too many requests; `retry_after` is the wait in seconds the gateway asked for."""
 
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message, status=429)
+    def __init__(
+        self, message: str, retry_after: float | None, *, detail: str | None = None
+    ) -> None:
+        super().__init__(message, status=429, detail=detail)
         self.retry_after = retry_after
 
 
@@ -78,61 +83,6 @@ class LakebookUnavailable(LakebookError):
 
 class LakebookTimeout(LakebookError):
     """A run did not finish within the time the caller allowed."""
-
-
-STATUS_ERRORS: dict[int, type[LakebookError]] = {
-    401: LakebookAuthError,
-    403: LakebookPermissionError,
-    404: LakebookNotFound,
-    409: LakebookConflict,
-    502: LakebookUnavailable,
-    503: LakebookUnavailable,
-    504: LakebookUnavailable,
-}
-
-
-def error_from_response(response: httpx.Response) -> LakebookError:
-    """The exception for a gateway error answer, carrying the gateway's own message."""
-    detail = _detail(response)
-    where = f"{response.request.method} {response.request.url.path}"
-    status = response.status_code
-    if status == 422 and isinstance(detail, list):
-        errors = [_field_error(item) for item in detail if isinstance(item, dict)]
-        listed = "; ".join(f"{error.field}: {error.message}" for error in errors)
-        return LakebookValidationError(f"invalid parameters ({listed})", errors)
-    message = detail if isinstance(detail, str) else str(detail)
-    if status == 429:
-        retry_after = _seconds(response.headers.get("Retry-After"))
-        return LakebookRateLimited(f"{message} ({where})", retry_after)
-    if status == 401:
-        message += (
-            " — get a fresh token: `lakebook login`, restart `lakebook up` or set LAKEBOOK_TOKEN"
-        )
-    error_class = STATUS_ERRORS.get(status, LakebookError)
-    return error_class(f"{message} ({where} answered {status})", status=status)
-
-
-def _detail(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip() or response.reason_phrase
-    return body.get("detail", body) if isinstance(body, dict) else body
-
-
-def _field_error(item: dict[str, Any]) -> FieldError:
-    # FastAPI's loc is e.g. ["body", "parameters", "message"]: the parameter name is what follows
-    # "parameters"; other locations (a malformed body) keep their whole path.
-    loc = [str(part) for part in item.get("loc", [])]
-    field = ".".join(loc[loc.index("parameters") + 1 :]) if "parameters" in loc else ".".join(loc)
-    return FieldError(field=field or "body", message=str(item.get("msg", "invalid")))
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def parse_answer(model: type[AnswerT], body: Any) -> AnswerT:

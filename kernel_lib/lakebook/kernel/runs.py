@@ -7,22 +7,34 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import polars as pl
 from pydantic import PrivateAttr
 
 from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
 from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout, parse_answer, parse_answers
+from lakebook.kernel.gateway_http import (
+    GatewayHTTP,
+    run_cancel_path,
+    run_events_path,
+    run_logs_path,
+    run_path,
+    run_result_path,
+)
 
 if TYPE_CHECKING:
-    from lakebook.kernel.client import LakebookClient
+    from lakebook.lake.publisher import LakePublisher
 
 
-def run_path(run_id: str) -> str:
-    """The gateway path of a run; the id is quoted so it stays one path segment."""
-    return f"/flows/runs/{quote(run_id, safe='')}"
+class RunClient(Protocol):
+    """What a Run needs of the client that launched it (LakebookClient is one)."""
+
+    @property
+    def http(self) -> GatewayHTTP: ...
+
+    def lake(self) -> LakePublisher: ...
 
 
 @dataclass(frozen=True)
@@ -55,22 +67,20 @@ class EventParser:
 class Run:
     """A launched flow run; every property that says "now" asks the gateway afresh."""
 
-    def __init__(self, client: LakebookClient, run_id: str, flow_name: str) -> None:
+    def __init__(self, client: RunClient, run_id: str, flow_name: str) -> None:
         self.client = client
         self.id = run_id
         self.flow_name = flow_name
-        self._path = run_path(run_id)
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, flow={self.flow_name!r})"
 
     def info(self) -> RunOut:
-        return self.client.run_info(self.id)
+        return parse_answer(RunOut, self.client.http.request("GET", run_path(self.id)))
 
     async def ainfo(self) -> RunOut:
         """info() without blocking the event loop."""
-        async with self.client.async_http() as http:
-            return parse_answer(RunOut, await self.client.arequest(http, "GET", self._path))
+        return parse_answer(RunOut, await self.client.http.arequest("GET", run_path(self.id)))
 
     @property
     def state(self) -> str:
@@ -99,19 +109,20 @@ class Run:
 
         Prefect ships logs in batches: the last lines can arrive a moment after the run ends.
         """
-        body = self.client.request(
-            "GET", f"{self._path}/logs", params={"limit": limit, "offset": offset}
+        body = self.client.http.request(
+            "GET", run_logs_path(self.id), params={"limit": limit, "offset": offset}
         )
         return parse_answers(LogOut, body)
 
     def cancel(self) -> str:
         """Asks the gateway to cancel the run; returns the state it moved to."""
-        return parse_answer(Cancelled, self.client.request("POST", f"{self._path}/cancel")).state
+        cancelled = self.client.http.request("POST", run_cancel_path(self.id))
+        return parse_answer(Cancelled, cancelled).state
 
     def events(self) -> Iterator[RunEvent]:
         """Live events until the run ends (`end` is the last one); close it to stop early."""
         parser = EventParser()
-        with self.client.stream(f"{self._path}/events") as response:
+        with self.client.http.stream(run_events_path(self.id)) as response:
             for line in response.iter_lines():
                 event = parser.feed(line)
                 if event is None:
@@ -123,7 +134,7 @@ class Run:
     async def aevents(self) -> AsyncIterator[RunEvent]:
         """events() for asyncio: cancelling the consuming task closes the stream at once."""
         parser = EventParser()
-        async with self.client.astream(f"{self._path}/events") as response:
+        async with self.client.http.astream(run_events_path(self.id)) as response:
             async for line in response.aiter_lines():
                 event = parser.feed(line)
                 if event is None:
@@ -134,7 +145,9 @@ class Run:
 
     def published(self, preview_rows: int = 20) -> RunResult:
         """What the run published, as the gateway describes it (schema, rows, download URL)."""
-        body = self.client.request("GET", f"{self._path}/result", params={"rows": preview_rows})
+        body = self.client.http.request(
+            "GET", run_result_path(self.id), params={"rows": preview_rows}
+        )
         return RunResult.read(body, self.client)
 
     def result(self, dataset: str | None = None) -> pl.LazyFrame:
@@ -155,10 +168,10 @@ class Run:
 class RunResult(ResultOut):
     """The gateway's ResultOut, with the client that asked for it so scan() can read the data."""
 
-    _client: LakebookClient = PrivateAttr()
+    _client: RunClient = PrivateAttr()
 
     @classmethod
-    def read(cls, body: Any, client: LakebookClient) -> RunResult:
+    def read(cls, body: Any, client: RunClient) -> RunResult:
         result = parse_answer(cls, body)
         result._client = client
         return result

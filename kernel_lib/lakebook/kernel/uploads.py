@@ -12,8 +12,6 @@ from lakebook.kernel.errors import LakebookError
 if TYPE_CHECKING:
     import polars as pl
 
-UPLOADS_PATH = "/lake/uploads"
-
 
 def upload_body(source: str | Path | pl.DataFrame | Any) -> tuple[str, IO[bytes]]:
     """The file name and bytes to send: a path as it is (streamed from disk), a Polars or
