@@ -225,4 +225,4 @@ def test_a_users_own_lake_flow_runs_through_the_gateway(
     assert result["dataset"] == "big_orders"
     assert result["row_count"] == 2
     me = httpx.get(api("/auth/me"), headers=analyst).json()["name"]
-    assert publisher.read_metadata("big_orders", run_id)["user"] == me
+    assert publisher.read_metadata("big_orders", run_id).user == me

@@ -120,7 +120,7 @@ def lake_flow(
                 )
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            return publish(
+            published = publish(
                 frame,
                 dataset=target,
                 run_id=current_run_id(),
@@ -129,6 +129,7 @@ def lake_flow(
                 parameters=dict(bound.arguments),
                 inputs=inputs,
             )
+            return published.document()
 
         made: Flow[P, dict[str, Any]] = flow(  # type: ignore[call-overload]
             run_and_publish,
