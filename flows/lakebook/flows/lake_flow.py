@@ -90,8 +90,9 @@ def lake_flow(
 ) -> Flow[P, dict[str, Any]] | Callable[[FrameFunction[P]], Flow[P, dict[str, Any]]]:
     """Makes a Prefect flow that publishes what the function returns as `dataset` (default: the
     flow's name). The flow's parameters are the function's, so Prefect and the gateway show
-    their schema; the run returns the published metadata. `tags` go on the flow's deployment
-    (e.g. "heavy", which `lakebook up` limits); other options go to `prefect.flow`."""
+    their schema; the run returns the published metadata.json, as a dict. `tags` go on the
+    flow's deployment (e.g. "heavy", which `lakebook up` limits); other options go to
+    `prefect.flow`."""
 
     def decorate(function: FrameFunction[P]) -> Flow[P, dict[str, Any]]:
         if inspect.iscoroutinefunction(function):

@@ -76,7 +76,8 @@ def describe_problem(error: ValidationError) -> str:
     if len(value) > QUOTED_VALUE_CHARACTERS:
         value = value[:QUOTED_VALUE_CHARACTERS] + "…"
     where = f"{field!r}: " if field else ""
-    return f"{where}{problem['msg'].lower()}, got {value}"
+    message = problem["msg"]
+    return f"{where}{message[:1].lower()}{message[1:]}, got {value}"
 
 
 class RunMetadata(LakeDocument):
