@@ -75,9 +75,9 @@ def test_csv_with_a_few_bad_rows_is_published_and_the_rejects_reported(
     )
     assert_frame_equal(published, expected)
     metadata = lake.read_metadata("sales", report.run_id)
-    assert (metadata["flow_name"], metadata["user"]) == ("ingest_upload", "ana")
-    assert metadata["inputs"] == [UPLOAD_KEY.format("csv")]
-    assert metadata["parameters"]["max_reject_fraction"] == 0.05
+    assert (metadata.flow_name, metadata.user) == ("ingest_upload", "ana")
+    assert metadata.inputs == [UPLOAD_KEY.format("csv")]
+    assert metadata.parameters["max_reject_fraction"] == 0.05
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(

@@ -62,19 +62,19 @@ def test_metadata_describes_the_run(publisher: LakePublisher) -> None:
         inputs=["raw/uploads/ana/u1/data.csv"],
     )
     metadata = publisher.read_metadata("sales", "run-1")
-    assert metadata["row_count"] == 250
-    assert metadata["schema"] == {"region": "String", "amount": "Float64", "day": "Date"}
-    assert metadata["bytes"] > 0
-    assert metadata["parameters"] == {"since": "2026-01-01"}
-    assert metadata["inputs"] == ["raw/uploads/ana/u1/data.csv"]
-    assert (metadata["user"], metadata["flow_name"], metadata["flow_version"]) == (
+    assert metadata.row_count == 250
+    assert metadata.columns == {"region": "String", "amount": "Float64", "day": "Date"}
+    assert metadata.bytes > 0
+    assert metadata.parameters == {"since": "2026-01-01"}
+    assert metadata.inputs == ["raw/uploads/ana/u1/data.csv"]
+    assert (metadata.user, metadata.flow_name, metadata.flow_version) == (
         "ana",
         "ingest",
         "abc123",
     )
-    assert metadata["compression"] == "zstd"
-    assert metadata["data_uri"].endswith("processed/flows/sales/run-1/output.parquet")
-    assert metadata["published_at"] >= metadata["started_at"]
+    assert metadata.compression == "zstd"
+    assert metadata.data_uri.endswith("processed/flows/sales/run-1/output.parquet")
+    assert metadata.published_at >= metadata.started_at
 
 
 def test_latest_run_is_the_newest_and_runs_can_be_pinned(publisher: LakePublisher) -> None:
@@ -135,7 +135,7 @@ def test_unsafe_names_are_refused_before_anything_is_written(publisher: LakePubl
 def test_success_marker_holds_the_precise_publish_time(publisher: LakePublisher) -> None:
     metadata = publisher.publish(sales_frame(1), dataset="sales", run_id="r1", flow_name="x")
     marker = json.loads(publisher.store.read_bytes(publisher.paths.run_success_key("sales", "r1")))
-    assert marker == {"published_at": metadata["published_at"]}
+    assert marker == {"published_at": metadata.published_at.isoformat()}
 
 
 def row_group_sizes(publisher: LakePublisher, dataset: str) -> list[int]:
@@ -194,7 +194,7 @@ def test_metadata_records_the_text_widths_readers_can_size_their_groups_by(
     assert text_widths(frame.lazy(), {"name": 900.25}) == {"name": 900.2}
     assert text_widths(frame.clear()) == {}
     metadata = publisher.publish(frame, dataset="texts", run_id="run-1", flow_name="test")
-    assert metadata["text_bytes"] == {"name": 1.5, "blob": 0.8}
+    assert metadata.text_bytes == {"name": 1.5, "blob": 0.8}
     assert footer_metadata(publisher, "texts", "run-1")[TEXT_BYTES_FOOTER_KEY] == (
         '{"name": 1.5, "blob": 0.8}'
     )
@@ -226,12 +226,12 @@ def test_metadata_counts_the_rows_and_bytes_written_and_keeps_every_type(
         metadata = publisher.publish(published, dataset="typed", run_id=run_id, flow_name="t")
         key = publisher.paths.run_data_key("typed", run_id)
         written = publisher.scan("typed", run_id)
-        assert metadata["schema"] == {
+        assert metadata.columns == {
             name: str(dtype) for name, dtype in written.collect_schema().items()
         }
-        assert metadata["row_count"] == written.select(pl.len()).collect().item()
-        assert metadata["bytes"] == publisher.store.size(key)
-    assert publisher.read_metadata("typed", "lazy")["row_count"] == 2
+        assert metadata.row_count == written.select(pl.len()).collect().item()
+        assert metadata.bytes == publisher.store.size(key)
+    assert publisher.read_metadata("typed", "lazy").row_count == 2
 
 
 def test_a_run_without_widths_in_its_footer_reads_them_from_metadata_json(

@@ -18,6 +18,7 @@ from prefect.client.schemas.objects import State
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
 from lakebook.flows.notebook import run_notebook
+from lakebook.lake.metadata import FailedCellRecord
 from lakebook.lake.notebook_source import NotebookLocationError, locate_notebook
 from lakebook.lake.reports import ReportPublisher
 from lakebook.lake.store import LakeStore
@@ -127,14 +128,14 @@ def test_parameters_are_injected_and_the_report_is_published(lake: NotebookLake)
     assert "bonjour x3 in sub" in lake.report_html(report_id)
 
     metadata = lake.reports.read_metadata(report_id)
-    assert metadata["status"] == "completed"
-    assert metadata["notebook"] == "sub/greet.ipynb"
-    assert metadata["notebook_source"] == "workspace"
-    assert metadata["parameters"] == {"greeting": "bonjour", "count": 3}
-    assert metadata["report_name"] == "greet"
-    assert metadata["failed_cell"] is None
-    assert metadata["kernel_name"] == "python3"
-    assert metadata["duration_seconds"] > 0
+    assert metadata.status == "completed"
+    assert metadata.notebook == "sub/greet.ipynb"
+    assert metadata.notebook_source == "workspace"
+    assert metadata.parameters == {"greeting": "bonjour", "count": 3}
+    assert metadata.report_name == "greet"
+    assert metadata.failed_cell is None
+    assert metadata.kernel_name == "python3"
+    assert metadata.duration_seconds > 0
 
 
 def test_a_failing_cell_fails_the_run_and_keeps_the_partial_report(lake: NotebookLake) -> None:
@@ -150,14 +151,11 @@ def test_a_failing_cell_fails_the_run_and_keeps_the_partial_report(lake: Noteboo
     assert report_id in str(state.message)
 
     metadata = lake.reports.read_metadata(report_id)
-    assert metadata["status"] == "failed"
-    assert metadata["report_name"] == "Broken report"
-    assert metadata["failed_cell"] == {
-        "index": 3,
-        "execution_count": 4,
-        "ename": "ZeroDivisionError",
-        "evalue": "division by zero",
-    }
+    assert metadata.status == "failed"
+    assert metadata.report_name == "Broken report"
+    assert metadata.failed_cell == FailedCellRecord(
+        index=3, execution_count=4, ename="ZeroDivisionError", evalue="division by zero"
+    )
     executed = lake.report_notebook(report_id)
     by_source = {cell.source: cell for cell in executed.cells if cell.cell_type == "code"}
     assert by_source["1 / n"].execution_count == 4
@@ -181,7 +179,8 @@ def test_a_cell_that_times_out_fails_the_run_and_keeps_the_partial_report(
         str(state.message)
     )
     metadata = lake.reports.read_metadata(run_id_of(state))
-    assert metadata["failed_cell"]["index"] == 2
+    assert metadata.failed_cell is not None
+    assert metadata.failed_cell.index == 2
     executed = lake.report_notebook(run_id_of(state))
     assert executed.cells[1].outputs[0].text == "started\n"
     assert executed.cells[3].execution_count is None
@@ -223,8 +222,8 @@ def test_a_notebook_from_the_lake_runs_by_key_or_uri(lake: NotebookLake) -> None
     assert by_key.is_completed(), by_key.message
     assert by_uri.is_completed(), by_uri.message
     first = lake.reports.read_metadata(run_id_of(by_key))
-    assert first["notebook"] == lake.store.paths.uri(key)
-    assert first["notebook_source"] == "lake"
+    assert first.notebook == lake.store.paths.uri(key)
+    assert first.notebook_source == "lake"
     assert "hi x5 in lakebook-notebook-" in lake.report_html(run_id_of(by_key))
     assert "hi x2" in lake.report_html(run_id_of(by_uri))
     assert len(lake.reports.list_reports()) == 2
@@ -284,9 +283,9 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     assert wait_for_state(flow_stack, analyst, run_id, timeout=180) == "COMPLETED"
     reports = ReportPublisher(LakeStore.from_settings(settings))
     metadata = reports.read_metadata(run_id)
-    assert metadata["status"] == "completed"
-    assert metadata["user"] == me
-    assert metadata["parameters"] == {"count": 7}
+    assert metadata.status == "completed"
+    assert metadata.user == me
+    assert metadata.parameters == {"count": 7}
     html_key = reports.paths.report_key(run_id, "report.html")
     # It ran in the workspace folder, where data.txt is.
     greeting = f"hello x7 in {settings.notebook_dir.name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import time
 
@@ -225,4 +226,22 @@ def test_a_users_own_lake_flow_runs_through_the_gateway(
     assert result["dataset"] == "big_orders"
     assert result["row_count"] == 2
     me = httpx.get(api("/auth/me"), headers=analyst).json()["name"]
-    assert publisher.read_metadata("big_orders", run_id)["user"] == me
+    assert publisher.read_metadata("big_orders", run_id).user == me
+
+
+def test_a_dataset_whose_metadata_lakebook_did_not_write_is_named_not_unavailable(
+    flow_stack: FlowStack, analyst: dict[str, str]
+) -> None:
+    """The lake answered: a broken metadata.json is a 500 naming the file and the field, not a
+    503 (retrying will not help) nor a bare Internal Server Error."""
+    publisher = LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))
+    publisher.publish(pl.DataFrame({"a": [1]}), dataset="foreign", run_id="f-1", flow_name="x")
+    key = publisher.paths.run_metadata_key("foreign", "f-1")
+    written = json.loads(publisher.store.read_bytes(key))
+    publisher.store.write_bytes(key, json.dumps({**written, "row_count": "many"}).encode())
+
+    response = httpx.get(flow_stack.gateway.api("/lake/datasets/foreign"), headers=analyst)
+    assert response.status_code == 500, response.text
+    assert response.json()["detail"].startswith(
+        f"{publisher.paths.uri(key)} is not lakebook's metadata.json: 'row_count': "
+    )

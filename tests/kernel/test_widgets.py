@@ -123,6 +123,20 @@ def test_lake_browser_lists_datasets_with_schema(publisher: LakePublisher) -> No
     assert preview.page_frame["region"].to_list() == ["west"]
 
 
+def test_lake_browser_names_a_metadata_file_lakebook_did_not_write(
+    publisher: LakePublisher,
+) -> None:
+    """A broken metadata.json is shown as what it is, where: not as a traceback."""
+    key = publisher.paths.run_metadata_key("sales", "r1")
+    publisher.store.write_bytes(key, b'{"dataset": "sales", "row_count": "many"}')
+    browser = LakeBrowser(publisher)
+    browser.picker.value = "sales"
+    shown = browser.details.value
+    assert f"{publisher.paths.uri(key)} is not lakebook&#x27;s metadata.json" in shown
+    assert "Traceback" not in shown
+    assert "pydantic" not in shown
+
+
 def test_launcher_launches_and_monitors_a_run(analyst: LakebookClient) -> None:
     launcher = FlowLauncher(analyst)
     launched: list[Run] = []

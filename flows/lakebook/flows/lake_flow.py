@@ -90,8 +90,9 @@ def lake_flow(
 ) -> Flow[P, dict[str, Any]] | Callable[[FrameFunction[P]], Flow[P, dict[str, Any]]]:
     """Makes a Prefect flow that publishes what the function returns as `dataset` (default: the
     flow's name). The flow's parameters are the function's, so Prefect and the gateway show
-    their schema; the run returns the published metadata. `tags` go on the flow's deployment
-    (e.g. "heavy", which `lakebook up` limits); other options go to `prefect.flow`."""
+    their schema; the run returns the published metadata.json, as a dict. `tags` go on the
+    flow's deployment (e.g. "heavy", which `lakebook up` limits); other options go to
+    `prefect.flow`."""
 
     def decorate(function: FrameFunction[P]) -> Flow[P, dict[str, Any]]:
         if inspect.iscoroutinefunction(function):
@@ -120,7 +121,7 @@ def lake_flow(
                 )
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            return publish(
+            published = publish(
                 frame,
                 dataset=target,
                 run_id=current_run_id(),
@@ -129,6 +130,7 @@ def lake_flow(
                 parameters=dict(bound.arguments),
                 inputs=inputs,
             )
+            return published.document()
 
         made: Flow[P, dict[str, Any]] = flow(  # type: ignore[call-overload]
             run_and_publish,

@@ -17,6 +17,7 @@ from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
 from lakebook.flows.heartbeats import return_without_heartbeat_wait
+from lakebook.lake.metadata import ReportDraft, RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.reports import PublishedReport, ReportPublisher
 from lakebook.lake.store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
@@ -105,7 +106,7 @@ def publish_dataset(
     inputs: Sequence[str],
     column_bytes: Mapping[str, float] | None = None,
     run_prepared: bool = False,
-) -> dict[str, Any]:
+) -> RunMetadata:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
     return lake_publisher().publish(
         frame,
@@ -122,7 +123,7 @@ def publish_dataset(
 
 @lake_task("publish-report", tags={"lake"})
 def publish_report(
-    report_id: str, *, notebook: bytes, html: bytes, metadata: Mapping[str, Any]
+    report_id: str, *, notebook: bytes, html: bytes, metadata: ReportDraft
 ) -> PublishedReport:
     """Publishes a notebook report (ipynb, HTML, metadata.json, _SUCCESS last)."""
     return ReportPublisher(lake_publisher().store).publish(

@@ -12,6 +12,7 @@ import papermill
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from lakebook.flows.notebook_execution import ExecutionOutcome
+from lakebook.lake.metadata import FailedCellRecord, ReportDraft
 from lakebook.lake.notebook_source import NotebookSource
 from lakebook.lake.reports import PublishedReport
 
@@ -28,38 +29,38 @@ def report_metadata(
     user: str | None,
     outcome: ExecutionOutcome,
     timeout_seconds: int,
-) -> dict[str, Any]:
+) -> ReportDraft:
     """metadata.json: what ran, with which values, by whom, how long, and where it stopped."""
     failed = outcome.failed_cell
     language_info = outcome.notebook.metadata.get("language_info", {})
-    return {
-        "report_id": report_id,
-        "report_name": title,
-        "flow_name": flow_name,
-        "run_id": report_id,
-        "notebook": source.display,
-        "notebook_source": source.kind,
-        "parameters": json.loads(json.dumps(dict(parameters), default=str)),
-        "user": user,
-        "status": outcome.status,
-        "failed_cell": None
+    return ReportDraft(
+        report_id=report_id,
+        report_name=title,
+        flow_name=flow_name,
+        run_id=report_id,
+        notebook=source.display,
+        notebook_source=source.kind,
+        parameters=json.loads(json.dumps(dict(parameters), default=str)),
+        user=user,
+        status=outcome.status,
+        failed_cell=None
         if failed is None
-        else {
-            "index": failed.index,
-            "execution_count": failed.execution_count,
-            "ename": failed.ename,
-            "evalue": failed.evalue,
-        },
-        "started_at": outcome.started_at.isoformat(),
-        "finished_at": outcome.finished_at.isoformat(),
-        "duration_seconds": round(outcome.duration_seconds, 3),
-        "timeout_seconds": timeout_seconds,
-        "kernel_name": outcome.kernel_name,
-        "language": language_info.get("name"),
-        "language_version": language_info.get("version"),
-        "papermill_version": papermill.__version__,
-        "nbconvert_version": nbconvert.__version__,
-    }
+        else FailedCellRecord(
+            index=failed.index,
+            execution_count=failed.execution_count,
+            ename=failed.ename,
+            evalue=failed.evalue,
+        ),
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        duration_seconds=round(outcome.duration_seconds, 3),
+        timeout_seconds=timeout_seconds,
+        kernel_name=outcome.kernel_name,
+        language=language_info.get("name"),
+        language_version=language_info.get("version"),
+        papermill_version=papermill.__version__,
+        nbconvert_version=nbconvert.__version__,
+    )
 
 
 def failure_message(source: NotebookSource, outcome: ExecutionOutcome, html_uri: str) -> str:

@@ -29,6 +29,7 @@ from lakebook.flows.partitions import (
 )
 from lakebook.flows.task_runners import SettingsTaskRunner
 from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
+from lakebook.lake.metadata import RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.row_widths import is_text
 from lakebook.lake.runs import OpenedRun
@@ -250,7 +251,7 @@ publish_transform = publish_dataset.with_options(tags=TAGS)
 
 
 @lake_task("publish-dataset", tags=TAGS)
-def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> dict[str, object]:
+def publish_planned(planning: Planning, *, run_id: str, user: str | None) -> RunMetadata:
     """Publishes the spec's whole plan once planning is done; a spec that does not fit its
     inputs fails here, having published nothing."""
     spec, planned = planning.spec, planning.result()
@@ -301,7 +302,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     # round trips), one streaming Polars plan in the publish step.
     partition_rows = rows_per_partition(load_settings())
     if partition_rows is None:
-        return publish_planned(planning, run_id=run_id, user=current_user())
+        return publish_planned(planning, run_id=run_id, user=current_user()).document()
     planned = planning.result()
     # Waited for, so that the marker's removal cannot land after this run's own _SUCCESS; the
     # publish step below prepares the run itself, as each of its retries must.
@@ -324,4 +325,4 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     )
     if partitions:
         remove_parts_task(spec.output, run_id)
-    return metadata
+    return metadata.document()

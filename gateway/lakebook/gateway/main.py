@@ -25,6 +25,7 @@ from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
+from lakebook.lake.metadata import LakeMetadataError
 from lakebook.lake.store import LakeError
 
 
@@ -59,6 +60,12 @@ async def lake_unavailable(request: Request, error: Exception) -> JSONResponse:
     # Missing things are answered by the routes; what reaches here is S3 down or misconfigured.
     detail = f"the lake is unavailable: {error}"
     return JSONResponse({"detail": detail}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+async def lake_metadata_broken(request: Request, error: Exception) -> JSONResponse:
+    # The lake answered, with a metadata.json lakebook did not write: retrying will not help.
+    detail = str(error)
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def configure_logging() -> None:
@@ -135,4 +142,5 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.add_exception_handler(PrefectUnavailableError, prefect_unavailable)
     app.add_exception_handler(LakeError, lake_unavailable)
+    app.add_exception_handler(LakeMetadataError, lake_metadata_broken)
     return app

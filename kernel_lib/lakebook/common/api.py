@@ -150,6 +150,28 @@ class DatasetSummaryLike(Protocol):
     def run_count(self) -> int: ...
 
 
+class RunMetadataLike(Protocol):
+    """What a published run's metadata.json records of it (lakebook.lake.metadata.RunMetadata)."""
+
+    @property
+    def columns(self) -> Mapping[str, str]: ...
+
+    @property
+    def row_count(self) -> int: ...
+
+    @property
+    def bytes(self) -> int: ...
+
+    @property
+    def flow_name(self) -> str | None: ...
+
+    @property
+    def user(self) -> str | None: ...
+
+    @property
+    def inputs(self) -> Sequence[str]: ...
+
+
 class DatasetOut(WireModel):
     """A dataset with at least one published run, and its latest run."""
 
@@ -197,22 +219,17 @@ class DatasetDetail(WireModel):
 
     @classmethod
     def from_metadata(
-        cls, name: str, runs: Sequence[PublishedRunLike], metadata: Mapping[str, Any]
+        cls, name: str, runs: Sequence[PublishedRunLike], metadata: RunMetadataLike
     ) -> DatasetDetail:
-        """From the runs newest first and the newest one's metadata.json; a metadata file that
-        lacks schema, row_count or bytes raises pydantic's ValidationError (a ValueError)."""
-        return cls.model_validate(
-            {
-                "name": name,
-                "columns": metadata.get("schema"),
-                "row_count": metadata.get("row_count"),
-                "bytes": metadata.get("bytes"),
-                "flow_name": metadata.get("flow_name"),
-                "user": metadata.get("user"),
-                "inputs": metadata.get("inputs", []),
-                "latest_run_id": runs[0].run_id,
-                "runs": [
-                    RunSummary(run_id=run.run_id, published_at=run.published_at) for run in runs
-                ],
-            }
+        """From the runs newest first and the newest one's metadata.json."""
+        return cls(
+            name=name,
+            columns=dict(metadata.columns),
+            row_count=metadata.row_count,
+            bytes=metadata.bytes,
+            flow_name=metadata.flow_name,
+            user=metadata.user,
+            inputs=list(metadata.inputs),
+            latest_run_id=runs[0].run_id,
+            runs=[RunSummary(run_id=run.run_id, published_at=run.published_at) for run in runs],
         )

@@ -3,7 +3,7 @@ directly from a lake the kernel holds keys for (a local folder, or no gateway at
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
@@ -103,14 +103,10 @@ class LakeCatalog:
             runs = self.publisher.list_runs(name)
             if not runs:
                 raise CatalogError(f"no dataset {name!r} in {self.location}")
-            metadata: dict[str, Any] = self.publisher.read_metadata(name, runs[0].run_id)
+            metadata = self.publisher.read_metadata(name, runs[0].run_id)
             return DatasetDetail.from_metadata(name, runs, metadata)
-        except LakeError as error:
+        except LakeError as error:  # also a metadata.json lakebook did not write
             raise CatalogError(str(error)) from error
-        except ValueError as error:  # a metadata.json lakebook did not write
-            raise CatalogError(
-                f"the metadata of run {runs[0].run_id} of {name!r} is not lakebook's ({error})"
-            ) from error
 
     def scan(self, name: str) -> pl.LazyFrame:
         from lakebook.lake.store import LakeError

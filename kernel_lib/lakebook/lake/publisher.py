@@ -12,6 +12,7 @@ import polars as pl
 from polars.io.partition import SinkedPath, SinkedPathsCallbackArgs
 
 from lakebook.common.lake import check_dataset_name, check_identifier
+from lakebook.lake.metadata import RunMetadata
 from lakebook.lake.row_widths import TEXT_BYTES_FOOTER_KEY, frame_row_group_rows, text_widths
 from lakebook.lake.runs import LakeRuns
 from lakebook.lake.store import LakeError, describe_write_failure
@@ -38,7 +39,7 @@ class LakePublisher(LakeRuns):
         started_at: datetime | None = None,
         column_bytes: Mapping[str, float] | None = None,
         run_prepared: bool = False,
-    ) -> dict[str, Any]:
+    ) -> RunMetadata:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
         `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
         measured it, so its row groups stay near 128 MB (`frame_row_group_rows`).
@@ -58,35 +59,34 @@ class LakePublisher(LakeRuns):
         # no read of the new footer, no HEAD (three lake calls fewer inside every run).
         schema = frame.collect_schema()
         published_at = datetime.now(UTC)
-        metadata: dict[str, Any] = {
-            "dataset": dataset,
-            "run_id": run_id,
-            "flow_name": flow_name,
-            "flow_version": flow_version,
-            "user": user,
-            "parameters": _jsonable(parameters or {}),
-            "inputs": list(inputs),
-            "data_uri": self.paths.uri(data_key),
-            "format": "parquet",
-            "compression": COMPRESSION,
-            "schema": {name: str(dtype) for name, dtype in schema.items()},
-            "row_count": written.num_rows,
-            "bytes": written.num_bytes,
-            "text_bytes": widths,
-            "started_at": started_at.isoformat(),
-            "published_at": published_at.isoformat(),
-        }
-        metadata_bytes = json.dumps(metadata, indent=2, sort_keys=True).encode()
+        metadata = RunMetadata(
+            dataset=dataset,
+            run_id=run_id,
+            flow_name=flow_name,
+            flow_version=flow_version,
+            user=user,
+            parameters=_jsonable(parameters or {}),
+            inputs=list(inputs),
+            data_uri=self.paths.uri(data_key),
+            format="parquet",
+            compression=COMPRESSION,
+            schema={name: str(dtype) for name, dtype in schema.items()},
+            row_count=written.num_rows,
+            bytes=written.num_bytes,
+            text_bytes=widths,
+            started_at=started_at,
+            published_at=published_at,
+        )
         # The publication entry before _SUCCESS: readers check the marker of the run an entry
         # names, so an entry whose run then failed is passed over.
         self.store.write_many(
             {
-                self.paths.run_metadata_key(dataset, run_id): metadata_bytes,
+                self.paths.run_metadata_key(dataset, run_id): metadata.to_json(),
                 self.paths.publication_key(dataset, run_id, published_at): b"",
             }
         )
-        self._mark_success(success_key, metadata["published_at"])
-        logger.info("published %s run %s (%d rows)", dataset, run_id, metadata["row_count"])
+        self._mark_success(success_key, published_at.isoformat())
+        logger.info("published %s run %s (%d rows)", dataset, run_id, metadata.row_count)
         return metadata
 
     def prepare_run(self, dataset: str, run_id: str) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from lakebook.common.lake import (
     METADATA_FILE,
@@ -17,6 +15,7 @@ from lakebook.common.lake import (
     SUCCESS_MARKER,
     check_identifier,
 )
+from lakebook.lake.metadata import ReportDraft, ReportMetadata
 
 # The reuse keeps one rule for "when was this published" across datasets and reports.
 from lakebook.lake.runs import modified_at
@@ -45,7 +44,7 @@ class ReportPublisher:
         self.paths = store.paths
 
     def publish(
-        self, report_id: str, *, notebook: bytes, html: bytes, metadata: Mapping[str, Any]
+        self, report_id: str, *, notebook: bytes, html: bytes, metadata: ReportDraft
     ) -> PublishedReport:
         """Writes the report's files, _SUCCESS last; a retry overwrites its own prefix only."""
         check_identifier("report id", report_id)
@@ -54,14 +53,13 @@ class ReportPublisher:
         self.store.remove(key(report_id, SUCCESS_MARKER))
         self.store.write_bytes(key(report_id, REPORT_NOTEBOOK_FILE), notebook)
         self.store.write_bytes(key(report_id, REPORT_HTML_FILE), html)
-        published_at = datetime.now(UTC).isoformat()
-        document = {**metadata, "report_id": report_id, "published_at": published_at}
-        body = json.dumps(document, indent=2, sort_keys=True, default=str).encode()
-        self.store.write_bytes(key(report_id, METADATA_FILE), body)
-        marker = json.dumps({"published_at": published_at}).encode()
+        now = datetime.now(UTC)
+        document = ReportMetadata.published(metadata, report_id=report_id, published_at=now)
+        self.store.write_bytes(key(report_id, METADATA_FILE), document.to_json())
+        marker = json.dumps({"published_at": now.isoformat()}).encode()
         self.store.write_bytes(key(report_id, SUCCESS_MARKER), marker)
         logger.info("published report %s", report_id)
-        return self._published(report_id, datetime.fromisoformat(published_at))
+        return self._published(report_id, now)
 
     def list_reports(self) -> list[PublishedReport]:
         """Every report with _SUCCESS, newest first; half-written ones are not there."""
@@ -77,16 +75,17 @@ class ReportPublisher:
                 reports.append(self._published(parts[0], modified_at(info)))
         return sorted(reports, key=lambda report: report.published_at, reverse=True)
 
-    def read_metadata(self, report_id: str) -> dict[str, Any]:
-        """metadata.json of a published report; an unpublished one is reported as missing."""
+    def read_metadata(self, report_id: str) -> ReportMetadata:
+        """metadata.json of a published report; an unpublished one is reported as missing, one
+        lakebook did not write as a LakeMetadataError naming the file and the field."""
         success = self.paths.report_key(report_id, SUCCESS_MARKER)
         with self.store.translate_errors("check", success):
             published = bool(self.store.fs.exists(self.store.fs_path(success)))
         if not published:
             raise LakeNotFoundError(f"report {report_id!r} is not published")
-        raw = self.store.read_bytes(self.paths.report_key(report_id, METADATA_FILE))
-        metadata: dict[str, Any] = json.loads(raw)
-        return metadata
+        metadata_key = self.paths.report_key(report_id, METADATA_FILE)
+        raw = self.store.read_bytes(metadata_key)
+        return ReportMetadata.from_json(raw, source=self.paths.uri(metadata_key))
 
     def _published(self, report_id: str, published_at: datetime) -> PublishedReport:
         uri = self.paths.uri

@@ -12,6 +12,7 @@ from typing import Any, Final
 import polars as pl
 
 from lakebook.common.lake import DATASET_NAME, SUCCESS_MARKER, parse_publication
+from lakebook.lake.metadata import RunMetadata, recorded_text_widths
 from lakebook.lake.row_widths import TEXT_BYTES_FOOTER_KEY, parse_text_widths
 from lakebook.lake.store import LakeError, LakeNotFoundError, LakeStore
 
@@ -146,13 +147,13 @@ class LakeRuns:
             summaries.append(DatasetSummary(name=name, latest=newest, run_count=len(runs)))
         return summaries
 
-    def read_metadata(self, dataset: str, run_id: str) -> dict[str, Any]:
-        """metadata.json of a published run; an unpublished run is reported as missing."""
+    def read_metadata(self, dataset: str, run_id: str) -> RunMetadata:
+        """metadata.json of a published run; an unpublished run is reported as missing, one
+        lakebook did not write as a LakeMetadataError naming the file and the field."""
         if not self._is_published(dataset, run_id):
             raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
-        raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
-        metadata: dict[str, Any] = json.loads(raw)
-        return metadata
+        key = self.paths.run_metadata_key(dataset, run_id)
+        return RunMetadata.from_json(self.store.read_bytes(key), source=self.paths.uri(key))
 
     def read_text_widths(self, dataset: str, run_id: str) -> dict[str, float]:
         """A published run's `text_bytes` (the mean byte length of its string columns) from its
@@ -172,8 +173,7 @@ class LakeRuns:
             raw = self.store.read_bytes(self.paths.run_metadata_key(dataset, run_id))
         except LakeNotFoundError:
             return {}
-        metadata = _json_or_none(raw)
-        return parse_text_widths(metadata.get("text_bytes") if isinstance(metadata, dict) else None)
+        return recorded_text_widths(raw)
 
     def scan(self, dataset: str, run_id: str | None = None) -> pl.LazyFrame:
         """A lazy frame over a published run (the latest unless one is pinned)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -139,7 +138,7 @@ def read_dataset(name: str, user: CurrentUser, store: LakeStoreDep) -> DatasetDe
         runs = publisher.list_runs(name)
         if not runs:
             raise LakeNotFoundError(name)
-        metadata: dict[str, Any] = publisher.read_metadata(name, runs[0].run_id)
+        metadata = publisher.read_metadata(name, runs[0].run_id)
     except (LakePathError, LakeNotFoundError) as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dataset {name!r}") from error
     return DatasetDetail.from_metadata(name, runs, metadata)
