@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Annotated
 
+import httpx
 import pytest
-from fastapi import HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 
 from lakebook.common.api import Role
-from lakebook.gateway.api.deps import Caller, check_access, require_role
+from lakebook.gateway.api.deps import (
+    Caller,
+    CurrentUser,
+    check_access,
+    get_current_user,
+    require_role,
+)
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
+# Module level: FastAPI resolves the (postponed) annotations of routes in the module's globals.
+Launcher = Annotated[Caller, Depends(require_role("analyst", action="launch flows"))]
 
 
 def caller(role: Role, user_id: int = 7, name: str = "ana") -> Caller:
@@ -69,3 +79,28 @@ def test_check_access_answers_404_not_403_for_someone_elses_object() -> None:
         check_access(user, None, "no upload 'x'")
     assert (unknown.value.status_code, unknown.value.detail) == (404, "no upload 'x'")
     check_access(caller("admin"), None, "no upload 'x'")
+
+
+def test_a_role_dependency_signs_the_caller_in_once_per_request() -> None:
+    # Signing in spends rate-limit budget: the role check must reuse the request's caller.
+    signed_in: list[Caller] = []
+
+    async def sign_in() -> Caller:
+        signed_in.append(caller("analyst"))
+        return signed_in[-1]
+
+    app = FastAPI()
+
+    @app.get("/both")
+    async def both(first: CurrentUser, user: Launcher) -> dict[str, bool]:
+        return {"same": user is first}
+
+    app.dependency_overrides[get_current_user] = sign_in
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            return await client.get("/both")
+
+    assert asyncio.run(call()).json() == {"same": True}
+    assert len(signed_in) == 1
