@@ -57,3 +57,24 @@ def test_publication_entries_list_newest_first_and_hold_run_and_time() -> None:
         assert parse_publication(name) is None
     with pytest.raises(LakePathError, match="run id"):
         paths.publication_key("sales", "../r", later)
+
+
+@pytest.mark.parametrize(
+    ("key", "owner"),
+    [
+        ("raw/uploads/ana/u1/data.csv", "ana"),
+        (LakePaths("s3://lake").upload_key("bo.b", "u2", "parquet"), "bo.b"),
+        ("raw/uploads/ana/", "ana"),
+        ("raw/uploads/ana", None),
+        ("raw/uploads//u1/data.csv", None),
+        ("raw/uploads/ana/../bo/u1/data.csv", None),
+        ("raw/uploads/a..b/u1/data.csv", None),
+        ("raw/other/ana/u1/data.csv", None),
+        ("processed/flows/sales/r-1/output.parquet", None),
+        ("s3://lake/raw/uploads/ana/u1/data.csv", None),
+        ("", None),
+    ],
+)
+def test_upload_owner_is_the_folder_under_uploads(key: str, owner: str | None) -> None:
+    assert LakePaths.upload_owner(key) == owner
+    assert LakePaths("file:///lake").upload_owner(key) == owner

@@ -100,6 +100,10 @@ def test_bad_launches_get_clear_4xx(flow_stack: FlowStack) -> None:
     viewer = flow_stack.login("viewer")
     forbidden = httpx.post(api("/flows/ping/execute"), json={}, headers=viewer)
     assert forbidden.status_code == 403
+    assert forbidden.json()["detail"] == "role 'viewer' cannot launch flows"
+    # The role is a dependency, so a viewer is refused before the body is even read.
+    unread = httpx.post(api("/flows/ping/execute"), content=b"{", headers=viewer)
+    assert unread.status_code == 403
     assert httpx.post(api("/flows/ping/execute"), json={}).status_code == 401
     assert httpx.get(api("/flows/runs/not-a-run"), headers=analyst).status_code == 404
 

@@ -27,8 +27,9 @@ from sqlalchemy import select
 from lakebook.common.deployments import DEPLOYMENT_NAME, OWNER_TAG_PREFIX
 from lakebook.common.lake import LakePaths
 from lakebook.gateway import schedules
+from lakebook.gateway.crud import find_run_record
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.models import AuditEvent, FlowRunRecord, User
+from lakebook.gateway.models import AuditEvent
 from lakebook.gateway.schedules import (
     ScheduleInputError,
     locate_schedule_notebook,
@@ -406,11 +407,8 @@ def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
 
 def _recorded_owner(stack: FlowStack, run_id: str) -> str | None:
     with session_scope(stack.gateway.settings.gateway_database_url) as session:
-        return session.scalar(
-            select(User.name)
-            .join(FlowRunRecord, FlowRunRecord.owner_id == User.id)
-            .where(FlowRunRecord.run_id == run_id)
-        )
+        record = find_run_record(session, run_id)
+        return None if record is None else record.owner
 
 
 async def _backfill(prefect_api_url: str, minutes: int) -> None:

@@ -16,12 +16,12 @@ from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, notebooks, runs
-from lakebook.gateway.api.routes.runs import RunRecords
 from lakebook.gateway.core.keys import token_keys
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
 from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
+from lakebook.gateway.crud import RunRecords
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher

@@ -17,6 +17,7 @@ REPORT_NOTEBOOK_FILE = "report.ipynb"
 REPORT_HTML_FILE = "report.html"
 REPORT_FILES = frozenset({REPORT_NOTEBOOK_FILE, REPORT_HTML_FILE, METADATA_FILE, SUCCESS_MARKER})
 UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
+UPLOADS_PREFIX = f"{RAW_ZONE}/uploads/"
 
 # A publication entry's name starts with this less the publish time in microseconds since the
 # epoch, zero-padded: S3 lists keys in byte order, so the newest publication comes first.
@@ -77,7 +78,17 @@ class LakePaths:
             raise LakePathError(f"upload type {extension!r} is not one of {allowed}")
         user = check_identifier("user name", user)
         upload_id = check_identifier("upload id", upload_id)
-        return f"{RAW_ZONE}/uploads/{user}/{upload_id}/data.{extension}"
+        return f"{UPLOADS_PREFIX}{user}/{upload_id}/data.{extension}"
+
+    @staticmethod
+    def upload_owner(key: str) -> str | None:
+        """The user whose upload folder holds `key` (`raw/uploads/{user}/…`), or None for a key
+        outside every upload folder or with a `..` that could climb out of one. Keys are relative
+        to the root, so this needs none: the gateway asks it without a lake client."""
+        if not key.startswith(UPLOADS_PREFIX) or ".." in key:
+            return None
+        owner, slash, _ = key.removeprefix(UPLOADS_PREFIX).partition("/")
+        return owner if owner and slash else None
 
     def datasets_prefix(self) -> str:
         return f"{PROCESSED_ZONE}/flows"

@@ -1,9 +1,10 @@
-"""Typed dependencies of the API routes: settings, database session, the signed-in user."""
+"""Typed dependencies of the API routes: settings, database session, the signed-in user and
+what they may do (`require_role`, `check_access`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, cast
@@ -61,6 +62,11 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def may_access(self, owner: int | str | None) -> bool:
+        """Whether the caller may act on what `owner` (a user id or name; None: nobody known)
+        owns: their own things, and everything if they are an admin."""
+        return self.is_admin or (owner is not None and owner in (self.id, self.name))
 
 
 async def get_rate_limiter(request: Request) -> RateLimiter:
@@ -141,6 +147,26 @@ def _active_user(database_url: str, name: str) -> tuple[int, str] | None:
 
 
 CurrentUser = Annotated[Caller, Depends(get_current_user)]
+
+
+def require_role(*roles: Role, action: str) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency giving the caller if their role is one of `roles`, else 403 "role … cannot
+    {action}"; use it as `Annotated[Caller, Depends(require_role(...))]` in place of CurrentUser."""
+    allowed = frozenset(roles)
+
+    async def caller_with_role(user: CurrentUser) -> Caller:
+        if user.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} cannot {action}")
+        return user
+
+    return caller_with_role
+
+
+def check_access(caller: Caller, owner: int | str | None, detail: str) -> None:
+    """404 with `detail` unless the caller may act on what `owner` owns (`Caller.may_access`):
+    someone else's object answers exactly like a missing one, so ids are not an oracle."""
+    if not caller.may_access(owner):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
 
 
 async def get_orchestrator(request: Request) -> Orchestrator:

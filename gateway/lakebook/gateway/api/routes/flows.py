@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, status
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Header, HTTPException, status
 
 from lakebook.common.api import DeploymentOut, ExecuteRequest, Launched
 from lakebook.common.deployments import OWNER_TAG_PREFIX
-from lakebook.common.lake import LakePathError, check_dataset_name
-from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, OrchestratorDep, SessionDep
+from lakebook.common.lake import LakePathError, LakePaths, check_dataset_name
+from lakebook.gateway.api.deps import (
+    API_PREFIX,
+    Caller,
+    CurrentUser,
+    OrchestratorDep,
+    SessionDep,
+    check_access,
+    require_role,
+)
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.parameters import parameter_errors
-from lakebook.gateway.models import FlowRunRecord
+from lakebook.gateway.crud import find_launch, record_launch
 from lakebook.gateway.orchestrator import DeploymentNotFoundError
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["flows"])
 
-LAUNCH_ROLES = frozenset({"analyst", "admin"})
+Launcher = Annotated[Caller, Depends(require_role("analyst", "admin", action="launch flows"))]
 # Flows that read an upload take its key under this name (ingest_upload).
 UPLOAD_PARAMETER = "upload_key"
 
@@ -42,7 +48,7 @@ async def list_deployments(user: CurrentUser, orchestrator: OrchestratorDep) -> 
 async def execute_flow(
     flow_name: str,
     body: ExecuteRequest,
-    user: CurrentUser,
+    user: Launcher,
     session: SessionDep,
     orchestrator: OrchestratorDep,
     idempotency_key: Annotated[
@@ -50,8 +56,6 @@ async def execute_flow(
     ] = None,
 ) -> Launched:
     """Validates the parameters against the flow's schema and creates a Prefect run."""
-    if user.role not in LAUNCH_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} cannot launch flows")
     try:
         check_dataset_name(flow_name)
         deployment = await orchestrator.deployment(flow_name)
@@ -61,22 +65,15 @@ async def execute_flow(
     if errors:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
     upload_key = body.parameters.get(UPLOAD_PARAMETER)
-    if isinstance(upload_key, str) and not user.is_admin:
-        if not upload_key.startswith(f"raw/uploads/{user.name}/") or ".." in upload_key:
-            # Someone else's upload looks exactly like one that does not exist.
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no upload {upload_key!r}")
+    if isinstance(upload_key, str):
+        check_access(user, LakePaths.upload_owner(upload_key), f"no upload {upload_key!r}")
 
     if idempotency_key is not None:
-        earlier = session.scalars(
-            select(FlowRunRecord).where(
-                FlowRunRecord.owner_id == user.id,
-                FlowRunRecord.idempotency_key == idempotency_key,
-            )
-        ).one_or_none()
+        earlier = find_launch(session, user.id, idempotency_key)
         if earlier is not None:
-            runs = await orchestrator.runs([earlier.run_id])
-            state = runs[earlier.run_id].state_type if earlier.run_id in runs else "UNKNOWN"
-            return Launched(run_id=earlier.run_id, state=state)
+            runs = await orchestrator.runs([earlier])
+            state = runs[earlier].state_type if earlier in runs else "UNKNOWN"
+            return Launched(run_id=earlier, state=state)
 
     run = await orchestrator.launch(
         flow_name,
@@ -85,15 +82,13 @@ async def execute_flow(
         # Prefect dedups too, so a retry racing this request cannot create a second run.
         idempotency_key=f"{user.name}:{idempotency_key}" if idempotency_key else None,
     )
-    session.add(
-        FlowRunRecord(
-            run_id=run.run_id,
-            flow_name=flow_name,
-            owner_id=user.id,
-            idempotency_key=idempotency_key,
-            parameters=body.parameters,
-            created_at=datetime.now(UTC),
-        )
+    record_launch(
+        session,
+        run_id=run.run_id,
+        flow_name=flow_name,
+        owner_id=user.id,
+        idempotency_key=idempotency_key,
+        parameters=body.parameters,
     )
     record_event(session, user.name, "flow.execute", run.run_id, {"flow": flow_name})
     return Launched(run_id=run.run_id, state=run.state_type)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from lakebook.common.api import DatasetDetail, DatasetOut, UploadOut
 from lakebook.common.lake import LakePathError, check_dataset_name
-from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, LakeStoreDep, SettingsDep
+from lakebook.gateway.api.deps import (
+    API_PREFIX,
+    Caller,
+    CurrentUser,
+    LakeStoreDep,
+    SettingsDep,
+    require_role,
+)
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.lake_writer import write_object
 from lakebook.gateway.core.multipart_stream import (
@@ -25,6 +33,7 @@ from lakebook.lake.store import LakeNotFoundError
 
 router = APIRouter(prefix=f"{API_PREFIX}/lake", tags=["lake"])
 
+Uploader = Annotated[Caller, Depends(require_role("analyst", "admin", action="upload"))]
 UPLOAD_FIELD = "file"
 # Multipart framing around the file: headers and boundaries, generously.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -54,12 +63,10 @@ _UPLOAD_FORM = {
     openapi_extra=_UPLOAD_FORM,
 )
 async def upload(
-    request: Request, user: CurrentUser, settings: SettingsDep, store: LakeStoreDep
+    request: Request, user: Uploader, settings: SettingsDep, store: LakeStoreDep
 ) -> UploadOut:
     """Stores a CSV, JSON lines or Parquet file at raw/uploads/{user}/{upload_id}/data.{format},
     streamed to the lake as it arrives and refused (413) as soon as it passes the limit."""
-    if user.role == "viewer":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "role 'viewer' cannot upload")
     too_large = HTTPException(
         status.HTTP_413_CONTENT_TOO_LARGE,
         f"upload is larger than the limit of {settings.upload_max_bytes} bytes",

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,8 @@ from lakebook.gateway.api.deps import (
     OrchestratorDep,
     SessionDep,
     SettingsDep,
+    check_access,
+    require_role,
 )
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.schedules import (
@@ -35,7 +37,7 @@ from lakebook.gateway.schedules import (
 
 router = APIRouter(prefix=f"{API_PREFIX}/notebooks/schedules", tags=["schedules"])
 
-WRITE_ROLES = frozenset({"analyst", "admin"})
+Scheduler = Annotated[Caller, Depends(require_role("analyst", "admin", action="schedule"))]
 
 
 class ScheduleCreate(BaseModel):
@@ -88,32 +90,24 @@ def _input_error(error: ScheduleInputError) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-def _may_write(user: Caller) -> None:
-    if user.role not in WRITE_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} cannot schedule")
-
-
 def _owner_and_name(user: Caller, schedule_id: str) -> tuple[str, str]:
     """`name` is the caller's own; `owner:name` someone else's, which only admins may touch."""
     owner, _, name = schedule_id.rpartition(":")
     owner = owner or user.name
-    if owner != user.name and not user.is_admin:
-        # Someone else's schedule looks exactly like one that does not exist.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no schedule {schedule_id!r}")
+    check_access(user, owner, f"no schedule {schedule_id!r}")
     return owner, name
 
 
 @router.post("", response_model=ScheduleOut, status_code=status.HTTP_201_CREATED)
 async def create_schedule(
     body: ScheduleCreate,
-    user: CurrentUser,
+    user: Scheduler,
     session: SessionDep,
     settings: SettingsDep,
     store: LakeStoreDep,
     orchestrator: OrchestratorDep,
 ) -> ScheduleOut:
     """Checks the cron, timezone and parameters against the notebook, then saves the schedule."""
-    _may_write(user)
     notebook = body.notebook.strip()
     name = body.name or Path(notebook).stem.lower()
     try:
@@ -171,12 +165,11 @@ async def list_schedules(
 async def change_schedule(
     schedule_id: str,
     body: ScheduleChange,
-    user: CurrentUser,
+    user: Scheduler,
     session: SessionDep,
     orchestrator: OrchestratorDep,
 ) -> ScheduleOut:
     """`{"active": false}` pauses (future runs are dropped); `true` resumes."""
-    _may_write(user)
     owner, name = _owner_and_name(user, schedule_id)
     try:
         changed = await NotebookSchedules(orchestrator.client).set_active(owner, name, body.active)
@@ -189,9 +182,8 @@ async def change_schedule(
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_schedule(
-    schedule_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
+    schedule_id: str, user: Scheduler, session: SessionDep, orchestrator: OrchestratorDep
 ) -> None:
-    _may_write(user)
     owner, name = _owner_and_name(user, schedule_id)
     try:
         await NotebookSchedules(orchestrator.client).delete(owner, name)

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
@@ -28,10 +24,11 @@ from lakebook.gateway.api.deps import (
     RunWatcherDep,
     SessionDep,
     SettingsDep,
+    check_access,
 )
 from lakebook.gateway.audit import record_event
+from lakebook.gateway.crud import RunRecords, RunRecordView, find_run_record, list_run_records
 from lakebook.gateway.db import session_scope
-from lakebook.gateway.models import FlowRunRecord, User
 from lakebook.gateway.orchestrator import Orchestrator, RunInfo
 from lakebook.gateway.run_events import RunWatcher
 from lakebook.gateway.scheduled_runs import claim_scheduled_run, claim_scheduled_runs
@@ -43,70 +40,18 @@ router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
 KEEPALIVE_SECONDS = 15.0
 
 
-@dataclass(frozen=True)
-class RunRecordView:
-    """A run's ownership record; it never changes, so it can be remembered."""
-
-    run_id: str
-    flow_name: str
-    owner_id: int
-    owner: str
-    parameters: dict[str, Any]
-    created_at: datetime
+def owned_run(session: Session, caller: Caller, run_id: str) -> RunRecordView:
+    """The run's record, if the caller may see it; 404 otherwise."""
+    return visible_run(caller, find_run_record(session, run_id), run_id)
 
 
-class RunRecords:
-    """Remembered run records (bounded): reading a run needs no database round trip."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
-        self._records: OrderedDict[str, RunRecordView] = OrderedDict()
-
-    async def get(self, database_url: str, run_id: str) -> RunRecordView | None:
-        record = self._records.get(run_id)
-        if record is None:
-            record = await run_in_threadpool(_load_record, database_url, run_id)
-            if record is not None:
-                self._records[run_id] = record
-                if len(self._records) > self.max_entries:
-                    self._records.popitem(last=False)
-        return record
-
-
-def _load_record(database_url: str, run_id: str) -> RunRecordView | None:
-    with session_scope(database_url) as session:
-        found = session.execute(
-            select(FlowRunRecord, User.name)
-            .join(User, User.id == FlowRunRecord.owner_id)
-            .where(FlowRunRecord.run_id == run_id)
-        ).one_or_none()
-        if found is None:
-            return None
-        return _view(*found)
-
-
-def _view(record: FlowRunRecord, owner: str) -> RunRecordView:
-    return RunRecordView(
-        record.run_id,
-        record.flow_name,
-        record.owner_id,
-        owner,
-        record.parameters,
-        record.created_at,
-    )
-
-
-def owned_run(session: Session, caller: Caller, run_id: str) -> tuple[FlowRunRecord, str]:
-    """The run record and its owner's name, if the caller may see it; 404 otherwise."""
-    found = session.execute(
-        select(FlowRunRecord, User.name)
-        .join(User, User.id == FlowRunRecord.owner_id)
-        .where(FlowRunRecord.run_id == run_id)
-    ).one_or_none()
-    if found is None or (found[0].owner_id != caller.id and not caller.is_admin):
-        # The same answer for "missing" and "someone else's": ids are not an oracle.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
-    return found[0], found[1]
+def visible_run(caller: Caller, record: RunRecordView | None, run_id: str) -> RunRecordView:
+    """The record, if there is one and the caller may see it; the same 404 otherwise."""
+    detail = f"no run {run_id!r}"
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
+    check_access(caller, record.owner_id, detail)
+    return record
 
 
 async def claim_if_scheduled(
@@ -153,15 +98,10 @@ async def list_runs(
 ) -> list[RunOut]:
     """Newest first; `flow` filters by flow name. Includes runs of the caller's schedules."""
     await claim_scheduled_runs(orchestrator.client, session)
-    query = select(FlowRunRecord, User.name).join(User, User.id == FlowRunRecord.owner_id)
-    if not user.is_admin:
-        query = query.where(FlowRunRecord.owner_id == user.id)
-    if flow is not None:
-        query = query.where(FlowRunRecord.flow_name == flow)
-    query = query.order_by(FlowRunRecord.created_at.desc()).limit(limit).offset(offset)
-    rows = session.execute(query).all()
-    infos = await orchestrator.runs([record.run_id for record, _ in rows])
-    return [_run_out(_view(record, owner), infos.get(record.run_id)) for record, owner in rows]
+    owner_id = None if user.is_admin else user.id
+    records = list_run_records(session, owner_id=owner_id, flow=flow, limit=limit, offset=offset)
+    infos = await orchestrator.runs([record.run_id for record in records])
+    return [_run_out(record, infos.get(record.run_id)) for record in records]
 
 
 @router.get("/{run_id}", response_model=RunOut)
@@ -179,8 +119,7 @@ async def read_run(
         # known runs should not pay for another dependency (nor this one a second lookup).
         await _claim_unrecorded(run_id, settings, orchestrator)
         record = await records.get(settings.gateway_database_url, run_id)
-    if record is None or (record.owner_id != user.id and not user.is_admin):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no run {run_id!r}")
+    record = visible_run(user, record, run_id)
     return _run_out(record, (await orchestrator.runs([record.run_id])).get(record.run_id))
 
 
@@ -194,7 +133,7 @@ async def read_logs(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[LogOut]:
     """The run's log lines, oldest first, a page at a time."""
-    record, _ = owned_run(session, user, run_id)
+    record = owned_run(session, user, run_id)
     lines = await orchestrator.logs([record.run_id], limit=limit, offset=offset)
     return [
         LogOut(
@@ -216,7 +155,7 @@ async def read_logs(
 async def cancel_run(
     run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
 ) -> Cancelled:
-    record, _ = owned_run(session, user, run_id)
+    record = owned_run(session, user, run_id)
     current = (await orchestrator.runs([record.run_id])).get(record.run_id)
     if current is not None and current.state_type in TERMINAL_STATES:
         raise HTTPException(
@@ -265,7 +204,7 @@ def read_result(
     expires_in: Annotated[int, Query(ge=1, le=24 * 3600)] = 900,
 ) -> ResultOut:
     """What the run published: schema, row count, first rows and a short-lived download URL."""
-    record, _ = owned_run(session, user, run_id)
+    record = owned_run(session, user, run_id)
     publisher = LakePublisher(store)
     try:
         published = publisher.find_run(record.run_id)
