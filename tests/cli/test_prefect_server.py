@@ -30,7 +30,8 @@ from lakebook.cli.stack.prefect_server import (
 )
 from lakebook.cli.stack.services import prefect_service
 from lakebook.common.settings import Settings
-from tests.conftest import free_port, quiet_supervisor
+from tests.utils.ports import free_port
+from tests.utils.services import quiet_supervisor
 
 NO_WAIT = (0.0, 0.0, 0.0)
 

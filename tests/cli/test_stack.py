@@ -24,8 +24,8 @@ import pytest
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import authenticate
-from tests.conftest import HOST, stack_port_env
-from tests.prefect_http import prefect_request
+from tests.utils.ports import HOST, stack_port_env
+from tests.utils.prefect_http import prefect_request
 
 pytestmark = pytest.mark.stack
 

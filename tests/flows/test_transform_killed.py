@@ -28,7 +28,8 @@ from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError, LakeStore
-from tests.conftest import S3Server, free_port, quiet_supervisor
+from tests.utils.ports import free_port
+from tests.utils.services import S3Server, quiet_supervisor
 
 # Big enough that the partition tasks take seconds (sixteen part files, each a Prefect task run
 # and an S3 write), so the kill lands mid-run; the test fails, saying so, if the run wins.

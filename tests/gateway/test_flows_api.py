@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

@@ -12,8 +12,8 @@ import pytest
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import FlowStack
 from tests.gateway.test_flows_api import wait_for_state
+from tests.utils.services import FlowStack
 
 CSV = b"Region,Amount\nnorth,10\nsouth,20\nnorth,5\n"
 

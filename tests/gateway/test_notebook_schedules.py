@@ -36,9 +36,10 @@ from lakebook.gateway.schedules import (
 )
 from lakebook.gateway.users import create_user
 from lakebook.lake.store import LakeStore
-from tests.conftest import HOST, FlowStack, S3Server, free_port, quiet_supervisor, start_gateway
-from tests.gateway.notebook_standin import deployment_exists, start_runner, stop_runner
-from tests.prefect_http import prefect_request
+from tests.utils.notebook_standin import deployment_exists, start_runner, stop_runner
+from tests.utils.ports import HOST, free_port
+from tests.utils.prefect_http import prefect_request
+from tests.utils.services import FlowStack, S3Server, quiet_supervisor, start_gateway
 
 DEPLOYMENT = f"run_notebook/{DEPLOYMENT_NAME}"
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]

@@ -19,7 +19,7 @@ from lakebook.gateway.orchestrator import (
     Orchestrator,
     PrefectUnavailableError,
 )
-from tests.conftest import HOST
+from tests.utils.ports import HOST
 
 T = TypeVar("T")
 

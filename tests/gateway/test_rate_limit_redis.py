@@ -22,14 +22,8 @@ from lakebook.gateway.core.shared_rate_limit import (
     RedisTokenBuckets,
     without_password,
 )
-from tests.conftest import (
-    Gateway,
-    RedisServer,
-    free_port,
-    quiet_supervisor,
-    start_gateway,
-    start_redis,
-)
+from tests.utils.ports import free_port
+from tests.utils.services import Gateway, RedisServer, quiet_supervisor, start_gateway, start_redis
 
 BURST = 10
 # So slow that no token comes back while a test runs: every 200 below is spent from the burst.

@@ -12,7 +12,7 @@ from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import InvalidTokenError, VerifiedTokens, create_access_token
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import set_disabled
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 SETTINGS = Settings(jwt_secret="s" * 40)
 

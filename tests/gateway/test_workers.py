@@ -11,7 +11,8 @@ import psutil
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user
-from tests.conftest import free_port, quiet_supervisor, start_gateway
+from tests.utils.ports import free_port
+from tests.utils.services import quiet_supervisor, start_gateway
 
 
 def test_two_workers_answer_on_one_port_and_stop_with_the_gateway(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
 from lakebook.common.settings import Settings
-from tests.conftest import use_lake
+from tests.utils.lake import use_lake
 
 LONG_QUERY = "%%duckdb\nSELECT sum(hash(range)) AS total FROM range(10000000000::BIGINT)"
 STARTUP_SECONDS = 60

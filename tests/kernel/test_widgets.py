@@ -18,7 +18,7 @@ from lakebook.kernel.widgets import (
     RunMonitor,
 )
 from lakebook.lake.publisher import LakePublisher
-from tests.kernel.gateway_clients import wait_until_running
+from tests.utils.gateway_clients import wait_until_running
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -14,7 +14,8 @@ import pytest
 
 from lakebook.cli.stack.services import Service, gateway_service, jupyter_argv
 from lakebook.common.settings import Settings
-from tests.conftest import HOST, free_port, quiet_supervisor
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import quiet_supervisor
 
 
 def jupyter_server(

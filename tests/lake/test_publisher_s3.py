@@ -15,7 +15,7 @@ import pytest
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeAccessError, LakeNotFoundError, LakeStore
-from tests.conftest import S3Server
+from tests.utils.services import S3Server
 
 FRAME = pl.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]})
 

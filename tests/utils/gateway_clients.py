@@ -7,7 +7,7 @@ import time
 import httpx
 
 from lakebook.kernel.runs import Run
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
 
 
 def token_for(stack: FlowStack, role: str) -> str:

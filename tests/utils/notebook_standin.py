@@ -1,7 +1,7 @@
 """TEST ONLY: a stand-in `run_notebook` flow (same parameter names as lakebook's) and its runner.
 
 Schedule tests need a `run_notebook` deployment on Prefect; where lakebook's runner already serves
-the real one, the tests use that and never start this. `python -m tests.gateway.notebook_standin
+the real one, the tests use that and never start this. `python -m tests.utils.notebook_standin
 DEPLOYMENT` serves it under that deployment name until stopped.
 """
 
@@ -43,7 +43,7 @@ def start_runner(prefect_api_url: str, deployment: str, log: Path) -> subprocess
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.gateway.notebook_standin", deployment],
+            [sys.executable, "-m", "tests.utils.notebook_standin", deployment],
             cwd=REPO,
             env=env,
             stdout=out,
