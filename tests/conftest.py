@@ -175,3 +175,29 @@ def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def publisher(lake_settings: Settings) -> LakePublisher:
     return LakePublisher(LakeStore.from_settings(lake_settings))
+
+
+# Fixtures that start real processes (directly, or through a fixture of their own); a test
+# whose fixture closure holds one of them is marked `services`.
+SERVICE_FIXTURES = frozenset(
+    {"s3_server", "prefect_api_url", "redis_server", "gateway", "flow_stack"}
+)
+
+
+def needs_services(item: pytest.Item) -> bool:
+    """Whether the test starts or uses real services: by its fixtures, its own marks (tests
+    that start processes themselves), or an S3 variant of a lake fixture, which asks for
+    `s3_server` only at run time and so is not in the fixture closure."""
+    if item.get_closest_marker("services") or item.get_closest_marker("stack"):
+        return True
+    if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("lake_settings") == "s3"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`pytest -m "not services"` runs the pure tests alone, in seconds."""
+    for item in items:
+        if needs_services(item):
+            item.add_marker(pytest.mark.services)

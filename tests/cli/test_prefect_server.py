@@ -161,6 +161,7 @@ def test_prefects_sqlite_connections_get_the_shorter_busy_timeout_and_keep_its_p
 LOCK_HELD_AT_MOST_SECONDS = 90.0
 
 
+@pytest.mark.services  # starts a Prefect server of its own
 def test_a_write_held_up_by_the_lock_is_answered_503_while_it_is_held(tmp_path: Path) -> None:
     """The real embedded server: while another connection holds SQLite's write lock, a write
     request gives up (503) instead of waiting the lock out; once it is released, it succeeds."""

@@ -113,6 +113,7 @@ def test_readyz_reports_the_store_without_requiring_it(replicas: list[Gateway]) 
     }
 
 
+@pytest.mark.services  # starts a Redis and a gateway of its own
 def test_redis_going_down_gives_no_5xx_and_sharing_resumes(tmp_path: Path) -> None:
     redis_server = start_redis(tmp_path / "redis")
     supervisor, (gateway,) = start_replicas(tmp_path, redis_server.url, count=1, burst=5)

@@ -15,6 +15,9 @@ from jupyter_client.manager import KernelManager
 from lakebook.common.settings import Settings
 from tests.utils.lake import use_lake
 
+# Starts an IPython kernel.
+pytestmark = pytest.mark.services
+
 LONG_QUERY = "%%duckdb\nSELECT sum(hash(range)) AS total FROM range(10000000000::BIGINT)"
 STARTUP_SECONDS = 60
 # An interrupted query stops within moments; this bound only keeps a broken run from hanging.

@@ -17,6 +17,9 @@ from lakebook.common.settings import Settings
 from tests.utils.ports import HOST, free_port
 from tests.utils.services import quiet_supervisor
 
+# Starts Jupyter servers and a gateway, and asks `jupyter` what it has installed.
+pytestmark = pytest.mark.services
+
 
 def jupyter_server(
     root: Path, token: str, gateway_url: str, gateway_token: str | None = None

@@ -139,6 +139,7 @@ def test_stores_share_one_warmed_s3_session_that_loads_nothing_more(
     assert [run.run_id for run in publisher.list_runs("people")] == ["r1"]
 
 
+@pytest.mark.services  # a fresh interpreter: seconds of imports
 def test_the_forkserver_warm_up_loads_the_session_without_a_lake() -> None:
     """The runner's forkserver imports it before any lake exists; it must not fail or warn."""
     script = (
