@@ -213,6 +213,7 @@ def test_killed_runner_leaves_nothing_visible_and_reruns_publish_once(
         assert_published_once(publisher, killed, orders)
 
         # A run that ended stopped its heartbeats too, on purpose: it keeps its final state.
+        # Waits out the silence that crashes a live run: that nothing happens is the point.
         time.sleep(max(0.0, fresh_ended + SILENCE_SECONDS + 15 - time.monotonic()))
         assert client.read_flow_run(fresh).state.type == StateType.COMPLETED  # type: ignore[union-attr]
 

@@ -162,7 +162,7 @@ def test_upload_ingest_result_and_catalog(flow_stack: FlowStack, analyst: dict[s
         "region": ["north", "south", "north"],
         "amount": [10, 20, 5],
     }
-    time.sleep(4)
+    time.sleep(4)  # waits out the URL's 3 s lifetime: expiry is what is tested
     assert httpx.get(body["download_url"]).status_code == 403, "the presigned URL must expire"
 
     catalog = httpx.get(api("/lake/datasets"), headers=analyst).json()

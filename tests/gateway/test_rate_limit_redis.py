@@ -137,7 +137,7 @@ def test_redis_going_down_gives_no_5xx_and_sharing_resumes(tmp_path: Path) -> No
                 after.append(client.get(gateway.api("/auth/me")).status_code)
                 if after[-1] == 200:
                     break
-                time.sleep(0.5)
+                time.sleep(0.5)  # paces the requests: each status seen is asserted on
     finally:
         redis_server.stop()
         supervisor.stop_all()

@@ -67,7 +67,7 @@ KILLED_WRITER = textwrap.dedent(
 
     def hang_before_success(self, key, published_at):
         print("metadata-written", flush=True)
-        time.sleep(600)
+        time.sleep(600)  # until the test kills it
 
     # The writer dies between metadata.json and _SUCCESS: the worst moment.
     publisher_module.LakePublisher._mark_success = hang_before_success

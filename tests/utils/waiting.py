@@ -10,16 +10,20 @@ T = TypeVar("T")
 
 
 def wait_until(
-    condition: Callable[[], T], *, awaiting: str, timeout: float, interval: float = 0.1
+    condition: Callable[[], T],
+    *,
+    awaiting: str | Callable[[], str],
+    timeout: float,
+    interval: float = 0.1,
 ) -> T:
     """The first truthy value of `condition()`, polled every `interval` s for at most `timeout`
-    s; fails naming what was `awaiting` and the last value seen. An exception from `condition`
-    (e.g. "the process exited") ends the wait at once."""
+    s. On timeout it fails naming what it was `awaiting` (a callable is asked then, so it can
+    describe the latest state) and the last value seen. An exception from `condition` (e.g.
+    "the process exited") ends the wait at once."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout} s awaiting {awaiting} (last: {value!r})"
-            )
+            what = awaiting() if callable(awaiting) else awaiting
+            raise AssertionError(f"timed out after {timeout} s awaiting {what} (last: {value!r})")
         time.sleep(interval)
     return value
