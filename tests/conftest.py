@@ -1,78 +1,39 @@
-"""Session-scoped real services on free loopback ports: SeaweedFS S3, a Prefect server, and
-gateways (alone, or in front of Prefect with a runner serving lakebook's flows)."""
+"""Session-scoped real services on free loopback ports: SeaweedFS S3, a Prefect server, Redis,
+and gateways (alone, or in front of Prefect with a runner serving lakebook's flows); the lake
+fixtures several test packages share; and the `services` marker on every test that needs one."""
 
 from __future__ import annotations
 
-import io
 import secrets
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
-import redis
 
-from lakebook.cli.console import Console
 from lakebook.cli.stack.services import (
     find_executable,
-    gateway_service,
     prefect_service,
     runner_service,
     seaweed_service,
     settings_env,
 )
-from lakebook.cli.stack.supervisor import PortPicker, Supervisor
 from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings
-from lakebook.gateway.db import session_scope
-from lakebook.gateway.users import create_user
-
-HOST = "127.0.0.1"
-TEST_BUCKET = "lakebook-test"
-USER_FLOWS_DIR = Path(__file__).parent / "user_flows"
-
-# Tests take ports from 20000-29999, benchmarks from 40000-49999: both may run at once.
-free_port = PortPicker(HOST, range(20000, 30000))
-
-
-def stack_port_env() -> dict[str, str]:
-    """LAKEBOOK_*_PORT variables that put every embedded service on a free port."""
-    names = ("s3", "prefect", "gateway", "lab", "runner")
-    names += ("seaweed_master", "seaweed_volume", "seaweed_filer")
-    return {f"LAKEBOOK_{name.upper()}_PORT": str(free_port()) for name in names}
-
-
-@dataclass(frozen=True)
-class S3Server:
-    """A running SeaweedFS with a read-write and a read-only identity."""
-
-    settings: Settings
-    readonly_key: str
-    readonly_secret: str
-
-    def settings_with(self, **changes: object) -> Settings:
-        return Settings.model_validate({**self.settings.model_dump(), **changes})
-
-
-def use_lake(monkeypatch: pytest.MonkeyPatch, settings: Settings, data_dir: Path) -> None:
-    """Points `load_settings()` (here and in kernels or flows started from here) at a lake."""
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.lake_root)
-    if settings.lake_root.startswith("s3://"):
-        monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3_url)
-        monkeypatch.setenv("LAKEBOOK_S3_BUCKET", settings.s3_bucket)
-        monkeypatch.setenv("LAKEBOOK_S3_ACCESS_KEY_ID", settings.require_secret("s3_access_key_id"))
-        monkeypatch.setenv(
-            "LAKEBOOK_S3_SECRET_ACCESS_KEY", settings.require_secret("s3_secret_access_key")
-        )
-
-
-def quiet_supervisor(state_file: Path) -> Supervisor:
-    """A supervisor on the test host whose console output is dropped."""
-    return Supervisor(Console(io.StringIO()), HOST, state_file)
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
+from tests.utils.ports import free_port
+from tests.utils.services import (
+    TEST_BUCKET,
+    USER_FLOWS_DIR,
+    FlowStack,
+    Gateway,
+    RedisServer,
+    S3Server,
+    quiet_supervisor,
+    start_gateway,
+    start_redis,
+)
 
 
 @pytest.fixture(scope="session")
@@ -138,60 +99,6 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         supervisor.stop_all()
 
 
-REDIS_SERVER = Path("/usr/bin/redis-server")
-
-
-@dataclass(frozen=True)
-class RedisServer:
-    """A real redis-server on a loopback port, without persistence."""
-
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"redis://{HOST}:{self.port}/0"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def start_redis(data_dir: Path, port: int | None = None) -> RedisServer:
-    """Starts redis-server and waits (at most 20 s) until it answers PING."""
-    if not REDIS_SERVER.exists():
-        pytest.fail(f"{REDIS_SERVER} is missing: install Debian's redis-server (CI does)")
-    port = port or free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    argv = [str(REDIS_SERVER), "--port", str(port), "--bind", HOST, "--save", ""]
-    argv += ["--appendonly", "no", "--dir", str(data_dir)]
-    with (data_dir / f"redis-{port}.log").open("ab") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-    server = RedisServer(port, process)
-    client = redis.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
-    deadline = time.monotonic() + 20
-    try:
-        for _ in range(400):
-            if process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {process.returncode}; see {data_dir}")
-            try:
-                client.ping()
-                return server
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-        server.stop()
-        raise RuntimeError(f"redis-server on port {port} did not answer PING within 20 s")
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = start_redis(tmp_path_factory.mktemp("redis"))
@@ -199,34 +106,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
     finally:
         server.stop()
-
-
-def start_gateway(supervisor: Supervisor, settings: Settings, **secrets: str) -> str:
-    """Runs the real gateway with these settings; secrets go in its environment, as in
-    production (`s3_secret_access_key="…"` becomes LAKEBOOK_S3_SECRET_ACCESS_KEY)."""
-    service = gateway_service(settings)
-    env = settings_env(settings) | {f"LAKEBOOK_{k.upper()}": v for k, v in secrets.items()}
-    supervisor.start(replace(service, env={**service.env, **env}))
-    return service.url
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """A running gateway and the settings it runs with (its database is ours to seed)."""
-
-    url: str
-    settings: Settings
-
-    def api(self, path: str) -> str:
-        return f"{self.url}/api/v1{path}"
-
-    def add_user(self, role: str = "analyst", password: str | None = None) -> tuple[str, str]:
-        """A new user with a unique name; returns (name, password)."""
-        name = f"user{secrets.token_hex(4)}"
-        password = password or secrets.token_urlsafe(16)
-        with session_scope(self.settings.gateway_database_url) as session:
-            create_user(session, name, role, password)
-        return name, password
 
 
 @pytest.fixture(scope="session")
@@ -243,23 +122,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         yield Gateway(start_gateway(supervisor, settings, jwt_secret=jwt_secret), settings)
     finally:
         supervisor.stop_all()
-
-
-@dataclass(frozen=True)
-class FlowStack:
-    """A gateway in front of a real Prefect server whose runner serves lakebook's flows."""
-
-    gateway: Gateway
-    prefect_api_url: str
-
-    def login(self, role: str) -> dict[str, str]:
-        """Authorization headers of a new user with this role."""
-        name, password = self.gateway.add_user(role)
-        response = httpx.post(
-            self.gateway.api("/auth/token"), data={"username": name, "password": password}
-        )
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="session")
@@ -297,3 +159,45 @@ def flow_stack(
         yield FlowStack(Gateway(url, settings), prefect_api_url)
     finally:
         supervisor.stop_all()
+
+
+@pytest.fixture(params=["local", "s3"])
+def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The same tests run against a local folder and against real SeaweedFS."""
+    if request.param == "local":
+        (tmp_path / "lake").mkdir()
+        return Settings(data_dir=tmp_path, lake_url=(tmp_path / "lake").as_uri())
+    s3: S3Server = request.getfixturevalue("s3_server")
+    # A folder of its own per test, so tests do not see each other's datasets.
+    return s3.settings_with(lake_url=f"s3://{s3.settings.s3_bucket}/{tmp_path.name}")
+
+
+@pytest.fixture
+def publisher(lake_settings: Settings) -> LakePublisher:
+    return LakePublisher(LakeStore.from_settings(lake_settings))
+
+
+# Fixtures that start real processes (directly, or through a fixture of their own); a test
+# whose fixture closure holds one of them is marked `services`.
+SERVICE_FIXTURES = frozenset(
+    {"s3_server", "prefect_api_url", "redis_server", "gateway", "flow_stack"}
+)
+
+
+def needs_services(item: pytest.Item) -> bool:
+    """Whether the test starts or uses real services: by its fixtures, its own marks (tests
+    that start processes themselves), or an S3 variant of a lake fixture, which asks for
+    `s3_server` only at run time and so is not in the fixture closure."""
+    if item.get_closest_marker("services") or item.get_closest_marker("stack"):
+        return True
+    if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("lake_settings") == "s3"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`pytest -m "not services"` runs the pure tests alone, in seconds."""
+    for item in items:
+        if needs_services(item):
+            item.add_marker(pytest.mark.services)

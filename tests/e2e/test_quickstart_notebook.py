@@ -10,7 +10,8 @@ import pytest
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import S3Server, use_lake
+from tests.utils.lake import use_lake
+from tests.utils.services import S3Server
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "quickstart.ipynb"
 

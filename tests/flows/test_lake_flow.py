@@ -14,8 +14,8 @@ from prefect import Flow
 from lakebook.flows.discovery import deployment_tags, discover_flows
 from lakebook.flows.lake_flow import LakeFlowError, lake_flow
 from lakebook.lake.publisher import LakePublisher
-from tests.conftest import USER_FLOWS_DIR
-from tests.flows.flow_lake import task_tags
+from tests.utils.flow_lake import task_tags
+from tests.utils.services import USER_FLOWS_DIR
 
 ORDERS = pl.DataFrame({"order_id": [1, 2, 3], "amount": [20.0, 75.0, 120.0]})
 

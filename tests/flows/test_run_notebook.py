@@ -22,9 +22,9 @@ from lakebook.lake.metadata import FailedCellRecord
 from lakebook.lake.notebook_source import NotebookLocationError, locate_notebook
 from lakebook.lake.reports import ReportPublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import FlowStack
-from tests.flows.flow_lake import flows_use_lake
 from tests.gateway.test_flows_api import wait_for_state
+from tests.utils.flow_lake import flows_use_lake
+from tests.utils.services import FlowStack
 
 GREETING = """\
 import os

@@ -28,7 +28,8 @@ from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError, LakeStore
-from tests.conftest import S3Server, free_port, quiet_supervisor
+from tests.utils.ports import free_port
+from tests.utils.services import S3Server, quiet_supervisor
 
 # Big enough that the partition tasks take seconds (sixteen part files, each a Prefect task run
 # and an S3 write), so the kill lands mid-run; the test fails, saying so, if the run wins.
@@ -212,6 +213,7 @@ def test_killed_runner_leaves_nothing_visible_and_reruns_publish_once(
         assert_published_once(publisher, killed, orders)
 
         # A run that ended stopped its heartbeats too, on purpose: it keeps its final state.
+        # Waits out the silence that crashes a live run: that nothing happens is the point.
         time.sleep(max(0.0, fresh_ended + SILENCE_SECONDS + 15 - time.monotonic()))
         assert client.read_flow_run(fresh).state.type == StateType.COMPLETED  # type: ignore[union-attr]
 

@@ -21,7 +21,7 @@ from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
 from lakebook.flows.transform_spec import TransformSpec
 from lakebook.lake.publisher import LakePublisher
-from tests.flows.flow_lake import tags_by_task, task_runs_of, task_tags
+from tests.utils.flow_lake import tags_by_task, task_runs_of, task_tags
 
 ROWS = 10_000
 PARTITION_ROWS = 2_500  # four partitions

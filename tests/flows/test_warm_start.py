@@ -87,6 +87,7 @@ print(sorted(n for n in set(sys.modules) - loaded if n.split(".")[0] in ("prefec
 """
 
 
+@pytest.mark.services  # a fresh interpreter: seconds of imports
 def test_a_forked_child_rerunning_the_runner_module_imports_nothing_new() -> None:
     import subprocess
     import sys

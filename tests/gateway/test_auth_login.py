@@ -6,7 +6,7 @@ import httpx
 
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import set_disabled
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 
 def login(gateway: Gateway, name: str, password: str) -> httpx.Response:

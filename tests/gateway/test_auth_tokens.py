@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lakebook.gateway.core.security import create_access_token
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 
 @pytest.fixture(scope="module")

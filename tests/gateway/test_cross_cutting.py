@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 
 def token_for(gateway: Gateway) -> str:

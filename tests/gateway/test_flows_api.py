@@ -7,7 +7,8 @@ import time
 
 import httpx
 
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
+from tests.utils.waiting import wait_until
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -162,10 +163,14 @@ def test_cancel_stops_a_running_run(flow_stack: FlowStack) -> None:
         api("/flows/ping/execute"), json={"parameters": {"wait_seconds": 120}}, headers=headers
     )
     run_id = launched.json()["run_id"]
-    deadline = time.monotonic() + 60
-    while httpx.get(api(f"/flows/runs/{run_id}"), headers=headers).json()["state"] != "RUNNING":
-        assert time.monotonic() < deadline, "run never started"
-        time.sleep(0.3)
+    wait_until(
+        lambda: (
+            httpx.get(api(f"/flows/runs/{run_id}"), headers=headers).json()["state"] == "RUNNING"
+        ),
+        awaiting="the run to start",
+        timeout=60,
+        interval=0.3,
+    )
     stranger = flow_stack.login("analyst")
     assert httpx.post(api(f"/flows/runs/{run_id}/cancel"), headers=stranger).status_code == 404
     cancelled = httpx.post(api(f"/flows/runs/{run_id}/cancel"), headers=headers)

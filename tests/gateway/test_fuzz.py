@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
 
 EXAMPLES_PER_OPERATION = 25
 

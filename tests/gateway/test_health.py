@@ -11,7 +11,8 @@ import pytest
 
 from lakebook.cli.stack.supervisor import Supervisor
 from lakebook.common.settings import Settings
-from tests.conftest import HOST, S3Server, free_port, quiet_supervisor, start_gateway
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import S3Server, quiet_supervisor, start_gateway
 
 
 def start_with_keys(supervisor: Supervisor, settings: Settings, s3_secret: str) -> str:

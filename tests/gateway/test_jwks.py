@@ -22,8 +22,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from lakebook.common.settings import Settings
-from tests.conftest import HOST, Gateway, free_port, quiet_supervisor, start_gateway
 from tests.gateway.test_auth_tokens import claims
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import Gateway, quiet_supervisor, start_gateway
+
+# Every test here starts gateways of its own (uvicorn processes).
+pytestmark = pytest.mark.services
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 ALGORITHMS = ("RS256", "EdDSA")

@@ -13,8 +13,8 @@ import pytest
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import FlowStack
 from tests.gateway.test_flows_api import wait_for_state
+from tests.utils.services import FlowStack
 
 CSV = b"Region,Amount\nnorth,10\nsouth,20\nnorth,5\n"
 
@@ -163,7 +163,7 @@ def test_upload_ingest_result_and_catalog(flow_stack: FlowStack, analyst: dict[s
         "region": ["north", "south", "north"],
         "amount": [10, 20, 5],
     }
-    time.sleep(4)
+    time.sleep(4)  # waits out the URL's 3 s lifetime: expiry is what is tested
     assert httpx.get(body["download_url"]).status_code == 403, "the presigned URL must expire"
 
     catalog = httpx.get(api("/lake/datasets"), headers=analyst).json()

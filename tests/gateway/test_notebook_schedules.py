@@ -7,7 +7,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,9 +36,11 @@ from lakebook.gateway.schedules import (
 )
 from lakebook.gateway.users import create_user
 from lakebook.lake.store import LakeStore
-from tests.conftest import HOST, FlowStack, S3Server, free_port, quiet_supervisor, start_gateway
-from tests.gateway.notebook_standin import deployment_exists, start_runner, stop_runner
-from tests.prefect_http import prefect_request
+from tests.utils.notebook_standin import deployment_exists, start_runner, stop_runner
+from tests.utils.ports import HOST, free_port
+from tests.utils.prefect_http import prefect_request
+from tests.utils.services import FlowStack, S3Server, quiet_supervisor, start_gateway
+from tests.utils.waiting import wait_until
 
 DEPLOYMENT = f"run_notebook/{DEPLOYMENT_NAME}"
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
@@ -159,11 +160,12 @@ def future_runs(stack: FlowStack, schedule_id: str) -> list[datetime]:
 def wait_for_future_runs(stack: FlowStack, schedule_id: str, at_least: int = 3) -> list[datetime]:
     """Scheduled runs are created right after a change, or else by Prefect's scheduler loop
     (every 60 s): wait, bounded, for them to be there."""
-    deadline = time.monotonic() + 150
-    while len(starts := future_runs(stack, schedule_id)) < at_least:
-        assert time.monotonic() < deadline, f"only {len(starts)} future runs after 150 s"
-        time.sleep(2)
-    return starts
+
+    def enough() -> list[datetime]:
+        starts = future_runs(stack, schedule_id)
+        return starts if len(starts) >= at_least else []
+
+    return wait_until(enough, awaiting=f"{at_least} future runs", timeout=150, interval=2)
 
 
 @needs_prefect_scheduler
@@ -425,17 +427,16 @@ async def _backfill(prefect_api_url: str, minutes: int) -> None:
 
 
 def _wait_for_started_runs(stack: FlowStack, schedule_id: str) -> set[str]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        started = {
+    return wait_until(
+        lambda: {
             str(r.id)
             for r in schedule_runs(stack, schedule_id)
             if r.state_type and r.state_type.value != "SCHEDULED"
-        }
-        if started:
-            return started
-        time.sleep(1)
-    raise AssertionError("no scheduled run was picked up within 120 s")
+        },
+        awaiting="a scheduled run to be picked up",
+        timeout=120,
+        interval=1,
+    )
 
 
 def test_prefect_down_is_503(s3_server: S3Server, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from lakebook.gateway.orchestrator import (
     Orchestrator,
     PrefectUnavailableError,
 )
-from tests.conftest import HOST
+from tests.utils.ports import HOST
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def test_a_live_state_is_reused_only_within_its_window(prefect_api_url: str) -> 
         seen = [(await orchestrator.runs([run_id]))[run_id].state_type]
         await orchestrator.client.set_flow_run_state(run_id, Completed(), force=True)
         seen.append((await orchestrator.runs([run_id]))[run_id].state_type)  # within the window
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # waits out the 0.5 s window under test
         seen.append((await orchestrator.runs([run_id]))[run_id].state_type)
         return seen
 

@@ -22,14 +22,8 @@ from lakebook.gateway.core.shared_rate_limit import (
     RedisTokenBuckets,
     without_password,
 )
-from tests.conftest import (
-    Gateway,
-    RedisServer,
-    free_port,
-    quiet_supervisor,
-    start_gateway,
-    start_redis,
-)
+from tests.utils.ports import free_port
+from tests.utils.services import Gateway, RedisServer, quiet_supervisor, start_gateway, start_redis
 
 BURST = 10
 # So slow that no token comes back while a test runs: every 200 below is spent from the burst.
@@ -119,6 +113,7 @@ def test_readyz_reports_the_store_without_requiring_it(replicas: list[Gateway]) 
     }
 
 
+@pytest.mark.services  # starts a Redis and a gateway of its own
 def test_redis_going_down_gives_no_5xx_and_sharing_resumes(tmp_path: Path) -> None:
     redis_server = start_redis(tmp_path / "redis")
     supervisor, (gateway,) = start_replicas(tmp_path, redis_server.url, count=1, burst=5)
@@ -142,7 +137,7 @@ def test_redis_going_down_gives_no_5xx_and_sharing_resumes(tmp_path: Path) -> No
                 after.append(client.get(gateway.api("/auth/me")).status_code)
                 if after[-1] == 200:
                     break
-                time.sleep(0.5)
+                time.sleep(0.5)  # paces the requests: each status seen is asserted on
     finally:
         redis_server.stop()
         supervisor.stop_all()

@@ -14,7 +14,7 @@ from pathlib import Path
 from prefect.client.orchestration import PrefectClient
 
 from lakebook.gateway.schedules import NotebookSchedule, NotebookSchedules, cron_schedule
-from tests.gateway.notebook_standin import start_runner, stop_runner
+from tests.utils.notebook_standin import start_runner, stop_runner
 
 DEPLOYMENT_NAME = "restart-check"
 

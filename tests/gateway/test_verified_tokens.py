@@ -12,7 +12,7 @@ from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import InvalidTokenError, VerifiedTokens, create_access_token
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import set_disabled
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 SETTINGS = Settings(jwt_secret="s" * 40)
 
@@ -24,7 +24,7 @@ def test_a_remembered_token_is_refused_once_it_expires() -> None:
     )
     assert verified.claims(SETTINGS, token).subject == "ana"
     assert verified.claims(SETTINGS, token).subject == "ana"  # now from memory
-    time.sleep(2.1)
+    time.sleep(2.1)  # waits out the token's 2 s lifetime: expiry is what is tested
     with pytest.raises(InvalidTokenError, match="expired"):
         verified.claims(SETTINGS, token)
 

@@ -7,11 +7,16 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user
-from tests.conftest import free_port, quiet_supervisor, start_gateway
+from tests.utils.ports import free_port
+from tests.utils.services import quiet_supervisor, start_gateway
+
+# Starts a gateway of its own.
+pytestmark = pytest.mark.services
 
 
 def test_two_workers_answer_on_one_port_and_stop_with_the_gateway(tmp_path: Path) -> None:

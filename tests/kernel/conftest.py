@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import polars as pl
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -15,12 +14,9 @@ from lakebook.kernel.client import LakebookClient
 from lakebook.kernel.magics import DuckDBMagic
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import FlowStack
-from tests.kernel.gateway_clients import token_for
-
-SALES = pl.DataFrame(
-    {"region": ["north", "south", "east"], "amount": [100.0, 80.5, 62.0], "units": [3, 2, 1]}
-)
+from tests.utils.gateway_clients import token_for
+from tests.utils.lake import SALES
+from tests.utils.services import FlowStack
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
 from lakebook.kernel.magics import DuckDBMagic
 from lakebook.kernel.render import ResultPreview, TextPreview
-from tests.conftest import FlowStack, free_port
+from tests.utils.ports import free_port
+from tests.utils.services import FlowStack
 
 
 def shell_with(settings: Settings) -> Iterator[InteractiveShell]:

@@ -34,8 +34,9 @@ from lakebook.kernel.errors import (
 from lakebook.kernel.gateway_http import error_from_response
 from lakebook.kernel.widgets import ResultTable
 from lakebook.lake.publisher import LakePublisher
-from tests.conftest import FlowStack, Gateway, free_port
-from tests.kernel.gateway_clients import token_for, wait_until_running
+from tests.utils.gateway_clients import token_for, wait_until_running
+from tests.utils.ports import free_port
+from tests.utils.services import FlowStack, Gateway
 
 
 def test_connect_with_a_token_says_who_i_am(flow_stack: FlowStack) -> None:

@@ -13,8 +13,8 @@ from nbclient import NotebookClient
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.conftest import S3Server, use_lake
-from tests.kernel.conftest import SALES
+from tests.utils.lake import SALES, use_lake
+from tests.utils.services import S3Server
 
 CELLS = {
     "load": "%load_ext lakebook.kernel\n%config DuckDBMagic.display_limit = 2",

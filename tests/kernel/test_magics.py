@@ -14,8 +14,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from lakebook.kernel.render import ResultPreview, TextPreview
 from lakebook.lake.publisher import LakePublisher
-from tests.kernel.conftest import SALES
-from tests.lake_listings import record_listings
+from tests.utils.lake import SALES
+from tests.utils.lake_listings import record_listings
 
 
 def test_lake_view_reads_the_latest_run_into_polars(shell: InteractiveShell) -> None:

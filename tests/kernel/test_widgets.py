@@ -18,7 +18,8 @@ from lakebook.kernel.widgets import (
     RunMonitor,
 )
 from lakebook.lake.publisher import LakePublisher
-from tests.kernel.gateway_clients import wait_until_running
+from tests.utils.gateway_clients import wait_until_running
+from tests.utils.waiting import wait_until
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -186,10 +187,11 @@ def test_monitor_follows_states_and_cancels(analyst: LakebookClient) -> None:
     monitor.observe(lambda change: seen.append(change["new"]), names="state")
     try:
         wait_until_running(run)
-        deadline = time.monotonic() + 30
-        while monitor.state != "RUNNING":
-            assert time.monotonic() < deadline, f"monitor saw {seen}"
-            time.sleep(0.1)
+        wait_until(
+            lambda: monitor.state == "RUNNING",
+            awaiting=lambda: f"the monitor to see RUNNING (it saw {seen})",
+            timeout=30,
+        )
         monitor.cancel_button.click()
         assert monitor.join(timeout=60), f"monitor saw {seen}"
         assert seen[-1] == "CANCELLED", seen
@@ -201,7 +203,7 @@ def test_monitor_follows_states_and_cancels(analyst: LakebookClient) -> None:
 def test_closing_a_monitor_stops_its_stream_at_once(analyst: LakebookClient) -> None:
     run = analyst.run("ping", wait_seconds=30)
     monitor = RunMonitor(run)
-    time.sleep(1)  # let it connect
+    wait_until(lambda: monitor.state, awaiting="the monitor to follow the run", timeout=30)
     started = time.monotonic()
     monitor.close()
     assert time.monotonic() - started < 2

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import FlowStack
-from tests.kernel.gateway_clients import token_for
+from tests.utils.gateway_clients import token_for
+from tests.utils.services import FlowStack
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

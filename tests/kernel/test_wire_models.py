@@ -83,6 +83,7 @@ def test_the_gateway_answers_with_the_models_the_kernel_reads() -> None:
     assert {key: sent.get(key) for key in KERNEL_READS} == KERNEL_READS
 
 
+@pytest.mark.services  # a fresh interpreter: seconds of imports
 def test_the_kernel_imports_without_the_gateway_or_prefect() -> None:
     code = _IMPORT_WITHOUT.format(
         blocked=(*GATEWAY_ONLY, "lakebook.gateway"), modules=KERNEL_MODULES

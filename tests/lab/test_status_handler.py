@@ -14,7 +14,11 @@ import pytest
 
 from lakebook.cli.stack.services import Service, gateway_service, jupyter_argv
 from lakebook.common.settings import Settings
-from tests.conftest import HOST, free_port, quiet_supervisor
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import quiet_supervisor
+
+# Starts Jupyter servers and a gateway, and asks `jupyter` what it has installed.
+pytestmark = pytest.mark.services
 
 
 def jupyter_server(

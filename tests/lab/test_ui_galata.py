@@ -14,7 +14,8 @@ import jupyterlab
 import pytest
 
 from lakebook.cli.stack.services import Service, jupyter_argv
-from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import FlowStack, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 UI_TESTS = REPO / "extension" / "ui-tests"

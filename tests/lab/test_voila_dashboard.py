@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Route, expect, sync_playwright
 
 from lakebook.cli.stack.services import Service, settings_env
-from tests.conftest import HOST, FlowStack, free_port, quiet_supervisor
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import FlowStack, quiet_supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "notebooks" / "dashboard.ipynb"

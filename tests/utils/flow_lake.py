@@ -14,7 +14,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
 from lakebook.common.settings import Settings
-from tests.conftest import use_lake
+from tests.utils.lake import use_lake
 
 # Well above the recorder's one-second flush, for a loaded CI machine.
 RECORDING_TIMEOUT_SECONDS = 15.0

@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Runs the `lakebook` command as processes (seconds each).
+pytestmark = pytest.mark.services
+
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 
 

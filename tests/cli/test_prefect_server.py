@@ -30,7 +30,8 @@ from lakebook.cli.stack.prefect_server import (
 )
 from lakebook.cli.stack.services import prefect_service
 from lakebook.common.settings import Settings
-from tests.conftest import free_port, quiet_supervisor
+from tests.utils.ports import free_port
+from tests.utils.services import quiet_supervisor
 
 NO_WAIT = (0.0, 0.0, 0.0)
 
@@ -160,6 +161,7 @@ def test_prefects_sqlite_connections_get_the_shorter_busy_timeout_and_keep_its_p
 LOCK_HELD_AT_MOST_SECONDS = 90.0
 
 
+@pytest.mark.services  # starts a Prefect server of its own
 def test_a_write_held_up_by_the_lock_is_answered_503_while_it_is_held(tmp_path: Path) -> None:
     """The real embedded server: while another connection holds SQLite's write lock, a write
     request gives up (503) instead of waiting the lock out; once it is released, it succeeds."""

@@ -15,7 +15,7 @@ import pytest
 
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import LakebookCredentialsError
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
 
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
 

@@ -24,8 +24,9 @@ import pytest
 from lakebook.common.settings import Settings
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import authenticate
-from tests.conftest import HOST, stack_port_env
-from tests.prefect_http import prefect_request
+from tests.utils.ports import HOST, stack_port_env
+from tests.utils.prefect_http import prefect_request
+from tests.utils.waiting import wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -49,19 +50,23 @@ def wait_for_state(
     data_dir: Path, process: subprocess.Popen[str], services: int, timeout: float
 ) -> dict[str, Any]:
     """The stack's state once every service is up (the summary line is printed last)."""
-    deadline = time.monotonic() + timeout
     state_file = data_dir / "run" / "stack.json"
-    while time.monotonic() < deadline:
+
+    def all_up() -> dict[str, Any] | None:
         assert process.poll() is None, f"lakebook up exited early with {process.returncode}"
         if state_file.exists() and len(json.loads(state_file.read_text())["services"]) == services:
             health = json.loads(state_file.read_text())["services"][-1]["health_url"]
             try:
                 if httpx.get(health, timeout=1).status_code == 200:
-                    return json.loads(state_file.read_text())
+                    state: dict[str, Any] = json.loads(state_file.read_text())
+                    return state
             except httpx.HTTPError:
                 pass
-        time.sleep(0.5)
-    raise AssertionError("lakebook up did not bring every service up in time")
+        return None
+
+    return wait_until(
+        all_up, awaiting="lakebook up to bring every service up", timeout=timeout, interval=0.5
+    )
 
 
 def run_ping(prefect_api: str, timeout: float = 60) -> str:

@@ -1,7 +1,7 @@
 """TEST ONLY: a stand-in `run_notebook` flow (same parameter names as lakebook's) and its runner.
 
 Schedule tests need a `run_notebook` deployment on Prefect; where lakebook's runner already serves
-the real one, the tests use that and never start this. `python -m tests.gateway.notebook_standin
+the real one, the tests use that and never start this. `python -m tests.utils.notebook_standin
 DEPLOYMENT` serves it under that deployment name until stopped.
 """
 
@@ -11,13 +11,14 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, serve
 from prefect.client.orchestration import PrefectClient
 from prefect.exceptions import ObjectNotFound
+
+from tests.utils.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,18 +44,23 @@ def start_runner(prefect_api_url: str, deployment: str, log: Path) -> subprocess
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.gateway.notebook_standin", deployment],
+            [sys.executable, "-m", "tests.utils.notebook_standin", deployment],
             cwd=REPO,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 120
-    while not asyncio.run(deployment_exists(prefect_api_url, f"run_notebook/{deployment}")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the stand-in runner did not register; see {log}")
-        time.sleep(0.5)
+
+    def registered() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the stand-in runner exited with {process.returncode}; see {log}")
+        return asyncio.run(deployment_exists(prefect_api_url, f"run_notebook/{deployment}"))
+
+    try:
+        wait_until(registered, awaiting=f"the stand-in runner to register; see {log}", timeout=120)
+    except BaseException:
+        process.kill()
+        raise
     return process
 
 

@@ -23,5 +23,5 @@ def prefect_request(method: str, url: str, **kwargs: Any) -> httpx.Response:
         response = httpx.request(method, url, **kwargs)
         if response.status_code != httpx.codes.SERVICE_UNAVAILABLE:
             break
-        time.sleep(min(0.25 * 2**attempt, 4.0))
+        time.sleep(min(0.25 * 2**attempt, 4.0))  # a retry's backoff, as Prefect's client does
     return response

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from lakebook.kernel.runs import Run
-from tests.conftest import FlowStack
+from tests.utils.services import FlowStack
+from tests.utils.waiting import wait_until
 
 
 def token_for(stack: FlowStack, role: str) -> str:
@@ -22,8 +21,9 @@ def token_for(stack: FlowStack, role: str) -> str:
 
 
 def wait_until_running(run: Run, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while (state := run.state) != "RUNNING":
+    def running() -> bool:
+        state = run.state
         assert state not in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}, state
-        assert time.monotonic() < deadline, f"run never started (still {state})"
-        time.sleep(0.3)
+        return state == "RUNNING"
+
+    wait_until(running, awaiting=f"run {run.id} to start", timeout=timeout, interval=0.3)

@@ -15,7 +15,7 @@ import pytest
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeAccessError, LakeNotFoundError, LakeStore
-from tests.conftest import S3Server
+from tests.utils.services import S3Server
 
 FRAME = pl.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]})
 
@@ -67,7 +67,7 @@ KILLED_WRITER = textwrap.dedent(
 
     def hang_before_success(self, key, published_at):
         print("metadata-written", flush=True)
-        time.sleep(600)
+        time.sleep(600)  # until the test kills it
 
     # The writer dies between metadata.json and _SUCCESS: the worst moment.
     publisher_module.LakePublisher._mark_success = hang_before_success
@@ -139,6 +139,7 @@ def test_stores_share_one_warmed_s3_session_that_loads_nothing_more(
     assert [run.run_id for run in publisher.list_runs("people")] == ["r1"]
 
 
+@pytest.mark.services  # a fresh interpreter: seconds of imports
 def test_the_forkserver_warm_up_loads_the_session_without_a_lake() -> None:
     """The runner's forkserver imports it before any lake exists; it must not fail or warn."""
     script = (

@@ -20,7 +20,7 @@ from lakebook.lake.row_widths import (
 )
 from lakebook.lake.runs import LATEST_CANDIDATES
 from lakebook.lake.store import LakeNotFoundError
-from tests.lake_listings import record_listings
+from tests.utils.lake_listings import record_listings
 
 
 def sales_frame(rows: int = 1000) -> pl.DataFrame:
