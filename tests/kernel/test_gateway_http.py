@@ -23,7 +23,8 @@ from lakebook.kernel.gateway_http import (
     run_events_path,
     run_path,
 )
-from tests.conftest import HOST, Gateway, free_port
+from tests.utils.ports import HOST, free_port
+from tests.utils.services import Gateway
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from lakebook.kernel.gateway_http import ME_PATH, TOKEN_PATH
 from lakebook.lab.gateway import GatewayError, call_gateway
-from tests.conftest import Gateway
+from tests.utils.services import Gateway
 
 
 @pytest.fixture
