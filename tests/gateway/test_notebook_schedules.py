@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import nbformat
 import pytest
-import sqlalchemy
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
 from prefect.client.schemas.objects import FlowRun
@@ -50,14 +49,6 @@ limit: int = 10
 threshold = 0.5
 verbose = False
 """
-
-# Prefect 3.8.8's scheduler inserts runs with a bulk INSERT that SQLAlchemy 2.1 refuses
-# ("Can't evaluate bulk DML statement" on the hybrid FlowRun.state): no scheduled run is ever
-# created, by its scheduler loop or by POST /deployments/{id}/schedule. Fixed by SQLAlchemy 2.0.x.
-needs_prefect_scheduler = pytest.mark.skipif(
-    sqlalchemy.__version__.startswith("2.1"),
-    reason="Prefect 3.8.8 cannot create scheduled runs with SQLAlchemy 2.1: pin SQLAlchemy 2.0.x",
-)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +159,6 @@ def wait_for_future_runs(stack: FlowStack, schedule_id: str, at_least: int = 3) 
     return wait_until(enough, awaiting=f"{at_least} future runs", timeout=150, interval=2)
 
 
-@needs_prefect_scheduler
 def test_every_minute_runs_on_whole_minutes_and_pause_resume_delete(
     flow_stack: FlowStack, analyst: dict[str, str]
 ) -> None:
@@ -220,7 +210,6 @@ def test_every_minute_runs_on_whole_minutes_and_pause_resume_delete(
     assert listing.json() == []
 
 
-@needs_prefect_scheduler
 def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str]) -> None:
     paris = create(flow_stack, analyst, cron="0 6 * * *", timezone="Europe/Paris", name="paris")
     kathmandu = create(flow_stack, analyst, cron="30 * * * *", timezone="Asia/Kathmandu")
@@ -333,7 +322,6 @@ def test_owners_roles_audit_and_conflicts(flow_stack: FlowStack, analyst: dict[s
     assert "schedule.pause" in [action for _, action in events]
 
 
-@needs_prefect_scheduler
 def test_scheduled_runs_belong_to_the_schedule_owner(
     flow_stack: FlowStack, analyst: dict[str, str]
 ) -> None:
@@ -364,7 +352,6 @@ def test_scheduled_runs_belong_to_the_schedule_owner(
         httpx.delete(url, headers=analyst, timeout=60)
 
 
-@needs_prefect_scheduler
 def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
     flow_stack: FlowStack, analyst: dict[str, str]
 ) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from lakebook.common.settings import Settings
-from lakebook.kernel.connection import extension_directory, open_connection
+from lakebook.kernel.connection import httpfs_extension_path, open_connection
 
 
 def test_httpfs_is_loaded_from_the_wheel_and_caches_are_on(local_settings: Settings) -> None:
     connection = open_connection(local_settings, threads=2, memory_limit="512MB")
     try:
         loaded = connection.execute(
-            "SELECT loaded, install_path FROM duckdb_extensions() WHERE extension_name = 'httpfs'"
+            "SELECT loaded, installed, install_mode FROM duckdb_extensions() "
+            "WHERE extension_name = 'httpfs'"
         ).fetchone()
-        assert loaded is not None
-        assert loaded[0] is True
-        assert loaded[1].startswith(str(extension_directory()))
+        # Loaded, yet installed nowhere: it came from the wheel's file, not a download.
+        assert loaded == (True, False, "NOT_INSTALLED")
+        extension = httpfs_extension_path()
+        assert extension.parent.name == f"v{duckdb.__version__}"
+        assert "duckdb_extension_httpfs" in extension.parts
         settings = dict(
             connection.execute(
                 "SELECT name, value FROM duckdb_settings() WHERE name IN "

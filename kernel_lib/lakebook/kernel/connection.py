@@ -1,4 +1,4 @@
-"""The kernel's one DuckDB connection: httpfs from the duckdb-ext-httpfs wheel, S3 from settings."""
+"""The kernel's one DuckDB connection: httpfs from the duckdb-extension-httpfs wheel, S3 set up."""
 
 from __future__ import annotations
 
@@ -17,16 +17,21 @@ class DuckDBSetupError(RuntimeError):
     """The DuckDB connection could not be set up; the message says what to install or set."""
 
 
-def extension_directory() -> Path:
-    """Where duckdb-ext-httpfs put the httpfs binary, laid out as DuckDB's extension directory."""
-    spec = importlib.util.find_spec("duckdb_ext")
+def httpfs_extension_path() -> Path:
+    """The httpfs binary duckdb-extension-httpfs ships for the installed duckdb release."""
+    spec = importlib.util.find_spec("duckdb_extension_httpfs")
     locations = list(spec.submodule_search_locations or []) if spec else []
+    # The wheel lays it out as extensions/v<duckdb version>/ with no platform folder,
+    # so DuckDB's extension_directory cannot find it: it is loaded by its path instead.
     for location in locations:
-        candidate = Path(location) / "extensions"
-        if candidate.is_dir():
+        candidate = (
+            Path(location) / "extensions" / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
+        )
+        if candidate.is_file():
             return candidate
     raise DuckDBSetupError(
-        "DuckDB's httpfs extension is missing: install duckdb-ext-httpfs (lakebook[lab])"
+        f"DuckDB's httpfs extension for duckdb {duckdb.__version__} is missing: "
+        "install duckdb-extension-httpfs (lakebook[lab])"
     )
 
 
@@ -34,15 +39,17 @@ def open_connection(
     settings: Settings, *, threads: int | None = None, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that reads the lake: httpfs loaded locally, never downloaded."""
+    extension = httpfs_extension_path()
     config: dict[str, str | bool | int | float | list[str]] = {
-        "extension_directory": str(extension_directory()),
         # Extensions come from the wheel; DuckDB must never try to fetch one at query time.
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     }
     connection = duckdb.connect(config=config)
     try:
-        connection.execute("LOAD httpfs")
+        # LOAD takes no parameters: the path goes in as a quoted SQL string literal.
+        quoted = str(extension).replace("'", "''")
+        connection.execute(f"LOAD '{quoted}'")
         # Remote Parquet is immutable once published: cache its bytes and footers in memory.
         connection.execute("SET enable_external_file_cache = true")
         connection.execute("SET parquet_metadata_cache = true")
