@@ -199,6 +199,31 @@ def test_importing_the_flows_changes_nothing_in_prefect() -> None:
     ]
 
 
+# What the runner's forkserver does before forking runs: each run is a copy of this process.
+_FORKSERVER_PRELOAD = """
+import prefect.flow_engine
+from lakebook.flows.prefect_compat import prefects_own
+from lakebook.flows.warm_start import PRELOAD_MODULES
+own = prefect.flow_engine._send_heartbeats
+for name in PRELOAD_MODULES:
+    __import__(name)
+installed = prefect.flow_engine._send_heartbeats
+print(installed is not own and prefects_own(installed) is own)
+"""
+
+
+def test_the_runners_forkserver_installs_the_flow_call_change_for_every_run() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _FORKSERVER_PRELOAD],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
 def is_prefect(module: str | None) -> bool:
     return module is not None and (module == "prefect" or module.startswith("prefect."))
 
