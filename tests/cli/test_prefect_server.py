@@ -1,4 +1,4 @@
-"""The embedded Prefect server replays its own brief "database busy" answers (prefect_server.py)
+"""The embedded Prefect server replays its own brief "database busy" answers (sqlite_busy.py)
 and gives up waiting for SQLite's lock sooner than Prefect's 60 s.
 
 The app under test is shaped like Prefect's: the API mounted under /api, and a generic exception
@@ -22,14 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from lakebook.cli.stack.prefect_server import (
+from lakebook.cli.stack.services import prefect_service
+from lakebook.common.settings import Settings
+from lakebook.flows.sqlite_busy import (
     SQLITE_BUSY_TIMEOUT_MS,
     ReplayBusyRequests,
     replaying,
     with_busy_timeout,
 )
-from lakebook.cli.stack.services import prefect_service
-from lakebook.common.settings import Settings
 from tests.utils.ports import free_port
 from tests.utils.services import quiet_supervisor
 

@@ -12,7 +12,7 @@ import prefect.flow_engine
 import pytest
 from prefect import Flow, flow
 
-from lakebook.flows import warm_start
+from lakebook.flows import prefect_compat, warm_start
 from lakebook.flows.builtin import BUILTIN_FLOWS
 from lakebook.flows.transform import transform_dataset
 
@@ -20,7 +20,7 @@ from lakebook.flows.transform import transform_dataset
 @pytest.fixture
 def by_reference() -> Iterator[None]:
     """Flows pickle by reference for one test; the process-wide registration is undone after."""
-    warm_start.pickle_flows_by_reference()
+    copyreg.pickle(Flow, warm_start.reduce_flow)
     try:
         yield
     finally:
@@ -67,7 +67,10 @@ def test_runs_start_from_the_forkserver(
 ) -> None:
     # Undone after the test: other tests may start flows in subprocesses.
     monkeypatch.setattr(prefect.flow_engine, "multiprocessing", multiprocessing)
-    assert warm_start.use_warm_processes(preload=("json",))
+    copyreg.dispatch_table.pop(Flow)
+    assert prefect_compat.install_runner(preload=("json",))
+    # Flows pickle by reference from now on (by_reference undoes it after the test).
+    assert copyreg.dispatch_table[Flow] is warm_start.reduce_flow
     context = prefect.flow_engine.multiprocessing.get_context("spawn")
     assert context.get_start_method() == "forkserver"
     # Everything else is still the real module.

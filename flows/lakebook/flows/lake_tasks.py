@@ -16,15 +16,10 @@ from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import load_settings
-from lakebook.flows.heartbeats import return_without_heartbeat_wait
 from lakebook.lake.metadata import ReportDraft, RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.reports import PublishedReport, ReportPublisher
 from lakebook.lake.store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
-
-# Every lakebook flow imports this module: from here on, flow calls in this process return
-# when their run ends, not up to a second later (see heartbeats.py).
-return_without_heartbeat_wait()
 
 S3_RETRIES = 2
 S3_RETRY_DELAY_SECONDS = 2

@@ -12,7 +12,7 @@ from prefect.runner import Runner
 from lakebook.common.deployments import DEPLOYMENT_NAME
 from lakebook.common.settings import load_settings
 from lakebook.flows.discovery import DiscoveredFlows, deployment_tags, discover_flows
-from lakebook.flows.warm_start import use_warm_processes
+from lakebook.flows.prefect_compat import install_runner
 
 logger = logging.getLogger("lakebook.flows.serve")
 
@@ -35,7 +35,7 @@ def main() -> None:
     for problem in found.problems:
         logger.error("not serving: %s", problem)
     # Each run forks from a process that has already imported the flows (see warm_start).
-    use_warm_processes()
+    install_runner()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_flows(found, settings.runner_poll_seconds))
 

@@ -7,31 +7,30 @@ of it is jsonschema building an IRI grammar at import). A `forkserver` that impo
 once forks each run from a process that is already warm: same isolation (one process per run,
 killed on cancel), none of the import cost.
 
-Prefect 3.8.8 picks the start method inside `prefect.flow_engine.run_flow_in_subprocess` with
-`multiprocessing.get_context("spawn")`; `use_warm_processes()` gives that module a stand-in for
-`multiprocessing` whose `get_context` returns the warm forkserver context instead. Everything
-else the runner does with the process (join, exit code, kill by pid) is the same for both.
+Prefect (3.8.8 and 3.9.1) picks the start method inside `prefect.flow_engine.run_flow_in_subprocess`
+with `multiprocessing.get_context("spawn")`; `prefect_compat.install_runner()` gives that module a
+`WarmMultiprocessing`, a stand-in for `multiprocessing` whose `get_context` returns the warm
+forkserver context instead. Everything else the runner does with the process (join, exit code, kill
+by pid) is the same for both.
 
 The runner hands each run its Flow object, pickled. By default cloudpickle copies a flow's
 function by value (the module attribute is the Flow, not the function), and a copied function
 loses the module globals its string annotations name (`from __future__ import annotations`):
-parameter validation then fails. `pickle_flows_by_reference()` sends a module-level flow as
-"module + name" instead; the warm child has that module imported already.
+parameter validation then fails. `reduce_flow`, which `install_runner()` registers with copyreg,
+sends a module-level flow as "module + name" instead; the warm child has that module imported
+already.
 """
 
 from __future__ import annotations
 
-import copyreg
 import importlib
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
-import prefect.flow_engine
 from prefect import Flow
 
 from lakebook.flows.discovery import USER_MODULE_PREFIX, user_module
@@ -41,11 +40,11 @@ from lakebook.flows.discovery import USER_MODULE_PREFIX, user_module
 # module (`python -m lakebook.flows.serve`) in every child, and with Prefect's Runner already
 # loaded that costs a few milliseconds instead of a tenth of a second. (Not the runner module
 # itself: re-running a module that is already imported makes runpy warn in every child.)
-# And the S3 client's own start-up (forkserver_warmup).
+# And the S3 client's own start-up and lakebook's changes to flow calls (forkserver_warmup).
 PRELOAD_MODULES = ("lakebook.flows.builtin", "prefect.runner", "lakebook.flows.forkserver_warmup")
 
 
-class _WarmMultiprocessing:
+class WarmMultiprocessing:
     """`multiprocessing` as prefect.flow_engine sees it: every context is the warm one."""
 
     def __init__(self, context: multiprocessing.context.BaseContext) -> None:
@@ -72,7 +71,8 @@ def flow_by_name(module: str, name: str) -> Flow[Any, Any]:
     return found
 
 
-def _reduce_flow(flow: Flow[Any, Any]) -> str | tuple[Any, ...]:
+def reduce_flow(flow: Flow[Any, Any]) -> str | tuple[Any, ...]:
+    """How a flow pickles: a module-level flow as its reference (module, name)."""
     module, name = flow.fn.__module__, flow.fn.__name__
     if getattr(sys.modules.get(module), name, None) is flow:
         return (flow_by_name, (module, name))
@@ -80,20 +80,12 @@ def _reduce_flow(flow: Flow[Any, Any]) -> str | tuple[Any, ...]:
     return flow.__reduce_ex__(4)
 
 
-def pickle_flows_by_reference() -> None:
-    """From now on this process pickles module-level flows as references (module, name)."""
-    copyreg.pickle(Flow, _reduce_flow)
-
-
-def use_warm_processes(preload: Sequence[str] = PRELOAD_MODULES) -> bool:
-    """Makes flow runs fork from a preloaded forkserver and starts it now, so its imports
-    overlap the runner's own start-up. Returns False (spawn stays) where there is no fork."""
+def warm_forkserver(preload: Sequence[str] = PRELOAD_MODULES) -> WarmMultiprocessing | None:
+    """Starts the forkserver that flow runs fork from, preloaded, so its imports overlap the
+    runner's own start-up. None where there is no fork (runs stay spawned)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
-        return False
+        return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(preload))
-    pickle_flows_by_reference()
-    engine: ModuleType = prefect.flow_engine
-    engine.multiprocessing = _WarmMultiprocessing(context)  # type: ignore[attr-defined]
     multiprocessing.forkserver.ensure_running()
-    return True
+    return WarmMultiprocessing(context)

@@ -27,7 +27,7 @@ class RunRecordView:
     created_at: datetime
 
 
-def _runs_with_owners() -> Select[tuple[FlowRunRecord, str]]:
+def _runs_with_owners() -> Select[FlowRunRecord, str]:
     """The one query behind every read of run records: each with its owner's name."""
     return select(FlowRunRecord, User.name).join(User, User.id == FlowRunRecord.owner_id)
 

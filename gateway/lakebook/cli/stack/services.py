@@ -165,7 +165,7 @@ def prefect_service(settings: Settings) -> Service:
             sys.executable,
             "-m",
             # `prefect server start`, replaying SQLite-busy answers at once (prefect_server.py).
-            "lakebook.cli.stack.prefect_server",
+            "lakebook.flows.prefect_server",
             "server",
             "start",
             "--host",

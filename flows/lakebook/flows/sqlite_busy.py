@@ -1,4 +1,5 @@
-"""The embedded Prefect server: `prefect server start`, answering its own "database busy" at once.
+"""The embedded Prefect server's answers to a busy SQLite database: replayed at once, and a
+shorter wait for SQLite's lock (installed by `prefect_compat.install_server()`).
 
 Prefect's SQLite store answers 503 when a write meets another writer's commit
 (SQLITE_BUSY_SNAPSHOT, which WAL mode returns at once instead of waiting). Prefect's client
@@ -16,8 +17,6 @@ stalled for the full 60 s (seen in CI: the task-run recorder and the automations
 waiting, everything resuming the moment they gave up) and every caller with a shorter timeout
 failed meanwhile. Here a wait gives up after SQLITE_BUSY_TIMEOUT_MS: such a stall lasts that
 long, and a write refused is answered 503 (replayed above) or retried by Prefect's services.
-
-Run as `python -m lakebook.cli.stack.prefect_server server start --host H --port P`.
 """
 
 from __future__ import annotations
@@ -134,21 +133,3 @@ def with_busy_timeout(setup_sqlite: SetupSqlite, timeout_ms: int) -> SetupSqlite
         cursor.close()
 
     return setup_with_busy_timeout
-
-
-def main() -> None:
-    """Prefect's own CLI, whose `server start` builds the app through the wrapped factory and
-    its SQLite connections with the shorter busy timeout."""
-    import prefect.server.api.server as prefect_server_app
-    from prefect.cli import app as prefect_cli
-    from prefect.server.database.configurations import AioSqliteConfiguration
-
-    prefect_server_app.create_app = replaying(prefect_server_app.create_app)
-    AioSqliteConfiguration.setup_sqlite = with_busy_timeout(  # type: ignore[method-assign,assignment]
-        AioSqliteConfiguration.setup_sqlite, SQLITE_BUSY_TIMEOUT_MS
-    )
-    prefect_cli()
-
-
-if __name__ == "__main__":
-    main()
