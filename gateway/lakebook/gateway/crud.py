@@ -45,7 +45,7 @@ def _view(record: FlowRunRecord, owner: str) -> RunRecordView:
 
 def find_run_record(session: Session, run_id: str) -> RunRecordView | None:
     query = _runs_with_owners().where(FlowRunRecord.run_id == run_id)
-    found = session.execute(query).tuples().one_or_none()
+    found = session.execute(query).one_or_none()
     return None if found is None else _view(*found)
 
 
@@ -59,7 +59,7 @@ def list_run_records(
     if flow is not None:
         query = query.where(FlowRunRecord.flow_name == flow)
     query = query.order_by(FlowRunRecord.created_at.desc()).limit(limit).offset(offset)
-    return [_view(record, owner) for record, owner in session.execute(query).tuples()]
+    return [_view(record, owner) for record, owner in session.execute(query)]
 
 
 def find_launch(session: Session, owner_id: int, idempotency_key: str) -> str | None:

@@ -115,7 +115,7 @@ def _record(session: Session, runs: list[FlowRun], owners: dict[UUID, str]) -> l
         )
     )
     wanted = select(User.name, User.id).where(User.name.in_(set(owners.values())))
-    user_ids = dict(session.execute(wanted).tuples().all())
+    user_ids = dict(session.execute(wanted).all())
     claimed = []
     for run in runs:
         owner_id = user_ids.get(owners[run.id])
