@@ -14,7 +14,7 @@ from lakebook.kernel.errors import (
     LakebookError,
     LakebookValidationError,
 )
-from lakebook.kernel.gateway_http import API_PREFIX, GatewayHTTP
+from lakebook.kernel.gateway_http import API_PREFIX, GatewayHTTP, json_body
 
 # Gateway answers the panel can act on keep their status; the rest (401/403: lakebook's own token
 # was refused, 5xx) become 502 so the browser never mistakes them for Jupyter's own auth errors.
@@ -67,7 +67,7 @@ async def call_gateway(method: str, path: str, **kwargs: Any) -> tuple[int, Any]
         raise panel_error(error, f"{method} {API_PREFIX}{path}") from error
     finally:
         http.close()
-    return response.status_code, response.json() if response.content else None
+    return response.status_code, json_body(response)
 
 
 def panel_error(error: LakebookError, where: str) -> GatewayError:

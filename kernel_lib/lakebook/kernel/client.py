@@ -33,9 +33,8 @@ from lakebook.kernel.gateway_http import (
     GatewayHTTP,
     dataset_path,
     execute_path,
-    run_path,
 )
-from lakebook.kernel.runs import Run
+from lakebook.kernel.runs import Run, read_run_info
 from lakebook.kernel.uploads import upload_body
 
 if TYPE_CHECKING:
@@ -126,7 +125,7 @@ class LakebookClient:
         return [Run(self, info.run_id, info.flow_name) for info in listed]
 
     def run_info(self, run_id: str) -> RunOut:
-        return parse_answer(RunOut, self.http.request("GET", run_path(run_id)))
+        return read_run_info(self.http, run_id)
 
     def datasets(self) -> list[DatasetOut]:
         """The lake's published datasets with their latest runs, by name."""

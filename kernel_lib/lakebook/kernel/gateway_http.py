@@ -132,7 +132,7 @@ class GatewayHTTP:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """send(), answering the decoded JSON body (None when the answer has none)."""
-        return _json(self.send(method, path, **kwargs))
+        return json_body(self.send(method, path, **kwargs))
 
     @contextmanager
     def stream(self, path: str) -> Iterator[httpx.Response]:
@@ -166,7 +166,7 @@ class GatewayHTTP:
 
     async def arequest(self, method: str, path: str, **kwargs: Any) -> Any:
         """request() without blocking the event loop."""
-        return _json(await self.asend(method, path, **kwargs))
+        return json_body(await self.asend(method, path, **kwargs))
 
     @asynccontextmanager
     async def astream(self, path: str) -> AsyncIterator[httpx.Response]:
@@ -204,7 +204,8 @@ class GatewayHTTP:
         )
 
 
-def _json(response: httpx.Response) -> Any:
+def json_body(response: httpx.Response) -> Any:
+    """A successful answer's decoded JSON (None when it has no body, as a 204)."""
     return response.json() if response.content else None
 
 

@@ -37,6 +37,11 @@ class RunClient(Protocol):
     def lake(self) -> LakePublisher: ...
 
 
+def read_run_info(http: GatewayHTTP, run_id: str) -> RunOut:
+    """What the gateway says of a run now."""
+    return parse_answer(RunOut, http.request("GET", run_path(run_id)))
+
+
 @dataclass(frozen=True)
 class RunEvent:
     """One server-sent event: `kind` is state, log, error or end; `data` its JSON payload."""
@@ -76,7 +81,7 @@ class Run:
         return f"Run(id={self.id!r}, flow={self.flow_name!r})"
 
     def info(self) -> RunOut:
-        return parse_answer(RunOut, self.client.http.request("GET", run_path(self.id)))
+        return read_run_info(self.client.http, self.id)
 
     async def ainfo(self) -> RunOut:
         """info() without blocking the event loop."""
