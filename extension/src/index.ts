@@ -8,18 +8,11 @@ import { Panel } from '@lumino/widgets';
 
 import { FlowsPanel } from './components/FlowsPanel';
 import { StatusPanel } from './components/StatusPanel';
+import { CommandIDs } from './commands';
 import { lakebookIcon } from './icons';
 
-export { requestAPI } from './request';
+export { requestAPI } from './api/request';
 export * from './tokens';
-
-/**
- * Command identifiers of the lakebook extension.
- */
-export namespace CommandIDs {
-  export const openPanel = 'lakebook:open-panel';
-  export const refreshStatus = 'lakebook:refresh-status';
-}
 
 /**
  * Identifier of the sidebar panel widget.
@@ -59,7 +52,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    app.commands.addCommand(CommandIDs.refreshStatus, {
+    app.commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Lakebook Gateway Status',
       execute: () => Promise.all([status.refresh(), flows.refresh()])
     });

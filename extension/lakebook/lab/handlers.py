@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import Any
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, RUNS_PATH, execute_path, run_path
-from lakebook.lab.gateway import GatewayError, call_gateway, gateway_is_healthy, gateway_url
+from lakebook.lab.base import LakebookHandler
+from lakebook.lab.gateway import GatewayError, gateway_is_healthy, gateway_url
 
 RUNS_LISTED = 10
-
-
-class LakebookHandler(APIHandler):
-    """Base handler answering errors as JSON {"code", "message"}."""
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Render any error as a small JSON body instead of an HTML page."""
-        exc_info = kwargs.get("exc_info")
-        message = self._reason
-        body: dict[str, Any] = {}
-        if exc_info is not None:
-            error = exc_info[1]
-            if isinstance(error, GatewayError):
-                message = error.message
-                if error.fields:
-                    body["fields"] = error.fields
-            elif isinstance(error, tornado.web.HTTPError) and error.log_message:
-                message = error.log_message % error.args if error.args else error.log_message
-        try:
-            code = HTTPStatus(status_code).phrase.lower().replace(" ", "_")
-        except ValueError:
-            code = "error"
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"code": code, "message": message, **body}))
 
 
 class StatusHandler(LakebookHandler):
@@ -58,7 +33,7 @@ class DeploymentsHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        _, deployments = await call_gateway("GET", DEPLOYMENTS_PATH)
+        _, deployments = await self.gateway("GET", DEPLOYMENTS_PATH)
         self.finish(json.dumps(deployments))
 
 
@@ -76,7 +51,7 @@ class ExecuteHandler(LakebookHandler):
             raise GatewayError(
                 HTTPStatus.BAD_REQUEST, 'parameters must be a JSON object, like {"message": "hi"}'
             )
-        status, launched = await call_gateway(
+        status, launched = await self.gateway(
             "POST", execute_path(flow_name), json={"parameters": parameters}
         )
         self.set_status(status)
@@ -88,7 +63,7 @@ class RunsHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        _, runs = await call_gateway("GET", RUNS_PATH, params={"limit": RUNS_LISTED})
+        _, runs = await self.gateway("GET", RUNS_PATH, params={"limit": RUNS_LISTED})
         self.finish(json.dumps(runs))
 
 
@@ -97,7 +72,7 @@ class RunHandler(LakebookHandler):
 
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        _, run = await call_gateway("GET", run_path(run_id))
+        _, run = await self.gateway("GET", run_path(run_id))
         self.finish(json.dumps(run))
 
 

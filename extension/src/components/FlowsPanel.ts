@@ -1,7 +1,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from '../request';
+import { requestAPI } from '../api/request';
 import { IDeployment, ILaunched, IRun } from '../tokens';
 
 /**

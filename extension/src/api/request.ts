@@ -1,7 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IErrorBody } from './tokens';
+import { IErrorBody } from '../tokens';
 
 /**
  * Message used when the server extension does not answer at all.

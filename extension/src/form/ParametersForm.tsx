@@ -1,0 +1,75 @@
+import { FormComponent } from '@jupyterlab/ui-components';
+import { ReadonlyJSONObject } from '@lumino/coreutils';
+import { ErrorSchema, RJSFSchema, RJSFValidationError } from '@rjsf/utils';
+import { customizeValidator } from '@rjsf/validator-ajv8';
+import * as React from 'react';
+
+// One ajv validator for every form: compiling it is the costly part.
+const validator = customizeValidator<ReadonlyJSONObject>();
+
+/**
+ * Props of the parameters form shared by the launch view, the scheduling dialog and anything
+ * else that edits a flow's or a notebook's parameters from a JSON schema.
+ */
+export interface IParametersFormProps {
+  /**
+   * JSON schema of the parameters (a flow's `parameters_schema`, or one built from a
+   * notebook's parameters cell).
+   */
+  schema: RJSFSchema;
+  formData: ReadonlyJSONObject;
+  onChange: (
+    formData: ReadonlyJSONObject,
+    errors: RJSFValidationError[]
+  ) => void;
+  /**
+   * Errors the server answered, placed on their fields (see `toErrorSchema`).
+   */
+  extraErrors?: ErrorSchema;
+  /**
+   * Called with valid data when the user submits the form (Enter in a field).
+   */
+  onSubmit?: (formData: ReadonlyJSONObject) => void;
+  disabled?: boolean;
+  /**
+   * Accessible name of the form.
+   */
+  label: string;
+}
+
+/**
+ * JupyterLab's rjsf form (themed with `--jp-*` variables) over a parameters schema: defaults,
+ * required marks, descriptions as help, enums as selects, nested objects and lists as nested
+ * fields, validated against the schema live (the same rules for every lakebook form).
+ */
+export function ParametersForm(props: IParametersFormProps): JSX.Element {
+  return (
+    <div
+      className="jp-lakebook-ParametersForm"
+      role="form"
+      aria-label={props.label}
+    >
+      <FormComponent
+        schema={props.schema}
+        formData={props.formData}
+        validator={validator}
+        liveValidate
+        showErrorList={false}
+        extraErrors={props.extraErrors}
+        disabled={props.disabled}
+        noHtml5Validate
+        // No submit button of rjsf's own: the caller places its Launch/Create button.
+        uiSchema={{ 'ui:submitButtonOptions': { norender: true } }}
+        onChange={event =>
+          props.onChange(
+            (event.formData ?? {}) as ReadonlyJSONObject,
+            event.errors ?? []
+          )
+        }
+        onSubmit={event =>
+          props.onSubmit?.((event.formData ?? {}) as ReadonlyJSONObject)
+        }
+      />
+    </div>
+  );
+}
