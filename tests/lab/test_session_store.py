@@ -13,7 +13,7 @@ import pytest
 
 from lakebook.kernel.credentials import read_credentials_file
 from lakebook.kernel.gateway_http import ME_PATH, REFRESH_PATH
-from lakebook.lab.session import SessionStore, SignInNeeded, user_gateway_token
+from lakebook.lab.session import SIGNED_OUT, SessionStore, SignInNeeded, user_gateway_token
 from tests.utils.services import Gateway
 
 OWNER = "jupyter-user"
@@ -153,3 +153,20 @@ def test_a_second_sign_in_replaces_and_revokes_the_first(
     assert read_credentials_file(store.kernel_file).user == second_name
     assert refresh_answer(gateway, first.refresh_token) == 401
     assert refresh_answer(gateway, first_kernel.refresh_token) == 401
+
+
+def test_signing_out_while_a_renewal_is_under_way_stays_signed_out(
+    store: SessionStore, gateway: Gateway
+) -> None:
+    signed_in(store, gateway)
+    due_for_renewal(store)
+
+    async def renew_and_sign_out() -> None:
+        # The renewal waits for the gateway while the sign-out forgets the session.
+        await asyncio.gather(
+            store.access_token(OWNER), store.sign_out(OWNER), return_exceptions=True
+        )
+
+    asyncio.run(renew_and_sign_out())
+    assert store.session(OWNER) is None
+    assert store.ended(OWNER) == SIGNED_OUT

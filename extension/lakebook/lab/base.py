@@ -19,11 +19,15 @@ Body = TypeVar("Body", bound=BaseModel)
 class LakebookHandler(APIHandler):
     """Answers errors as JSON {"code", "message", "fields"?} and calls the gateway as the user."""
 
+    @property
+    def jupyter_user(self) -> str:
+        """The Jupyter user (its identity provider's username) a panel sign-in belongs to."""
+        return str(self.current_user.username)
+
     async def gateway_token(self) -> str:
         """This Jupyter user's gateway token: their panel sign-in's, else the server's default
         (none after they signed out: that answers 401, and the panel shows its sign-in form)."""
-        store = session_store(self.settings)
-        return await user_gateway_token(store, str(self.current_user.username))
+        return await user_gateway_token(session_store(self.settings), self.jupyter_user)
 
     async def gateway(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """`{gateway}/api/v1{path}` with this Jupyter user's gateway token: (status, JSON)."""

@@ -131,18 +131,22 @@ class SessionStore:
         except LakebookError as error:
             if error.status not in REFUSALS:
                 raise
-            self._sessions.pop(owner, None)
-            self._ended[owner] = (
+            ended = (
                 f"your lakebook session has ended (the gateway said: {error.detail}); sign in again"
             )
-            raise SignInNeeded(self._ended[owner]) from error
+            if self._sessions.get(owner) is session:
+                del self._sessions[owner]
+                self._ended[owner] = ended
+            raise SignInNeeded(ended) from error
         renewed = replace(
             session,
             access_token=pair.access_token,
             refresh_token=pair.refresh_token,
             renew_at=renew_time(pair.expires_in),
         )
-        self._sessions[owner] = renewed
+        # A sign-in or sign-out while the gateway answered has replaced this session: keep theirs.
+        if self._sessions.get(owner) is session:
+            self._sessions[owner] = renewed
         return renewed
 
     async def sign_out(self, owner: str) -> None:

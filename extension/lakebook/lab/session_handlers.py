@@ -128,14 +128,9 @@ async def default_view(signed_out: SessionView, down: str | None) -> SessionView
 class SessionHandler(LakebookHandler):
     """/lakebook/session: GET who the panel acts as; POST signs in; DELETE signs out."""
 
-    @property
-    def owner(self) -> str:
-        """The Jupyter user (its identity provider's username) the session belongs to."""
-        return str(self.current_user.username)
-
     @tornado.web.authenticated
     async def get(self) -> None:
-        view = await session_view(session_store(self.settings), self.owner)
+        view = await session_view(session_store(self.settings), self.jupyter_user)
         self.finish(view.model_dump_json())
 
     @tornado.web.authenticated
@@ -143,16 +138,16 @@ class SessionHandler(LakebookHandler):
         body = self.body_model(SignInRequest)
         store = session_store(self.settings)
         try:
-            await store.sign_in(self.owner, gateway_url(), body.username, body.password)
+            await store.sign_in(self.jupyter_user, gateway_url(), body.username, body.password)
         except LakebookError as error:
             raise sign_in_error(error) from error
-        view = await session_view(store, self.owner)
+        view = await session_view(store, self.jupyter_user)
         self.finish(view.model_dump_json())
 
     @tornado.web.authenticated
     async def delete(self) -> None:
         try:
-            await session_store(self.settings).sign_out(self.owner)
+            await session_store(self.settings).sign_out(self.jupyter_user)
         except LakebookError as error:
             raise GatewayError(
                 HTTPStatus.BAD_GATEWAY,
