@@ -501,7 +501,9 @@ def test_cli_schedules_with_typed_parameters(
     finally:
         deleted = lakebook(flow_stack, workspace, "delete", "weekday", "--owner", owner)
     assert deleted.returncode == 0, deleted.stderr
-    assert lakebook(flow_stack, workspace, "list", "--owner", owner).stdout == ""
+    emptied = lakebook(flow_stack, workspace, "list", "--owner", owner)
+    assert emptied.stdout == ""
+    assert f"no schedules of {owner!r}" in emptied.stderr
 
 
 def test_cli_schedules_lake_notebooks_and_workspace_paths_that_look_like_lake_keys(
