@@ -8,6 +8,17 @@ import * as React from 'react';
 const validator = customizeValidator<ReadonlyJSONObject>();
 
 /**
+ * The schema errors of some parameters, by the same rules as the form (e.g. to know whether a
+ * form just shown, not yet edited, can be submitted).
+ */
+export function validateParameters(
+  schema: RJSFSchema,
+  formData: ReadonlyJSONObject
+): RJSFValidationError[] {
+  return validator.validateFormData(formData, schema).errors;
+}
+
+/**
  * Props of the parameters form shared by the launch view, the scheduling dialog and anything
  * else that edits a flow's or a notebook's parameters from a JSON schema.
  */
