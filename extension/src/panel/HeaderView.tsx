@@ -51,7 +51,7 @@ export function HeaderView(props: IViewProps): JSX.Element {
           </p>
           <Button
             small
-            className="jp-lakebook-Unreachable-retry"
+            className="jp-lakebook-Unreachable-retry jp-lakebook-Secondary"
             onClick={() => void commands.execute(CommandIDs.refresh)}
           >
             {trans.__('Retry')}

@@ -3,7 +3,7 @@ import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { SidePanel } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
+import { SplitPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { lakebookIcon } from '../icons';
@@ -42,6 +42,9 @@ export class LakebookPanel extends SidePanel implements ILakebookPanel {
     launch.title.label = trans.__('Launch');
     const runs = view(RunsView, props, 'jp-lakebook-RunsSection');
     runs.title.label = trans.__('Runs');
+    // The launch form is the tallest: it gets the larger share of the height.
+    SplitPanel.setStretch(launch, 3);
+    SplitPanel.setStretch(runs, 2);
     this.addSection(launch, { rank: 100 });
     this.addSection(runs, { rank: 200 });
 

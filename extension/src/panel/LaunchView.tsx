@@ -148,7 +148,7 @@ export function LaunchView(props: IViewProps): JSX.Element {
       )}
       <div className="jp-lakebook-Launch-actions">
         <Button
-          className="jp-lakebook-Launch-submit"
+          className="jp-lakebook-Launch-submit jp-lakebook-Primary"
           disabled={busy || invalid}
           title={invalid ? trans.__('Fix the fields marked in the form') : ''}
           onClick={() => void launch()}

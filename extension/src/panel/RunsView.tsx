@@ -94,11 +94,12 @@ export function RunsView(props: IViewProps): JSX.Element {
           {trans.__('Prev')}
         </Button>
         <span className="jp-lakebook-Runs-pageInfo">
-          {trans.__(
-            'Runs %1–%2',
-            page.offset + 1,
-            page.offset + model.runs.pageLength
-          )}
+          {model.runs.pageLength > 0 &&
+            trans.__(
+              'Runs %1–%2',
+              page.offset + 1,
+              page.offset + model.runs.pageLength
+            )}
         </span>
         <Button
           small

@@ -74,7 +74,7 @@ export function SignInView(props: IViewProps): JSX.Element | null {
       )}
       <Button
         type="submit"
-        className="jp-lakebook-SignIn-submit"
+        className="jp-lakebook-SignIn-submit jp-lakebook-Primary"
         disabled={busy || !username || !password}
       >
         {busy ? trans.__('Signing in…') : trans.__('Sign in')}
