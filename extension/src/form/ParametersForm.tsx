@@ -43,6 +43,11 @@ export interface IParametersFormProps {
   onSubmit?: (formData: ReadonlyJSONObject) => void;
   disabled?: boolean;
   /**
+   * Titles and help above the fields, as in JupyterLab's narrow side panels (no indent per
+   * nesting level).
+   */
+  compact?: boolean;
+  /**
    * Accessible name of the form.
    */
   label: string;
@@ -68,6 +73,7 @@ export function ParametersForm(props: IParametersFormProps): JSX.Element {
         showErrorList={false}
         extraErrors={props.extraErrors}
         disabled={props.disabled}
+        compact={props.compact}
         noHtml5Validate
         // No submit button of rjsf's own: the caller places its Launch/Create button.
         uiSchema={{ 'ui:submitButtonOptions': { norender: true } }}

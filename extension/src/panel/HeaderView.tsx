@@ -73,7 +73,11 @@ function GatewayLine(props: {
       : state.kind === 'unreachable'
         ? { key: 'down', label: trans.__('Gateway unreachable') }
         : { key: 'ok', label: trans.__('Gateway connected') };
-  const url = state.kind === 'checking' ? null : state.gatewayUrl;
+  // While unreachable the message below names the URL: said once.
+  const url =
+    state.kind === 'signed-in' || state.kind === 'signed-out'
+      ? state.gatewayUrl
+      : null;
   return (
     <div className="jp-lakebook-Header-gateway" role="status">
       <span className="jp-lakebook-Header-dot" data-state={status.key} />

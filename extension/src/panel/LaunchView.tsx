@@ -130,6 +130,7 @@ export function LaunchView(props: IViewProps): JSX.Element {
         formData={formData}
         extraErrors={serverErrors}
         disabled={busy}
+        compact
         onChange={(data, errors) => {
           setFormData(data);
           setInvalid(errors.length > 0);

@@ -117,7 +117,8 @@ test('a bad parameter shows its error on the field, and no run', async ({
   await panel.locator('#root_wait_seconds').fill('9999');
   const field = panel
     .locator('.jp-lakebook-ParametersForm .form-group')
-    .filter({ has: page.locator('#root_wait_seconds') });
+    .filter({ has: page.locator('#root_wait_seconds') })
+    .last(); // the field's own group, inside the form's
   await expect(field).toContainText('600');
   await expect(submit).toBeDisabled();
   await screenshots(page, panel, 'bad-parameter');
