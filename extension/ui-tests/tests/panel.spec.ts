@@ -13,6 +13,17 @@ const PANEL_ID = 'lakebook-status-panel';
 const PANEL = `#${PANEL_ID}`;
 const GATEWAY_SWITCH = process.env.LAKEBOOK_UI_GATEWAY_SWITCH ?? '';
 
+// Galata's default readiness check waits for a Launcher tab, which a restored layout does not
+// always bring back after a test that switched themes; these tests only need the shell.
+test.use({
+  waitForApplication: async ({}, use) => {
+    await use(async page => {
+      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+      await page.locator(`.jp-SideBar [data-id="${PANEL_ID}"]`).waitFor();
+    });
+  }
+});
+
 async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.sidebar.openTab(PANEL_ID);
   const panel = page.locator(PANEL);
