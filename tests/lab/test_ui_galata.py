@@ -22,14 +22,23 @@ UI_TESTS = REPO / "extension" / "ui-tests"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 PLAYWRIGHT_TIMEOUT_SECONDS = 480
-SCREENSHOTS = ("deployments", "run-completed", "bad-parameter")
+SCREENSHOTS = (
+    "deployments",
+    "run-completed",
+    "bad-parameter",
+    "schedule-dialog",
+    "schedule-cron-error",
+    "schedules",
+    "schedules-dark",
+    "schedule-dialog-dark",
+)
 # The helper extension Galata drives JupyterLab through (window.galata) ships with jupyterlab.
 GALATA_LABEXTENSIONS = Path(jupyterlab.__file__).parent / "galata"
 
 
-def lab_with_galata(root: Path, token: str, env: dict[str, str]) -> Service:
+def lab_with_galata(root: Path, lab_root: Path, token: str, env: dict[str, str]) -> Service:
     port = free_port()
-    argv = jupyter_argv("lab", HOST, port, token, root / "notebooks") + (
+    argv = jupyter_argv("lab", HOST, port, token, lab_root) + (
         f"--LabServerApp.extra_labextensions_path={GALATA_LABEXTENSIONS}",
         "--LabApp.expose_app_in_browser=True",
         f"--LabApp.workspaces_dir={root / 'workspaces'}",
@@ -50,9 +59,13 @@ def lab_with_galata(root: Path, token: str, env: dict[str, str]) -> Service:
 def lab(
     flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str, Path]]:
-    """JupyterLab whose lakebook server extension calls the flow stack's gateway as an analyst."""
+    """JupyterLab whose lakebook server extension calls the flow stack's gateway as an analyst.
+
+    Lab's root is the gateway's workspace folder, as `lakebook up` starts them: notebooks made
+    in Lab are the ones the gateway can schedule."""
     root = tmp_path_factory.mktemp("galata-lab")
-    (root / "notebooks").mkdir()
+    notebook_dir = flow_stack.gateway.settings.notebook_dir
+    assert notebook_dir is not None, "the flow stack has no workspace folder"
     (root / "workspaces").mkdir()
     (root / "data").mkdir()
     token = secrets.token_urlsafe(16)
@@ -62,10 +75,11 @@ def lab(
         "LAKEBOOK_TOKEN": gateway_token,
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
         "LAKEBOOK_DATA_DIR": str(root / "data"),
+        "LAKEBOOK_NOTEBOOK_DIR": str(notebook_dir),
     }
     supervisor = quiet_supervisor(root / "stack.json")
     try:
-        service = lab_with_galata(root, token, env)
+        service = lab_with_galata(root, notebook_dir, token, env)
         supervisor.start(service)
         yield service.url, token, service.log_file
     finally:
@@ -105,6 +119,6 @@ def test_sidebar_in_chromium(lab: tuple[str, str, Path]) -> None:
     if result.returncode != 0:
         report += f"\n--- {lab_log} (tail) ---\n" + lab_log.read_text(errors="replace")[-4000:]
     assert result.returncode == 0, report
-    assert "3 passed" in result.stdout, report
+    assert "4 passed" in result.stdout, report
     for screenshot in screenshots:
         assert screenshot.stat().st_size > 0, f"{screenshot} was not written"

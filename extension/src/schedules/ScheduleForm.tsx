@@ -53,6 +53,7 @@ export class ScheduleForm extends ReactWidget {
     super();
     this.addClass('jp-lakebook-ScheduleForm');
     this._trans = trans;
+    this._labPath = notebook;
     this._draft = {
       notebook,
       name: defaultScheduleName(notebook),
@@ -78,7 +79,13 @@ export class ScheduleForm extends ReactWidget {
           defaults[name] = property.default;
         }
       }
-      this._draft = { ...this._draft, parameters: defaults };
+      // The server says how a schedule names this file (its path in the workspace folder
+      // scheduled notebooks run from), which need not be its path in Lab.
+      this._draft = {
+        ...this._draft,
+        notebook: answer.notebook || this._draft.notebook,
+        parameters: defaults
+      };
     } catch (error) {
       this._loadError = (error as Error).message;
     } finally {
@@ -157,11 +164,16 @@ export class ScheduleForm extends ReactWidget {
         <Field
           id="notebook"
           label={trans.__('Notebook')}
+          hint={
+            draft.notebook !== this._labPath
+              ? trans.__('Runs as %1 in the workspace folder.', draft.notebook)
+              : undefined
+          }
           error={errors.notebook}
         >
           <input
             className="jp-mod-styled"
-            value={draft.notebook}
+            value={this._labPath}
             readOnly
             aria-readonly="true"
           />
@@ -441,6 +453,7 @@ export class ScheduleForm extends ReactWidget {
   }
 
   private _trans: TranslationBundle;
+  private _labPath: string;
   private _draft: IScheduleDraft;
   private _parameters: INotebookParameter[] | null = null;
   private _loading = true;
