@@ -180,6 +180,14 @@ export class SchedulesSection extends ReactWidget {
           <dd className="jp-lakebook-Schedules-notebook">
             {schedule.notebook}
           </dd>
+          {Object.keys(schedule.parameters).length > 0 && (
+            <>
+              <dt>{trans.__('Parameters')}</dt>
+              <dd className="jp-lakebook-Schedules-parameters">
+                <code>{formatParameters(schedule.parameters)}</code>
+              </dd>
+            </>
+          )}
           <dt>{trans.__('When')}</dt>
           <dd className="jp-lakebook-Schedules-cron">
             {words.ok ? words.text : schedule.cron} <code>{schedule.cron}</code>{' '}
@@ -257,6 +265,12 @@ export class SchedulesSection extends ReactWidget {
   private _loaded = false;
   private _showOwners = false;
   private _timer = 0;
+}
+
+function formatParameters(parameters: Record<string, unknown>): string {
+  return Object.entries(parameters)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(', ');
 }
 
 function formatTime(iso: string): string {

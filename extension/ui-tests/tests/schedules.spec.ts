@@ -128,6 +128,9 @@ test('a notebook is scheduled from its toolbar, paused, resumed and deleted', as
   await expect(item.locator('.jp-lakebook-Schedules-notebook')).toHaveText(
     notebook
   );
+  await expect(item.locator('.jp-lakebook-Schedules-parameters')).toHaveText(
+    'limit=25'
+  );
   await expect(item.locator('.jp-lakebook-Schedules-next')).not.toHaveText('—');
   const section = page.locator('.jp-lakebook-Schedules');
   await section.screenshot(screenshot('lab-sidebar-schedules.png'));
@@ -154,6 +157,13 @@ test('a notebook is scheduled from its toolbar, paused, resumed and deleted', as
   await item.getByRole('button', { name: `Resume ${SCHEDULE}` }).click();
   await expect(item).toHaveAttribute('data-active', 'true');
   await expect(item.locator('.jp-lakebook-Schedules-next')).not.toHaveText('—');
+  // Still the same notebook and parameters (Prefect used to drop them on an update).
+  await expect(item.locator('.jp-lakebook-Schedules-notebook')).toHaveText(
+    notebook
+  );
+  await expect(item.locator('.jp-lakebook-Schedules-parameters')).toHaveText(
+    'limit=25'
+  );
 
   // The same views in the dark theme.
   await page.theme.setDarkTheme();
