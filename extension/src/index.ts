@@ -12,6 +12,7 @@ import { lakebookIcon } from './icons';
 import { LakebookPanel } from './panel/LakebookPanel';
 import { PanelModel } from './panel/model';
 import { ILakebookPanel } from './panel/token';
+import { schedulesPlugin } from './schedules/plugin';
 import { readSettings } from './settings';
 
 export { requestAPI } from './api/request';
@@ -152,6 +153,6 @@ const panelPlugin: JupyterFrontEndPlugin<ILakebookPanel> = {
 /**
  * Every lakebook front-end plugin: each part adds itself with one import and one entry here.
  */
-const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin, schedulesPlugin];
 
 export default plugins;

@@ -27,19 +27,26 @@ UI_TESTS = REPO / "extension" / "ui-tests"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 PLAYWRIGHT_TIMEOUT_SECONDS = 480
-SCREENSHOTS = tuple(
-    f"{view}-{theme}"
-    for view in ("signed-in", "launch-transform", "runs", "bad-parameter", "unreachable")
-    for theme in ("light", "dark")
+SCREENSHOTS = (
+    *(
+        f"lab-panel-{view}-{theme}.png"
+        for view in ("signed-in", "launch-transform", "runs", "bad-parameter", "unreachable")
+        for theme in ("light", "dark")
+    ),
+    "lab-sidebar-schedule-dialog.png",
+    "lab-sidebar-schedule-cron-error.png",
+    "lab-sidebar-schedules.png",
+    "lab-sidebar-schedules-dark.png",
+    "lab-sidebar-schedule-dialog-dark.png",
 )
-UI_TESTS_PASSED = "5 passed"
+UI_TESTS_PASSED = "6 passed"
 # The helper extension Galata drives JupyterLab through (window.galata) ships with jupyterlab.
 GALATA_LABEXTENSIONS = Path(jupyterlab.__file__).parent / "galata"
 
 
-def lab_with_galata(root: Path, token: str, env: dict[str, str]) -> Service:
+def lab_with_galata(root: Path, lab_root: Path, token: str, env: dict[str, str]) -> Service:
     port = free_port()
-    argv = jupyter_argv("lab", HOST, port, token, root / "notebooks") + (
+    argv = jupyter_argv("lab", HOST, port, token, lab_root) + (
         f"--LabServerApp.extra_labextensions_path={GALATA_LABEXTENSIONS}",
         "--LabApp.expose_app_in_browser=True",
         f"--LabApp.workspaces_dir={root / 'workspaces'}",
@@ -67,9 +74,13 @@ class GalataLab:
 @pytest.fixture(scope="module")
 def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GalataLab]:
     """JupyterLab whose lakebook server extension calls the flow stack's gateway as an analyst,
-    through a relay the browser tests can cut."""
+    through a relay the browser tests can cut.
+
+    Lab's root is the gateway's workspace folder, as `lakebook up` starts them: notebooks made
+    in Lab are the ones the gateway can schedule."""
     root = tmp_path_factory.mktemp("galata-lab")
-    (root / "notebooks").mkdir()
+    notebook_dir = flow_stack.gateway.settings.notebook_dir
+    assert notebook_dir is not None, "the flow stack has no workspace folder"
     (root / "workspaces").mkdir()
     (root / "data").mkdir()
     token = secrets.token_urlsafe(16)
@@ -81,11 +92,12 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "LAKEBOOK_TOKEN": gateway_token,
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
         "LAKEBOOK_DATA_DIR": str(root / "data"),
+        "LAKEBOOK_NOTEBOOK_DIR": str(notebook_dir),
     }
     supervisor = quiet_supervisor(root / "stack.json")
     try:
         with relay_switch(relay) as switch:
-            service = lab_with_galata(root, token, env)
+            service = lab_with_galata(root, notebook_dir, token, env)
             supervisor.start(service)
             yield GalataLab(service.url, token, service.log_file, switch)
     finally:
@@ -101,7 +113,7 @@ def test_sidebar_in_chromium(lab: GalataLab) -> None:
     npx = shutil.which("npx")
     assert npx is not None, "npx (Node.js) is not on PATH"
     ARTIFACTS.mkdir(exist_ok=True)
-    screenshots = [ARTIFACTS / f"lab-panel-{name}.png" for name in SCREENSHOTS]
+    screenshots = [ARTIFACTS / name for name in SCREENSHOTS]
     for old in screenshots:
         old.unlink(missing_ok=True)
     env = {
