@@ -178,7 +178,9 @@ class UnionField(Field):
         if value in (MISSING, None):
             return choices[0][1]
         options = union_options(self.schema) or []
-        shared: dict[str, Any] = {key: self.root[key] for key in ("definitions", "$defs") if key in self.root}
+        shared: dict[str, Any] = {
+            key: self.root[key] for key in ("definitions", "$defs") if key in self.root
+        }
         for index in self.options.values():
             if not schema_errors({**shared, **options[index]}, value):
                 return index
