@@ -81,7 +81,12 @@ class Field:
 
     @property
     def label(self) -> str:
-        title = self.schema.get("title") or self.raw_schema.get("title") or self.name
+        """The property's own title (a `$ref`'d model's title only when it has none), with a
+        required mark; a list item is named by its index, as error paths name it."""
+        kind = self.schema.get("title")
+        if self.path and isinstance(self.path[-1], int):
+            return f"{self.name}: {kind}" if kind else self.name
+        title = self.raw_schema.get("title") or kind or self.name
         return f"{title}{' *' if self.required else ''}"
 
     @property

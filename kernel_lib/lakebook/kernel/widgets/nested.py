@@ -124,8 +124,7 @@ class ArrayField(Field):
             )
             remove.layout.width = "auto"
             remove.on_click(lambda _, index=index: self.remove(index))
-            title = widgets.HTML(f"<b>{index}</b>")
-            rows.append(widgets.VBox([widgets.HBox([title, remove]), item.box]))
+            rows.append(widgets.HBox([item.box, remove], layout={"align_items": "flex-start"}))
         self.rows.children = rows
 
     def read(self, problems: Problems) -> Any:
