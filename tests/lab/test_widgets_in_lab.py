@@ -113,7 +113,8 @@ def _check_launcher(page: Page, theme: str) -> None:
     expect(launcher.get_by_text(missing)).to_have_count(2, timeout=TIMEOUT_MS)
     _shoot(launcher, "launcher-errors", theme)
 
-    add_input, add_step = launcher.get_by_role("button", name="Add", exact=True).all()
+    # Not by exact name: the icon font's glyph is part of a button's accessible name.
+    add_input, add_step = launcher.get_by_role("button", name="Add").all()
     add_input.click()
     dataset = launcher.locator(".widget-text", has_text="Dataset *").locator("input")
     expect(dataset).to_be_visible(timeout=TIMEOUT_MS)

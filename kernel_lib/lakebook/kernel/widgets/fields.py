@@ -69,10 +69,12 @@ class Field:
         self.schema, self.nullable = resolve(schema, root)
         self.root = root
         self.required = required
-        self.error = widgets.HTML()
+        # Empty error and help lines take no room: a form of nested fields would be mostly gaps.
+        self.error = widgets.HTML(layout={"display": "none"})
         description = self.schema.get("description")
         self.help = widgets.HTML(
-            f'<span style="{HELP_STYLE}">{escape(description)}</span>' if description else ""
+            f'<span style="{HELP_STYLE}">{escape(description)}</span>' if description else "",
+            layout={"display": "" if description else "none"},
         )
 
     @property
@@ -104,6 +106,7 @@ class Field:
     def show_error(self, messages: list[str]) -> None:
         shown = "<br>".join(escape(message) for message in messages)
         self.error.value = f'<span style="{ERROR_STYLE}">{shown}</span>' if messages else ""
+        self.error.layout.display = "" if messages else "none"
 
     def walk(self) -> list[Field]:
         """This field and every field nested in it."""

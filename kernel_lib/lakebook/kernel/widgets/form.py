@@ -31,7 +31,7 @@ class ParameterForm(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no ty
             name: build((name,), prop, schema, name in required) for name, prop in ordered
         }
         # Errors that belong to no field (the parameters as a whole): shown above the fields.
-        self.error = widgets.HTML()
+        self.error = widgets.HTML(layout={"display": "none"})
         self.problems: list[str] = []
         super().__init__([self.error, *(field.box for field in self.fields.values())])
 
@@ -91,6 +91,7 @@ class ParameterForm(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no ty
             field.show_error(placed.get(id(field), (field, []))[1])
         shown = "<br>".join(escape(text) for text in unplaced)
         self.error.value = f'<span style="{ERROR_STYLE}">{shown}</span>' if unplaced else ""
+        self.error.layout.display = "" if unplaced else "none"
 
 
 def _path(field: str) -> Path:

@@ -84,7 +84,8 @@ class ArrayField(Field):
         self.add_button = widgets.Button(
             description="Add", icon="plus", tooltip=f"add an item to {self.label}"
         )
-        self.add_button.layout.width = "auto"
+        # Its own width: "auto" in a column stretches it across the form.
+        self.add_button.layout.width = "max-content"
         self.add_button.on_click(lambda _: self.add())
         header = widgets.HTML(f"<b>{escape(self.label)}</b>")
         self._box = widgets.VBox([header, self.help, self.error, self.rows, self.add_button])
