@@ -32,7 +32,7 @@ CELLS = [
     "from lakebook.kernel.widgets import FlowLauncher, ResultTable, RunMonitor\n"
     "lb = connect()",
     "launcher = FlowLauncher(lb, monitor_runs=False)\nlauncher",
-    "ResultTable(pl.DataFrame({'n': range(57)}), page_size=100)",
+    "ResultTable(pl.DataFrame({'n': range(57)}), page_size=10)",
     "run = lb.run('ping', wait_seconds=120)\nRunMonitor(run)",
 ]
 
