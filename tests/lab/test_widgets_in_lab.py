@@ -48,6 +48,10 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(notebook, root / "notebooks" / "widgets.ipynb")
+    # No "get notified about Jupyter news?" toast over the widgets in the screenshots.
+    notification = root / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     token = secrets.token_urlsafe(16)
     port = free_port()
     env = {
