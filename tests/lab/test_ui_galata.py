@@ -14,6 +14,7 @@ import jupyterlab
 import pytest
 
 from lakebook.cli.stack.services import Service, jupyter_argv
+from lakebook.common.settings import Settings
 from tests.utils.ports import HOST, free_port
 from tests.utils.services import FlowStack, quiet_supervisor
 
@@ -22,7 +23,21 @@ UI_TESTS = REPO / "extension" / "ui-tests"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 PLAYWRIGHT_TIMEOUT_SECONDS = 480
-SCREENSHOTS = ("deployments", "run-completed", "bad-parameter")
+SCREENSHOTS = (
+    "deployments",
+    "run-completed",
+    "bad-parameter",
+    *(
+        f"lake-{view}-{theme}"
+        for view in ("section", "dataset", "ingest")
+        for theme in ("light", "dark")
+    ),
+    "lake-upload-error",
+)
+# The lake settings a kernel's %%duckdb reads the flow stack's lake with (the lake section's
+# "Query in notebook" cell runs in a kernel of this Lab).
+LAKE_SETTINGS = ("lake_url", "s3_endpoint_url", "s3_port", "s3_bucket", "s3_region")
+LAKE_SECRETS = ("s3_access_key_id", "s3_secret_access_key")
 # The helper extension Galata drives JupyterLab through (window.galata) ships with jupyterlab.
 GALATA_LABEXTENSIONS = Path(jupyterlab.__file__).parent / "galata"
 
@@ -46,6 +61,17 @@ def lab_with_galata(root: Path, token: str, env: dict[str, str]) -> Service:
     )
 
 
+def kernel_lake_env(settings: Settings) -> dict[str, str]:
+    env = {
+        f"LAKEBOOK_{name.upper()}": str(value)
+        for name in LAKE_SETTINGS
+        if (value := getattr(settings, name)) is not None
+    }
+    return env | {
+        f"LAKEBOOK_{name.upper()}": settings.require_secret(name) for name in LAKE_SECRETS
+    }
+
+
 @pytest.fixture(scope="module")
 def lab(
     flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory
@@ -62,6 +88,7 @@ def lab(
         "LAKEBOOK_TOKEN": gateway_token,
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
         "LAKEBOOK_DATA_DIR": str(root / "data"),
+        **kernel_lake_env(flow_stack.gateway.settings),
     }
     supervisor = quiet_supervisor(root / "stack.json")
     try:
@@ -105,6 +132,6 @@ def test_sidebar_in_chromium(lab: tuple[str, str, Path]) -> None:
     if result.returncode != 0:
         report += f"\n--- {lab_log} (tail) ---\n" + lab_log.read_text(errors="replace")[-4000:]
     assert result.returncode == 0, report
-    assert "3 passed" in result.stdout, report
+    assert "5 passed" in result.stdout, report
     for screenshot in screenshots:
         assert screenshot.stat().st_size > 0, f"{screenshot} was not written"
