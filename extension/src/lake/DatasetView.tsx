@@ -4,7 +4,13 @@ import { Button, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { getDataset, getResult, IDatasetDetail, IResultOut } from '../api/lake';
-import { formatBytes, formatCell, formatRows, formatTimestamp } from './format';
+import {
+  formatBytes,
+  formatCell,
+  formatRows,
+  formatTimestamp,
+  previewColumns
+} from './format';
 import { lakeIcon } from './icon';
 import { describeInput } from './lineage';
 
@@ -78,7 +84,7 @@ function DatasetDetail(props: IDatasetViewOptions): JSX.Element {
       <header className="jp-lakebook-DatasetView-header">
         <h2 className="jp-lakebook-DatasetView-title">{name}</h2>
         <Button
-          className="jp-lakebook-DatasetView-query"
+          className="jp-lakebook-DatasetView-query jp-mod-styled jp-mod-accept"
           onClick={() => props.queryInNotebook(name)}
         >
           {trans.__('Query in notebook')}
@@ -275,7 +281,7 @@ function Preview(props: {
   result: IResultOut;
 }): JSX.Element {
   const { trans, result } = props;
-  const columns = Object.keys(result.columns);
+  const columns = previewColumns(result.columns, result.preview);
   return (
     <>
       <p className="jp-lakebook-DatasetView-previewNote">

@@ -170,7 +170,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       <div className="jp-lakebook-Lake-actions">
         {phase.name !== 'ended' && (
           <Button
-            className="jp-lakebook-Lake-launch"
+            className="jp-lakebook-Lake-launch jp-mod-styled jp-mod-accept"
             disabled={!editing || !valid}
             onClick={() => launch(formData)}
           >
@@ -179,6 +179,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
         )}
         <Button
           minimal
+          className="jp-lakebook-Lake-close"
           onClick={props.onClose}
           disabled={phase.name === 'launching'}
         >

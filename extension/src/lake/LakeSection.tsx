@@ -25,9 +25,10 @@ export interface ILakeSectionOptions {
   trans: TranslationBundle;
   openDataset: (name: string) => void;
   /**
-   * Opens a run's detail; absent while no plugin registers `CommandIDs.openRun`.
+   * Opens a run's detail, when some plugin registers `CommandIDs.openRun`.
    */
-  openRun?: (runId: string) => void;
+  openRun: (runId: string) => void;
+  canOpenRun: () => boolean;
 }
 
 /**
@@ -168,9 +169,14 @@ function LakeBrowser(props: ILakeBrowserProps): JSX.Element {
           trans={trans}
           upload={ingesting.upload}
           filename={ingesting.filename}
-          onOpenRun={props.openRun}
+          onOpenRun={props.canOpenRun() ? props.openRun : undefined}
           onClose={() => setIngesting(null)}
           onIngested={dataset => {
+            setUpload({
+              phase: 'ingested',
+              filename: ingesting.filename,
+              dataset
+            });
             void load();
             if (dataset) {
               props.openDataset(dataset);

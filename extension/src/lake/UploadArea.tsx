@@ -11,7 +11,8 @@ export type UploadState =
   | { phase: 'idle' }
   | { phase: 'sending'; filename: string; sent: number; total: number }
   | { phase: 'uploaded'; filename: string; bytes: number; key: string }
-  | { phase: 'failed'; filename: string; message: string };
+  | { phase: 'failed'; filename: string; message: string }
+  | { phase: 'ingested'; filename: string; dataset: string };
 
 export interface IUploadAreaProps {
   trans: TranslationBundle;
@@ -61,7 +62,7 @@ export function UploadArea(props: IUploadAreaProps): JSX.Element {
         {trans.__('Drop a CSV, JSON lines or Parquet file here, or')}{' '}
         <Button
           small
-          className="jp-lakebook-Lake-pick"
+          className="jp-lakebook-Lake-pick jp-mod-styled"
           disabled={sending}
           onClick={() => props.inputRef.current?.click()}
         >
@@ -126,11 +127,21 @@ function UploadStatus(props: {
           </span>
           <Button
             small
-            className="jp-lakebook-Lake-ingest"
+            className="jp-lakebook-Lake-ingest jp-mod-styled jp-mod-accept"
             onClick={props.onIngest}
           >
             {trans.__('Ingest…')}
           </Button>
+        </div>
+      );
+    case 'ingested':
+      return (
+        <div
+          className="jp-lakebook-Lake-uploadStatus"
+          role="status"
+          data-phase="ingested"
+        >
+          {trans.__('Ingested %1 as %2', state.filename, state.dataset)}
         </div>
       );
     case 'failed':

@@ -57,6 +57,21 @@ export function formatCell(value: unknown): string {
 }
 
 /**
+ * The preview table's columns: the rows' own order (the table's), then any column of the
+ * schema no row has. The schema's keys alone are sorted: metadata.json is written sorted.
+ */
+export function previewColumns(
+  columns: Record<string, string>,
+  rows: readonly Record<string, unknown>[]
+): string[] {
+  const ordered = rows.length > 0 ? Object.keys(rows[0]) : [];
+  return [
+    ...ordered,
+    ...Object.keys(columns).filter(c => !ordered.includes(c))
+  ];
+}
+
+/**
  * An ISO timestamp as the user's local date and time to the minute (`2026-12-07 14:05`).
  */
 export function formatTimestamp(iso: string): string {

@@ -45,12 +45,9 @@ export const lakePlugin: JupyterFrontEndPlugin<void> = {
     const trans = translator.load('lakebook');
     const { commands, shell } = app;
 
-    // A run's detail is another plugin's (rundetail); without it, run ids are plain text.
-    const openRun = (runId: string) => {
-      if (commands.hasCommand(CommandIDs.openRun)) {
-        void commands.execute(CommandIDs.openRun, { runId });
-      }
-    };
+    // A run's detail is another plugin's; without it, run ids are plain text.
+    const openRun = (runId: string) =>
+      void commands.execute(CommandIDs.openRun, { runId });
     const openDataset = (name: string) => {
       const id = datasetViewId(name);
       const open = Array.from(shell.widgets('main')).find(w => w.id === id);
@@ -73,7 +70,8 @@ export const lakePlugin: JupyterFrontEndPlugin<void> = {
     const section = new LakeSection({
       trans,
       openDataset,
-      openRun: commands.hasCommand(CommandIDs.openRun) ? openRun : undefined
+      openRun,
+      canOpenRun: () => commands.hasCommand(CommandIDs.openRun)
     });
     section.id = LAKE_SECTION_ID;
     if (lakebookPanel) {

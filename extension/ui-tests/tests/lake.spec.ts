@@ -50,6 +50,26 @@ async function dropFile(
   );
 }
 
+/**
+ * Records the runs `lakebook:open-run` is executed for; registers a stand-in for it when no
+ * plugin (the run detail) does in this build.
+ */
+async function recordOpenRun(page: IJupyterLabPageFixture): Promise<void> {
+  await page.evaluate(() => {
+    const commands = window.jupyterapp.commands;
+    const opened: string[] = [];
+    (window as any).lakebookOpenedRuns = opened;
+    commands.commandExecuted.connect((_, executed) => {
+      if (executed.id === 'lakebook:open-run') {
+        opened.push(String(executed.args.runId));
+      }
+    });
+    if (!commands.hasCommand('lakebook:open-run')) {
+      commands.addCommand('lakebook:open-run', { execute: () => undefined });
+    }
+  });
+}
+
 test('an upload is ingested, shown in detail and queried in a notebook', async ({
   page
 }) => {
@@ -59,6 +79,7 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
   const dataset = `ui_weather_${suffix}`;
   await browseLake(page);
   const section = page.locator(SECTION);
+  await recordOpenRun(page);
 
   await dropFile(page, filename, CSV);
   const status = section.locator('.jp-lakebook-Lake-uploadStatus');
@@ -83,6 +104,8 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
     { timeout: 120_000 }
   );
   await expect(section.locator(`li[data-dataset="${dataset}"]`)).toBeVisible();
+  await expect(status).toHaveAttribute('data-phase', 'ingested');
+  await expect(status).toContainText(`as ${dataset}`);
 
   // A completed ingest opens the dataset's detail.
   const view = page.locator(`#lakebook-dataset-${dataset}`);
@@ -103,6 +126,8 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
     view.locator('.jp-lakebook-DatasetView-inputs li[data-kind="upload"]')
   ).toContainText(await uploadKey.inputValue());
   await view.screenshot(screenshot('lab-sidebar-lake-dataset-light.png'));
+  await form.locator('.jp-lakebook-Lake-close').click();
+  await expect(form).toBeHidden();
   await page.theme.setDarkTheme();
   await view.screenshot(screenshot('lab-sidebar-lake-dataset-dark.png'));
   await section.screenshot(screenshot('lab-sidebar-lake-section-dark.png'));
@@ -145,6 +170,17 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
   );
   await expect.poll(() => page.notebook.getCellCount()).toBe(3);
   expect(await page.notebook.getCellTextInput(2)).toContain(`lake.${dataset}`);
+
+  // Lineage: a run of the dataset opens through the run detail's command.
+  await page
+    .locator(`.lm-TabBar-tab[data-id="lakebook-dataset-${dataset}"]`)
+    .click();
+  const run = view.locator('.jp-lakebook-DatasetView-runs [data-run]').first();
+  const runId = await run.getAttribute('data-run');
+  await run.click();
+  await expect
+    .poll(() => page.evaluate(() => (window as any).lakebookOpenedRuns))
+    .toEqual([runId]);
 });
 
 test('the gateway refusing an upload shows its message', async ({ page }) => {

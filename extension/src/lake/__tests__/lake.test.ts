@@ -7,7 +7,13 @@ import {
   planInsertion
 } from '../../notebook/insertQuery';
 import { filterDatasets } from '../filter';
-import { formatBytes, formatCell, formatProgress, formatRows } from '../format';
+import {
+  formatBytes,
+  formatCell,
+  formatProgress,
+  formatRows,
+  previewColumns
+} from '../format';
 import {
   datasetNameFromFilename,
   ingestFormData,
@@ -79,6 +85,12 @@ describe('formatting', () => {
     expect(formatCell(null)).toBe('null');
     expect(formatCell({ a: 1 })).toBe('{"a":1}');
     expect(formatCell(2.5)).toBe('2.5');
+  });
+
+  it("orders preview columns as the rows do, the schema's others last", () => {
+    const columns = { a: 'Int64', b: 'String', z: 'Date' };
+    expect(previewColumns(columns, [{ z: 1, a: 2 }])).toEqual(['z', 'a', 'b']);
+    expect(previewColumns(columns, [])).toEqual(['a', 'b', 'z']);
   });
 });
 
