@@ -123,8 +123,10 @@ export const lakePlugin: JupyterFrontEndPlugin<void> = {
         args.dataset
           ? trans.__('Query %1 in a Notebook', String(args.dataset))
           : trans.__('Query a Dataset in a Notebook'),
+      // As an argument: in the message itself gettext would read %% as an escaped %.
       caption: trans.__(
-        'Insert a %%duckdb cell reading the dataset into the active notebook'
+        'Insert a %1 cell reading the dataset into the active notebook',
+        '%%duckdb'
       ),
       execute: async args => {
         const dataset = String(args.dataset ?? '');
