@@ -9,6 +9,7 @@ import { ITranslator } from '@jupyterlab/translation';
 
 import { COMMAND_CATEGORY, CommandIDs } from './commands';
 import { lakebookIcon } from './icons';
+import { lakePlugin } from './lake/plugin';
 import { LakebookPanel } from './panel/LakebookPanel';
 import { PanelModel } from './panel/model';
 import { ILakebookPanel } from './panel/token';
@@ -153,6 +154,6 @@ const panelPlugin: JupyterFrontEndPlugin<ILakebookPanel> = {
 /**
  * Every lakebook front-end plugin: each part adds itself with one import and one entry here.
  */
-const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin, schedulesPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin, lakePlugin, schedulesPlugin];
 
 export default plugins;

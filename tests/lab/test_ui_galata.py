@@ -18,6 +18,7 @@ import jupyterlab
 import pytest
 
 from lakebook.cli.stack.services import Service, jupyter_argv
+from lakebook.common.settings import Settings
 from tests.utils.ports import HOST, free_port
 from tests.utils.relay import Relay, relay_switch
 from tests.utils.services import FlowStack, quiet_supervisor
@@ -38,8 +39,18 @@ SCREENSHOTS = (
     "lab-sidebar-schedules.png",
     "lab-sidebar-schedules-dark.png",
     "lab-sidebar-schedule-dialog-dark.png",
+    *(
+        f"lab-sidebar-lake-{view}-{theme}.png"
+        for view in ("section", "dataset", "ingest")
+        for theme in ("light", "dark")
+    ),
+    "lab-sidebar-lake-upload-error.png",
 )
-UI_TESTS_PASSED = "6 passed"
+UI_TESTS_PASSED = "8 passed"
+# The lake settings a kernel's %%duckdb reads the flow stack's lake with (the lake section's
+# "Query in notebook" cell runs in a kernel of this Lab).
+LAKE_SETTINGS = ("lake_url", "s3_endpoint_url", "s3_port", "s3_bucket", "s3_region")
+LAKE_SECRETS = ("s3_access_key_id", "s3_secret_access_key")
 # The helper extension Galata drives JupyterLab through (window.galata) ships with jupyterlab.
 GALATA_LABEXTENSIONS = Path(jupyterlab.__file__).parent / "galata"
 
@@ -71,6 +82,17 @@ class GalataLab:
     gateway_switch: str
 
 
+def kernel_lake_env(settings: Settings) -> dict[str, str]:
+    env = {
+        f"LAKEBOOK_{name.upper()}": str(value)
+        for name in LAKE_SETTINGS
+        if (value := getattr(settings, name)) is not None
+    }
+    return env | {
+        f"LAKEBOOK_{name.upper()}": settings.require_secret(name) for name in LAKE_SECRETS
+    }
+
+
 @pytest.fixture(scope="module")
 def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GalataLab]:
     """JupyterLab whose lakebook server extension calls the flow stack's gateway as an analyst,
@@ -93,6 +115,7 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
         "LAKEBOOK_DATA_DIR": str(root / "data"),
         "LAKEBOOK_NOTEBOOK_DIR": str(notebook_dir),
+        **kernel_lake_env(flow_stack.gateway.settings),
     }
     supervisor = quiet_supervisor(root / "stack.json")
     try:
