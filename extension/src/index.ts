@@ -154,6 +154,10 @@ const panelPlugin: JupyterFrontEndPlugin<ILakebookPanel> = {
 /**
  * Every lakebook front-end plugin: each part adds itself with one import and one entry here.
  */
-const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin, lakePlugin, schedulesPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  panelPlugin,
+  lakePlugin,
+  schedulesPlugin
+];
 
 export default plugins;
