@@ -11,7 +11,8 @@ from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel, ValidationError
 
 from lakebook.kernel.gateway_http import GatewayHTTP
-from lakebook.lab.gateway import GatewayError, call_gateway, gateway_token, gateway_url
+from lakebook.lab.gateway import GatewayError, call_gateway, gateway_url
+from lakebook.lab.gateway import gateway_token as default_gateway_token
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -19,14 +20,18 @@ Body = TypeVar("Body", bound=BaseModel)
 class LakebookHandler(APIHandler):
     """Answers errors as JSON {"code", "message", "fields"?} and calls the gateway as the user."""
 
+    async def gateway_token(self) -> str:
+        """This Jupyter user's gateway token (the server's default one)."""
+        return default_gateway_token()
+
     async def gateway(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """`{gateway}/api/v1{path}` with this Jupyter user's gateway token: (status, JSON)."""
         return await call_gateway(method, path, **kwargs)
 
-    def gateway_client(self) -> GatewayHTTP:
-        """A client of the gateway as this Jupyter user, for what gateway() cannot do (a
-        streamed answer); it must hold the same token gateway() sends."""
-        return GatewayHTTP(gateway_url(), gateway_token())
+    async def gateway_client(self) -> GatewayHTTP:
+        """A client of the gateway as this Jupyter user (gateway_token()), for what gateway()
+        cannot do: a streamed answer."""
+        return GatewayHTTP(gateway_url(), await self.gateway_token())
 
     def body_model(self, model: type[Body]) -> Body:
         """The request body as `model`; 400 when it is not JSON, 422 naming each bad field."""

@@ -98,8 +98,8 @@ class RunEventsHandler(LakebookHandler):
 
     async def _forward(self, run_id: str) -> None:
         path = run_events_path(run_id)
-        http = self.gateway_client()
         started = False
+        http = await self.gateway_client()
         try:
             async with http.astream(path) as response:
                 self.set_header("Content-Type", "text/event-stream")
