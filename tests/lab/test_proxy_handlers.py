@@ -114,6 +114,23 @@ def test_a_run_seen_through_the_lab(client: httpx.Client) -> None:
     assert client.get(f"runs/{MISSING_RUN}").status_code == 404
 
 
+def test_a_failed_runs_states_say_why(client: httpx.Client, flow_stack: FlowStack) -> None:
+    workspace = flow_stack.gateway.settings.notebook_dir
+    assert workspace is not None
+    name = f"lab_fails_{secrets.token_hex(3)}.ipynb"
+    # No kernelspec: the run fails at once, before any kernel starts.
+    nbformat.write(nbformat.v4.new_notebook(), workspace / name)
+    launched = client.post(
+        "flows/run_notebook/execute", json={"parameters": {"notebook": name}}, timeout=60
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_until_ended(client, run_id, timeout=180).state == "FAILED"
+    last = client.get(f"runs/{run_id}/states").json()[-1]
+    assert last["state"] == "FAILED"
+    assert "the notebook names no kernel" in last["message"], last
+
+
 @pytest.mark.parametrize(
     ("path", "query", "field"),
     [
