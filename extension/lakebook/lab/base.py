@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from lakebook.kernel.gateway_http import GatewayHTTP
 from lakebook.lab.gateway import GatewayError, call_gateway, gateway_url
-from lakebook.lab.gateway import gateway_token as default_gateway_token
+from lakebook.lab.session import session_store, user_gateway_token
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -20,13 +20,19 @@ Body = TypeVar("Body", bound=BaseModel)
 class LakebookHandler(APIHandler):
     """Answers errors as JSON {"code", "message", "fields"?} and calls the gateway as the user."""
 
+    @property
+    def jupyter_user(self) -> str:
+        """The Jupyter user (its identity provider's username) a panel sign-in belongs to."""
+        return str(self.current_user.username)
+
     async def gateway_token(self) -> str:
-        """This Jupyter user's gateway token (the server's default one)."""
-        return default_gateway_token()
+        """This Jupyter user's gateway token: their panel sign-in's, else the server's default
+        (none after they signed out: that answers 401, and the panel shows its sign-in form)."""
+        return await user_gateway_token(session_store(self.settings), self.jupyter_user)
 
     async def gateway(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """`{gateway}/api/v1{path}` with this Jupyter user's gateway token: (status, JSON)."""
-        return await call_gateway(method, path, **kwargs)
+        return await call_gateway(method, path, token=await self.gateway_token(), **kwargs)
 
     async def gateway_client(self) -> GatewayHTTP:
         """A client of the gateway as this Jupyter user (gateway_token()), for what gateway()

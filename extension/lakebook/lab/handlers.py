@@ -15,6 +15,7 @@ from lakebook.lab.lake_handlers import LAKE_ROUTES
 from lakebook.lab.run_events import EVENT_ROUTES
 from lakebook.lab.run_handlers import RUN_ROUTES
 from lakebook.lab.schedule_handlers import SCHEDULE_ROUTES
+from lakebook.lab.session_handlers import SessionHandler
 
 
 class StatusHandler(LakebookHandler):
@@ -68,6 +69,7 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
         (url_path_join(base_url, "lakebook", "status"), StatusHandler),
         (url_path_join(base_url, "lakebook", "deployments"), DeploymentsHandler),
         (url_path_join(base_url, "lakebook", "flows", "([^/]+)", "execute"), ExecuteHandler),
+        (url_path_join(base_url, "lakebook", "session"), SessionHandler),
     ]
     for routes in (EVENT_ROUTES, RUN_ROUTES, LAKE_ROUTES, SCHEDULE_ROUTES):
         handlers += [(url_path_join(base_url, "lakebook", *parts), cls) for parts, cls in routes]
