@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from lakebook.common.settings import SettingsError, load_settings
+from lakebook.common.settings import SettingsError, get_settings
 from lakebook.kernel.credentials import find_credentials
 from lakebook.kernel.errors import (
     LakebookCredentialsError,
@@ -33,7 +33,7 @@ class GatewayError(tornado.web.HTTPError):
 def gateway_url() -> str:
     """The gateway base URL from lakebook's settings (LAKEBOOK_GATEWAY_URL or the embedded one)."""
     try:
-        return load_settings().gateway_base_url
+        return get_settings().gateway.base_url
     except SettingsError as error:
         raise GatewayError(
             HTTPStatus.SERVICE_UNAVAILABLE, f"lakebook settings are invalid: {error}"
@@ -43,7 +43,7 @@ def gateway_url() -> str:
 def gateway_token() -> str:
     """The user's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote."""
     try:
-        return find_credentials(load_settings().data_dir).token
+        return find_credentials(get_settings().data_dir).token
     except (LakebookCredentialsError, SettingsError) as error:
         raise GatewayError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from error
 
