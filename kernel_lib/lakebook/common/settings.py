@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, create_model, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -86,27 +87,27 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment names variables, not sections: read it as the flat `Variables`
-        # catalogue; `_sections_from_variables` then groups what was read.
-        return init_settings, EnvSettingsSource(Variables), DotEnvSettingsSource(Variables)
+        # Every source yields flat variables (the environment names variables, not sections:
+        # it is read as the flat `Variables` catalogue), so what is given wins over the
+        # environment variable by variable; `_sections_from_variables` then groups them.
+        return (
+            FlatKeywords(init_settings),
+            EnvSettingsSource(Variables),
+            DotEnvSettingsSource(Variables),
+        )
 
     @model_validator(mode="before")
     @classmethod
     def _sections_from_variables(cls, data: Any) -> Any:
-        """Flat variables (from the environment, `Settings(...)` or `with_values`) into
-        sections; a section given whole (a dump being validated back) is kept, the flat
-        variables winning."""
         if not isinstance(data, dict):
             return data
-        grouped = dict(data)
+        grouped = dict(data)  # the flat variables left at the top are ignored (extra="ignore")
         for name, section in SECTIONS.items():
-            given = data.get(name) or {}
-            if isinstance(given, BaseModel):
-                given = given.model_dump(by_alias=True)
-            flat = {
-                variable: data[variable] for variable in section.variables() if variable in data
+            grouped[name] = {
+                variable: data[variable]
+                for variable in section.variables().values()
+                if variable in data
             }
-            grouped[name] = {**given, **flat}
         return grouped
 
     @model_validator(mode="after")
@@ -134,16 +135,19 @@ class Settings(BaseSettings):
         """Every value by its variable's name without the prefix (`s3_port`), as
         `Settings(...)` takes them; secrets stay `SecretStr`."""
         values: dict[str, Any] = {name: getattr(self, name) for name in TOP_LEVEL_VARIABLES}
-        for name in SECTIONS:
-            section: Section = getattr(self, name)
+        for name, section in SECTIONS.items():
             values.update(
-                {variable: getattr(section, field) for variable, field in _fields(section)}
+                {
+                    variable: getattr(getattr(self, name), field)
+                    for field, variable in section.variables().items()
+                }
             )
         return values
 
     def with_values(self, **variables: Any) -> Settings:
-        """A copy with these variables (flat names, as `Settings(...)` takes) changed,
-        validated like the original and without reading the environment again."""
+        """A copy with these variables (flat names, as `Settings(...)` takes) changed and
+        validated like the original; the others keep their values (the environment, read
+        again by validation, cannot change them: every variable is given)."""
         unknown = sorted(set(variables) - set(VARIABLES))
         if unknown:
             raise TypeError(f"not settings: {', '.join(unknown)}")
@@ -161,8 +165,29 @@ class Settings(BaseSettings):
         return secret.get_secret_value()
 
 
-def _fields(section: Section) -> list[tuple[str, str]]:
-    return [(field.alias or name, name) for name, field in type(section).model_fields.items()]
+class FlatKeywords(PydanticBaseSettingsSource):
+    """Keyword arguments as flat variables: a section given whole (a dump being validated
+    back, which pydantic-settings also reads the environment for) is spread into its
+    variables, and variables given beside it win."""
+
+    def __init__(self, keywords: PydanticBaseSettingsSource) -> None:
+        super().__init__(keywords.settings_cls)
+        self._keywords = keywords
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ reads the keywords whole
+
+    def __call__(self) -> dict[str, Any]:
+        given = self._keywords()
+        flat: dict[str, Any] = {}
+        for name, section in SECTIONS.items():
+            values = given.get(name) or {}
+            if isinstance(values, BaseModel):
+                values = values.model_dump()
+            variables = section.variables()
+            flat.update({variables.get(key, key): value for key, value in values.items()})
+        flat.update({key: value for key, value in given.items() if key not in SECTIONS})
+        return flat
 
 
 TOP_LEVEL_VARIABLES = tuple(name for name in Settings.model_fields if name not in SECTIONS)
@@ -174,8 +199,8 @@ def _variable_fields() -> dict[str, Any]:
         name: (Settings.model_fields[name].annotation, None) for name in TOP_LEVEL_VARIABLES
     }
     for section in SECTIONS.values():
-        for name, field in section.model_fields.items():
-            fields.setdefault(field.alias or name, (field.annotation, None))
+        for name, variable in section.variables().items():
+            fields.setdefault(variable, (section.model_fields[name].annotation, None))
     return fields
 
 

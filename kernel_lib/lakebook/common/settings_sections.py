@@ -29,9 +29,9 @@ class Section(BaseModel):
     )
 
     @classmethod
-    def variables(cls) -> tuple[str, ...]:
-        """The variables this section is read from, without the `LAKEBOOK_` prefix."""
-        return tuple(field.alias or name for name, field in cls.model_fields.items())
+    def variables(cls) -> dict[str, str]:
+        """Each field's variable (without the `LAKEBOOK_` prefix), by field name."""
+        return {name: field.alias or name for name, field in cls.model_fields.items()}
 
 
 def _http_url(value: str | None) -> str | None:
