@@ -270,6 +270,7 @@ class FlowsSettings(Section):
         None,
         ge=1,
         description="Rows of a transform's input that one partition task reads; unset means "
-        "lakebook.flows' default on Dask and no partitions on threads (one streaming Polars "
-        "plan already uses every core, and parts cost a write and a read of the data).",
+        "lakebook.flows.partitions.DASK_PARTITION_ROWS on Dask and no partitions on threads "
+        "(one streaming Polars plan already uses every core, and parts cost a write and a read "
+        "of the data).",
     )
