@@ -138,8 +138,8 @@ def test_sections_are_frozen() -> None:
 
 def test_every_section_field_has_a_variable() -> None:
     for name, section in SECTIONS.items():
-        assert set(section.variables()) == set(section.model_fields), name
-        assert set(section.variables().values()) <= VARIABLES, name
+        assert set(section.variable_names()) == set(section.model_fields), name
+        assert set(section.variable_names().values()) <= VARIABLES, name
     assert "s3_port" in VARIABLES
     assert "port" not in VARIABLES
 

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         for name, section in SECTIONS.items():
             grouped[name] = {
                 variable: data[variable]
-                for variable in section.variables().values()
+                for variable in section.variable_names().values()
                 if variable in data
             }
         return grouped
@@ -139,7 +139,7 @@ class Settings(BaseSettings):
             values.update(
                 {
                     variable: getattr(getattr(self, name), field)
-                    for field, variable in section.variables().items()
+                    for field, variable in section.variable_names().items()
                 }
             )
         return values
@@ -184,7 +184,7 @@ class FlatKeywords(PydanticBaseSettingsSource):
             values = given.get(name) or {}
             if isinstance(values, BaseModel):
                 values = values.model_dump()
-            variables = section.variables()
+            variables = section.variable_names()
             flat.update({variables.get(key, key): value for key, value in values.items()})
         flat.update({key: value for key, value in given.items() if key not in SECTIONS})
         return flat
@@ -199,7 +199,7 @@ def _variable_fields() -> dict[str, Any]:
         name: (Settings.model_fields[name].annotation, None) for name in TOP_LEVEL_VARIABLES
     }
     for section in SECTIONS.values():
-        for name, variable in section.variables().items():
+        for name, variable in section.variable_names().items():
             fields.setdefault(variable, (section.model_fields[name].annotation, None))
     return fields
 

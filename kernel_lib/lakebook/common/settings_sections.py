@@ -29,7 +29,7 @@ class Section(BaseModel):
     )
 
     @classmethod
-    def variables(cls) -> dict[str, str]:
+    def variable_names(cls) -> dict[str, str]:
         """Each field's variable (without the `LAKEBOOK_` prefix), by field name."""
         return {name: field.alias or name for name, field in cls.model_fields.items()}
 

@@ -22,7 +22,7 @@ PasswordPrompt = Callable[[str], str]
 
 def sign_in(settings: Settings, user: str, ask_password: PasswordPrompt | None = None) -> str:
     """Signs in with a password typed into the notebook (never kept in a cell or history)."""
-    gateway_url = settings.gateway.url or settings.gateway.base_url
+    gateway_url = settings.gateway.base_url
     password = (ask_password or getpass.getpass)(f"password for {user} at {gateway_url}: ")
     try:
         credentials = login(gateway_url, user, password, settings.data_dir)
