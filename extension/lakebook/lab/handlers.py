@@ -11,6 +11,7 @@ from jupyter_server.utils import url_path_join
 from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, RUNS_PATH, execute_path, run_path
 from lakebook.lab.base import LakebookHandler
 from lakebook.lab.gateway import GatewayError, gateway_is_healthy, gateway_url
+from lakebook.lab.session_handlers import SessionHandler
 
 RUNS_LISTED = 10
 
@@ -86,5 +87,6 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
         (url_path_join(base_url, "lakebook", "flows", "([^/]+)", "execute"), ExecuteHandler),
         (url_path_join(base_url, "lakebook", "runs"), RunsHandler),
         (url_path_join(base_url, "lakebook", "runs", "([^/]+)"), RunHandler),
+        (url_path_join(base_url, "lakebook", "session"), SessionHandler),
     ]
     web_app.add_handlers(host_pattern, handlers)

@@ -38,6 +38,7 @@ HEALTH_TIMEOUT = httpx.Timeout(2.0)
 TOKEN_PATH = "/auth/token"
 REFRESH_PATH = "/auth/refresh"
 ME_PATH = "/auth/me"
+LOGOUT_PATH = "/auth/logout"
 DEPLOYMENTS_PATH = "/flows/deployments"
 RUNS_PATH = "/flows/runs"
 DATASETS_PATH = "/lake/datasets"
