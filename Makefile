@@ -32,7 +32,9 @@ lint: install
 	$(BIN)/mypy
 	cd extension && npm run lint
 
+# The front end's unit tests (vitest) first, so pytest's summary line stays the last one.
 test: lint
+	cd extension && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Regenerate the lock after changing dependencies in pyproject.toml.

@@ -60,6 +60,19 @@ def test_login_saves_a_private_token_pair(signed_in: Path) -> None:
     assert not list(signed_in.glob(".*partial")), "no half-written credential file is left"
 
 
+def test_login_takes_the_user_name_as_an_argument_too(
+    flow_stack: FlowStack, tmp_path: Path
+) -> None:
+    """As `%lakebook login USER` does in a kernel."""
+    name, password = flow_stack.gateway.add_user("analyst")
+    done = lakebook(flow_stack, tmp_path, "login", name, "--password-stdin", stdin=password + "\n")
+    assert done.returncode == 0, done.stderr
+    assert saved(tmp_path)["user"] == name
+    both = lakebook(flow_stack, tmp_path, "login", name, "--user", "someone_else")
+    assert both.returncode == 2
+    assert "two user names" in both.stderr
+
+
 def test_wrong_password_exits_2_and_saves_nothing(flow_stack: FlowStack, tmp_path: Path) -> None:
     name, _ = flow_stack.gateway.add_user("analyst")
     done = lakebook(

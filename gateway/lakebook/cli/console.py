@@ -40,5 +40,9 @@ class Console:
     def stopped(self, name: str) -> None:
         self.say(f"  ■ {name:<8} stopped")
 
+    def note(self, text: str) -> None:
+        """A remark for the person, not the output: on stderr, so pipes see only results."""
+        print(f"lakebook: {text}", file=sys.stderr, flush=True)
+
     def error(self, text: str) -> None:
         print(f"lakebook: error: {text}", file=sys.stderr, flush=True)

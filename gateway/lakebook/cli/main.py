@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(commands.add_parser("status", help="show which embedded services are up"))
 
     login = commands.add_parser("login", help="sign in to the gateway; kernels use the token")
+    login.add_argument("name", nargs="?", metavar="USER", help="user name (or --user)")
     login.add_argument("--user", help="user name (asked for when missing)")
     login.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -134,7 +135,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         from lakebook.cli import client_commands as client
 
         if args.command == "login":
-            return client.run_login(settings, console, args.user, args.password_stdin)
+            if args.name and args.user and args.name != args.user:
+                console.error(f"two user names: {args.name!r} and --user {args.user!r}")
+                return EXIT_USAGE
+            user = args.name or args.user
+            return client.run_login(settings, console, user, args.password_stdin)
         return client.run_flow(settings, console, args.flow, args.parameters, wait=not args.no_wait)
     if args.command == "schedule":
         from lakebook.cli.schedule_commands import run_schedule_command

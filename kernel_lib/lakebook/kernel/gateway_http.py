@@ -43,6 +43,7 @@ DEPLOYMENTS_PATH = "/flows/deployments"
 RUNS_PATH = "/flows/runs"
 DATASETS_PATH = "/lake/datasets"
 UPLOADS_PATH = "/lake/uploads"
+SCHEDULES_PATH = "/notebooks/schedules"
 
 
 def _segment(name: str) -> str:
@@ -72,6 +73,14 @@ def run_events_path(run_id: str) -> str:
 
 def run_result_path(run_id: str) -> str:
     return f"{run_path(run_id)}/result"
+
+
+def run_states_path(run_id: str) -> str:
+    return f"{run_path(run_id)}/states"
+
+
+def schedule_path(schedule_id: str) -> str:
+    return f"{SCHEDULES_PATH}/{_segment(schedule_id)}"
 
 
 def dataset_path(name: str) -> str:
