@@ -10,22 +10,7 @@ from lakebook.common.settings import (
     SettingsError,
     get_settings,
     load_settings,
-    reset_settings,
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No LAKEBOOK_* from the outside, and a working dir without a .env file."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("LAKEBOOK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path / "data"))
-    reset_settings()
-    return tmp_path
 
 
 def test_embedded_defaults_derive_urls() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,6 @@ from lakebook.common.settings import (
     reset_settings,
 )
 from lakebook.gateway.api.deps import current_settings
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No LAKEBOOK_* from the outside, a working dir without .env, and no cached settings."""
-    for name in list(os.environ):
-        if name.startswith("LAKEBOOK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path / "data"))
-    reset_settings()
-    return tmp_path
 
 
 @pytest.mark.parametrize(
