@@ -232,11 +232,29 @@ def test_taken_port_exits_nonzero_naming_the_port(tmp_path: Path) -> None:
         squatter.listen()
         result = run_lakebook("up", "--no-lab", env=env)
     assert result.returncode == 1
+    port = env["LAKEBOOK_GATEWAY_PORT"]
+    # The message names the variable to change, not only the service.
     assert (
-        f"gateway: port {env['LAKEBOOK_GATEWAY_PORT']} on {HOST} is already in use" in result.stderr
+        f"gateway: port {port} (LAKEBOOK_GATEWAY_PORT) on {HOST} is already in use" in result.stderr
     )
+    assert "set LAKEBOOK_GATEWAY_PORT to another port" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "logs" / "s3.log").exists(), "nothing should have started"
+
+
+def test_taken_grpc_port_names_the_setting_it_follows(tmp_path: Path) -> None:
+    env = lakebook_env(tmp_path / "data")
+    grpc_port = int(env["LAKEBOOK_S3_PORT"]) + 10000
+    with socket.socket() as squatter:
+        squatter.bind((HOST, grpc_port))
+        squatter.listen()
+        result = run_lakebook("up", "--no-lab", env=env)
+    assert result.returncode == 1
+    assert (
+        f"s3: port {grpc_port} (LAKEBOOK_S3_PORT + 10000, its gRPC port) on {HOST} is already "
+        "in use" in result.stderr
+    ), result.stderr
+    assert "set LAKEBOOK_S3_PORT to another port" in result.stderr
 
 
 def test_missing_binary_names_the_service(tmp_path: Path) -> None:

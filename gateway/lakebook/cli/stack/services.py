@@ -90,6 +90,22 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def port_variables(settings: Settings) -> dict[int, str]:
+    """Which setting each port of the stack comes from, for messages about it: a clash names
+    the variable to change (`LAKEBOOK_S3_PORT`), SeaweedFS's gRPC ports the one they follow."""
+    named = {
+        value: f"LAKEBOOK_{name.upper()}"
+        for name, value in settings.variables().items()
+        if name.endswith("_port") and isinstance(value, int)
+    }
+    grpc = {
+        port + GRPC_OFFSET: f"{variable} + {GRPC_OFFSET}, its gRPC port"
+        for port, variable in named.items()
+        if variable.startswith(("LAKEBOOK_S3_", "LAKEBOOK_SEAWEED_"))
+    }
+    return grpc | named
+
+
 def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
     host = settings.s3.host
     master, volume, filer = (
