@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.validators import validator_for
+
+# Validators whose own message ("… is not valid under any of the given schemas") says nothing
+# of what is wrong: the branch errors under them do.
+UNIONS = frozenset({"anyOf", "oneOf"})
 
 
 def parameter_errors(schema: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:
@@ -17,10 +22,42 @@ def parameter_errors(schema: dict[str, Any], parameters: dict[str, Any]) -> list
     ]
     if schema:
         validator = validator_for(schema, default=Draft202012Validator)(schema)
-        for problem in sorted(validator.iter_errors(parameters), key=lambda e: list(e.path)):
-            errors.append(_error(list(problem.path), problem.message, str(problem.validator)))
+        problems = (_most_telling(problem) for problem in validator.iter_errors(parameters))
+        for problem in sorted(problems, key=lambda e: [str(part) for part in e.absolute_path]):
+            errors.append(_error(list(problem.absolute_path), _message(problem), problem.validator))
     return errors
 
 
-def _error(path: list[Any], message: str, kind: str) -> dict[str, Any]:
+def _most_telling(problem: ValidationError) -> ValidationError:
+    """For a union (a transform step, an expression), the error of the branch the value was
+    meant for, at its own field: `spec.steps.0.aggs.0.expr.agg: 'total' is not one of
+    ['sum', …]` rather than `spec.steps.0: {…} is not valid under any of the given schemas`."""
+    return best_match([problem]) if problem.context else problem
+
+
+def _message(problem: ValidationError) -> str:
+    if problem.validator in UNIONS and problem.context:
+        kinds = _discriminator_values(problem.context)
+        if kinds is not None:
+            key, values = kinds
+            given = problem.instance.get(key) if isinstance(problem.instance, dict) else None
+            return f"{key} {given!r} is not one of {values}"
+    return str(problem.message)
+
+
+def _discriminator_values(branches: list[ValidationError]) -> tuple[str, list[Any]] | None:
+    """The key every branch of a union pins with `const` (a tagged union's `step`) and the
+    values it takes, when the value matched none of them; else None."""
+    pinned = [
+        (str(error.relative_path[0]), error.validator_value)
+        for error in branches
+        if error.validator == "const" and len(error.relative_path) == 1
+    ]
+    keys = {key for key, _ in pinned}
+    if len(keys) != 1:
+        return None
+    return keys.pop(), [value for _, value in pinned]
+
+
+def _error(path: list[Any], message: str, kind: object) -> dict[str, Any]:
     return {"loc": ["body", "parameters", *path], "msg": message, "type": f"parameters.{kind}"}
