@@ -26,7 +26,7 @@ MISSING_RUN = "00000000-0000-4000-8000-000000000000"
 def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """Lab's root is the folder above the workspace, so a notebook can be outside the
     workspace the runner runs notebooks from."""
-    workspace = flow_stack.gateway.settings.notebook_dir
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
     assert workspace is not None
     token = flow_stack.login("analyst")["Authorization"].removeprefix("Bearer ")
     env = {
@@ -115,7 +115,7 @@ def test_a_run_seen_through_the_lab(client: httpx.Client) -> None:
 
 
 def test_a_failed_runs_states_say_why(client: httpx.Client, flow_stack: FlowStack) -> None:
-    workspace = flow_stack.gateway.settings.notebook_dir
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
     assert workspace is not None
     name = f"lab_fails_{secrets.token_hex(3)}.ipynb"
     # No kernelspec: the run fails at once, before any kernel starts.
@@ -203,7 +203,7 @@ def write_notebook(folder: Path, name: str) -> Path:
 def test_notebook_parameters_and_a_schedule_of_it(
     client: httpx.Client, flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    workspace = flow_stack.gateway.settings.notebook_dir
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
     assert workspace is not None
     name = f"lab_params_{secrets.token_hex(3)}.ipynb"
     (workspace / "reports").mkdir(exist_ok=True)
