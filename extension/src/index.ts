@@ -10,6 +10,7 @@ import { FlowsPanel } from './components/FlowsPanel';
 import { StatusPanel } from './components/StatusPanel';
 import { CommandIDs } from './commands';
 import { lakebookIcon } from './icons';
+import { runDetailPlugin } from './detail/plugin';
 
 export { requestAPI } from './api/request';
 export * from './tokens';
@@ -59,4 +60,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, runDetailPlugin];
