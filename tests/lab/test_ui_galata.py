@@ -10,10 +10,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import jupyterlab
 import pytest
 
 from lakebook.cli.stack.services import Service, jupyter_argv
+from lakebook.common.settings import Settings
+from tests.gateway.test_flows_api import wait_for_state
 from tests.utils.ports import HOST, free_port
 from tests.utils.services import FlowStack, quiet_supervisor
 
@@ -22,9 +25,51 @@ UI_TESTS = REPO / "extension" / "ui-tests"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 PLAYWRIGHT_TIMEOUT_SECONDS = 480
-SCREENSHOTS = ("deployments", "run-completed", "bad-parameter")
+SCREENSHOTS = (
+    "deployments",
+    "run-completed",
+    "bad-parameter",
+    *(
+        f"rundetail-{state}-{theme}"
+        for state in ("running", "completed-result", "failed")
+        for theme in ("light", "dark")
+    ),
+)
+# The dataset the run detail tests transform (rundetail.spec.ts), ingested before they start.
+UI_DATASET = "ui_sales"
+UI_CSV = b"region,amount\nnorth,10\nsouth,20\nnorth,5\neast,7\n"
 # The helper extension Galata drives JupyterLab through (window.galata) ships with jupyterlab.
 GALATA_LABEXTENSIONS = Path(jupyterlab.__file__).parent / "galata"
+
+
+def ingest_sample(flow_stack: FlowStack, headers: dict[str, str]) -> None:
+    """UI_DATASET in the lake, published by a real ingest_upload run of this user."""
+    files = {"file": ("sales.csv", UI_CSV, "text/csv")}
+    upload = httpx.post(
+        flow_stack.gateway.api("/lake/uploads"), files=files, headers=headers, timeout=30
+    )
+    assert upload.status_code == 201, upload.text
+    launched = httpx.post(
+        flow_stack.gateway.api("/flows/ingest_upload/execute"),
+        json={"parameters": {"upload_key": upload.json()["key"], "dataset": UI_DATASET}},
+        headers=headers,
+        timeout=30,
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, headers, run_id, timeout=120) == "COMPLETED"
+
+
+def kernel_lake_env(settings: Settings) -> dict[str, str]:
+    """What a notebook kernel needs to read the flow stack's lake with %%duckdb."""
+    return {
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
+        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_S3_REGION": settings.s3_region,
+        "LAKEBOOK_LAKE_URL": settings.lake_root,
+        "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
+        "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
+    }
 
 
 def lab_with_galata(root: Path, token: str, env: dict[str, str]) -> Service:
@@ -56,8 +101,11 @@ def lab(
     (root / "workspaces").mkdir()
     (root / "data").mkdir()
     token = secrets.token_urlsafe(16)
-    gateway_token = flow_stack.login("analyst")["Authorization"].removeprefix("Bearer ")
+    analyst = flow_stack.login("analyst")
+    gateway_token = analyst["Authorization"].removeprefix("Bearer ")
+    ingest_sample(flow_stack, analyst)
     env = {
+        **kernel_lake_env(flow_stack.gateway.settings),
         "LAKEBOOK_GATEWAY_URL": flow_stack.gateway.url,
         "LAKEBOOK_TOKEN": gateway_token,
         # An empty data dir: nothing from a developer's own ~/.lakebook leaks into the test.
@@ -89,6 +137,7 @@ def test_sidebar_in_chromium(lab: tuple[str, str, Path]) -> None:
         "LAKEBOOK_UI_LAB_URL": lab_url,
         "LAKEBOOK_UI_LAB_TOKEN": token,
         "LAKEBOOK_UI_ARTIFACTS": str(ARTIFACTS),
+        "LAKEBOOK_UI_DATASET": UI_DATASET,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
         "CI": "1",
     }
@@ -105,6 +154,6 @@ def test_sidebar_in_chromium(lab: tuple[str, str, Path]) -> None:
     if result.returncode != 0:
         report += f"\n--- {lab_log} (tail) ---\n" + lab_log.read_text(errors="replace")[-4000:]
     assert result.returncode == 0, report
-    assert "3 passed" in result.stdout, report
+    assert "6 passed" in result.stdout, report
     for screenshot in screenshots:
         assert screenshot.stat().st_size > 0, f"{screenshot} was not written"

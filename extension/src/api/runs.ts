@@ -104,6 +104,26 @@ export function fetchRun(runId: string): Promise<IRunDetail> {
 }
 
 /**
+ * Every state the run went through (`GET /lakebook/runs/{id}/states`), oldest first; null
+ * when the server has no such endpoint (then the `state` events are the history).
+ */
+export async function fetchStates(
+  runId: string
+): Promise<IStateChange[] | null> {
+  try {
+    return await requestAPI<IStateChange[]>(runPath(runId, 'states'));
+  } catch (error) {
+    if (
+      error instanceof ServerConnection.ResponseError &&
+      error.response.status === 404
+    ) {
+      return null;
+    }
+    throw error;
+  }
+}
+
+/**
  * Every log line the run has so far, oldest first, a page at a time.
  */
 export async function fetchAllLogs(runId: string): Promise<ILogLine[]> {

@@ -10,6 +10,7 @@ import {
   fetchAllLogs,
   fetchResult,
   fetchRun,
+  fetchStates,
   followRunEvents,
   ILogLine,
   IRunDetail,
@@ -115,8 +116,13 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         void loadResult();
       }
       try {
-        const lines = await fetchAllLogs(runId);
+        const [history, lines] = await Promise.all([
+          // The history is also replayed by the stream: its loss is not worth a notice.
+          fetchStates(runId).catch(() => null),
+          fetchAllLogs(runId)
+        ]);
         if (alive()) {
+          setStates(current => (history ?? []).reduce(mergeStates, current));
           setLogs(current => mergeLogs(current, lines));
         }
       } catch (error) {
