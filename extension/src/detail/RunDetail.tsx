@@ -275,14 +275,14 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           </dd>
         </dl>
       </section>
-      <Parameters parameters={run.parameters} trans={trans} />
-      <StateHistory states={states} trans={trans} />
       {result && <ResultView result={result} trans={trans} />}
       {resultError && (
         <div className={`${CLASS}-error`} role="alert">
           {trans.__('Could not read the result: %1', resultError)}
         </div>
       )}
+      <Parameters parameters={run.parameters} trans={trans} />
+      <StateHistory states={states} trans={trans} />
       <LogView
         lines={logs}
         following={following}

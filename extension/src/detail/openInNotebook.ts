@@ -26,8 +26,8 @@ export async function targetNotebook(
 }
 
 /**
- * Insert the query (and, if needed, the `%load_ext` cell) and select them: the query cell is
- * the active one, the selection reaches back to the load cell so one Shift+Enter runs both.
+ * Insert the query (and, if needed, the `%load_ext` cell before it); the query cell becomes
+ * the active one, and the selection is extended back to the load cell.
  *
  * @returns the index of the query cell
  */
@@ -70,7 +70,7 @@ export function insertQueryCells(
   notebook.deselectAll();
   notebook.activeCellIndex = plan.index;
   if (last > plan.index) {
-    // Moves the active cell to the query and keeps the load cell selected.
+    // Moves the active cell to the query, the load cell staying selected.
     notebook.extendContiguousSelectionTo(last);
   }
   return last;

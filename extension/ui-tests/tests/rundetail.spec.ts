@@ -5,9 +5,54 @@
 import * as path from 'path';
 
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Locator } from '@playwright/test';
+import { Locator, Page } from '@playwright/test';
 
 import { ARTIFACTS_DIR } from '../playwright.config';
+
+// Galata's own start-up waits are 15 s, too short for a shared 2-core machine under load:
+// these tests open Lab themselves and wait longer.
+const APP_START_TIMEOUT = 120_000;
+
+// Tall enough for a whole run view in the screenshots.
+test.describe.configure({ timeout: 300_000 });
+test.use({ autoGoto: false, viewport: { width: 1280, height: 1100 } });
+
+/**
+ * Playwright's own page under galata's fixture, whose goto waits only 15 s.
+ */
+function playwrightPage(page: IJupyterLabPageFixture): Page {
+  return (page as unknown as { page: Page }).page;
+}
+
+test.beforeEach(async ({ page }) => {
+  await playwrightPage(page).goto('lab', { waitUntil: 'domcontentloaded' });
+  await playwrightPage(page).waitForFunction(
+    () => typeof window.jupyterapp === 'object',
+    null,
+    {
+      timeout: APP_START_TIMEOUT
+    }
+  );
+  await page.evaluate(async () => {
+    await window.jupyterapp.started;
+    await window.jupyterapp.restored;
+  });
+});
+
+async function setTheme(
+  page: IJupyterLabPageFixture,
+  theme: string
+): Promise<void> {
+  await page.evaluate(async name => {
+    await window.jupyterapp.commands.execute('apputils:change-theme', {
+      theme: name
+    });
+  }, theme);
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-name',
+    theme
+  );
+}
 
 // Ingested by tests/lab/test_ui_galata.py before the tests start.
 const DATASET = process.env.LAKEBOOK_UI_DATASET ?? 'ui_sales';
@@ -44,11 +89,12 @@ async function openRun(
   page: IJupyterLabPageFixture,
   runId: string
 ): Promise<Locator> {
-  await page.evaluate(
-    id =>
-      window.jupyterapp.commands.execute('lakebook:open-run', { runId: id }),
-    runId
-  );
+  // The command returns the view: not something to send back to the test.
+  await page.evaluate(async id => {
+    await window.jupyterapp.commands.execute('lakebook:open-run', {
+      runId: id
+    });
+  }, runId);
   const view = page.locator(`[id="lakebook-run-${runId}"]`);
   await expect(view.locator('.jp-lakebook-RunDetail-flow')).toBeVisible();
   return view;
@@ -64,11 +110,11 @@ async function screenshots(
 ): Promise<void> {
   const file = (theme: string) =>
     path.join(ARTIFACTS_DIR, `lab-sidebar-rundetail-${name}-${theme}.png`);
-  await page.theme.setLightTheme();
+  await setTheme(page, 'JupyterLab Light');
   await view.screenshot({ path: file('light') });
-  await page.theme.setDarkTheme();
+  await setTheme(page, 'JupyterLab Dark');
   await view.screenshot({ path: file('dark') });
-  await page.theme.setLightTheme();
+  await setTheme(page, 'JupyterLab Light');
 }
 
 const state = (view: Locator) =>
@@ -164,10 +210,12 @@ test('a transform shows its result and opens it in a notebook that queries it', 
   // Nothing ran yet: the cells are selected, not executed.
   await expect(notebook.locator('.jp-OutputArea-output')).toHaveCount(0);
 
+  // The new notebook's kernel must be up before its cells are sent to it.
+  await expect(page.locator('#jp-main-statusbar')).toContainText('Idle', {
+    timeout: 90_000
+  });
   await page.evaluate(async () => {
-    const { commands } = window.jupyterapp;
-    // Runs the selected cells, the load cell and the query, in order.
-    await commands.execute('notebook:run-cell');
+    await window.jupyterapp.commands.execute('notebook:run-all-cells');
   });
   const output = cells.nth(1).locator('.jp-OutputArea-output');
   await expect(output).toContainText('north', { timeout: 90_000 });
