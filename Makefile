@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 UI_TESTS_STAMP := extension/ui-tests/node_modules/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup
+.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -32,7 +32,9 @@ lint: install
 	$(BIN)/mypy
 	cd extension && npm run lint
 
+# The front end's unit tests (vitest) first, so pytest's summary line stays the last one.
 test: lint
+	cd extension && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
@@ -49,7 +51,7 @@ clean:
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
 # One at a time: each benchmark would skew the others on a small machine.
-bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup
+bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
 
 bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
@@ -75,3 +77,6 @@ bench-forked-runs: install
 
 bench-run-lookup: install
 	$(BIN)/python -m benchmarks.run_lookup
+
+bench-cli: install
+	$(BIN)/python -m benchmarks.cli_startup

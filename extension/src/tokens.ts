@@ -30,6 +30,11 @@ export interface IErrorBody {
    * Human readable explanation.
    */
   message: string;
+
+  /**
+   * The fields a 422 names, each with its message (dotted paths).
+   */
+  fields?: { field: string; message: string }[];
 }
 
 /**
@@ -59,4 +64,8 @@ export interface IRun {
   state: string;
   state_name: string;
   created_at: string;
+  owner?: string;
+  parameters?: Record<string, unknown>;
+  start_time?: string | null;
+  end_time?: string | null;
 }

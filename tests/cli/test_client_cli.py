@@ -60,6 +60,19 @@ def test_login_saves_a_private_token_pair(signed_in: Path) -> None:
     assert not list(signed_in.glob(".*partial")), "no half-written credential file is left"
 
 
+def test_login_takes_the_user_name_as_an_argument_too(
+    flow_stack: FlowStack, tmp_path: Path
+) -> None:
+    """As `%lakebook login USER` does in a kernel."""
+    name, password = flow_stack.gateway.add_user("analyst")
+    done = lakebook(flow_stack, tmp_path, "login", name, "--password-stdin", stdin=password + "\n")
+    assert done.returncode == 0, done.stderr
+    assert saved(tmp_path)["user"] == name
+    both = lakebook(flow_stack, tmp_path, "login", name, "--user", "someone_else")
+    assert both.returncode == 2
+    assert "two user names" in both.stderr
+
+
 def test_wrong_password_exits_2_and_saves_nothing(flow_stack: FlowStack, tmp_path: Path) -> None:
     name, _ = flow_stack.gateway.add_user("analyst")
     done = lakebook(
@@ -95,6 +108,49 @@ def test_bad_runs_exit_2_with_the_reason(
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_that_fails_prints_one_line_per_error(flow_stack: FlowStack, signed_in: Path) -> None:
+    """The run's failure shows as its first line; the traceback stays in the run's log."""
+    user = json.loads((signed_in / "credentials.json").read_text())["user"]
+    missing = f"raw/uploads/{user}/{'0' * 32}/data.csv"
+    args = ["run", "ingest_upload", "-p", f"upload_key={missing}", "-p", "dataset=never_made"]
+    done = lakebook(flow_stack, signed_in, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ended FAILED" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "--debug" in done.stdout, "the way to the full traceback is named"
+
+
+def test_usage_errors_and_help_print_no_traceback() -> None:
+    for args in (["--help"], ["frob"], ["run"]):
+        done = subprocess.run(
+            [*LAKEBOOK, *args], capture_output=True, text=True, check=False, timeout=60
+        )
+        assert done.returncode in (0, 2), done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`lakebook status | head -0`: the reader is gone before anything is printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
+    env["LAKEBOOK_DATA_DIR"] = str(tmp_path)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [*LAKEBOOK, "status"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
 
 
 def test_an_expired_token_is_renewed_with_the_refresh_token(

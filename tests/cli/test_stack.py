@@ -95,8 +95,11 @@ class RunningStack:
 
 
 @contextlib.contextmanager
-def running_stack(tmp_path: Path, *up_args: str, services: int) -> Iterator[RunningStack]:
-    """`lakebook up` in a subprocess, stopped with Ctrl-C at the end if the test did not."""
+def running_stack(
+    tmp_path: Path, *up_args: str, services: int, sigint_ignored: bool = False
+) -> Iterator[RunningStack]:
+    """`lakebook up` in a subprocess, stopped with Ctrl-C at the end if the test did not;
+    `sigint_ignored` starts it as nohup or `&` in a script do, with SIGINT inherited ignored."""
     data_dir = tmp_path / "data"
     env = lakebook_env(data_dir)
     process = subprocess.Popen(
@@ -106,6 +109,7 @@ def running_stack(tmp_path: Path, *up_args: str, services: int) -> Iterator[Runn
         stderr=subprocess.STDOUT,
         text=True,
         cwd=tmp_path,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     try:
         state = wait_for_state(data_dir, process, services, timeout=240)
@@ -119,6 +123,10 @@ def running_stack(tmp_path: Path, *up_args: str, services: int) -> Iterator[Runn
                 process.kill()
         assert process.stdout is not None
         process.stdout.close()
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def stop_and_check_nothing_is_left(stack: RunningStack, signum: signal.Signals) -> str:
@@ -139,7 +147,8 @@ def stop_and_check_nothing_is_left(stack: RunningStack, signum: signal.Signals) 
 
 
 def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    with running_stack(tmp_path, "--no-lab", services=4) as stack:
+    # Started with SIGINT ignored (as under nohup): Ctrl-C must stop it all the same.
+    with running_stack(tmp_path, "--no-lab", services=4, sigint_ignored=True) as stack:
         env, data_dir = stack.env, stack.data_dir
         names = [service["name"] for service in stack.state["services"]]
         assert names == ["s3", "prefect", "runner", "gateway"]

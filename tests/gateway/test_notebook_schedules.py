@@ -197,9 +197,18 @@ def test_every_minute_runs_on_whole_minutes_and_pause_resume_delete(
         assert paused.json()["active"] is False
         assert future_runs(flow_stack, schedule_id) == []
 
+        assert paused.json()["notebook"] == "reports/sales.ipynb"
+
         resumed = httpx.patch(url, json={"active": True}, headers=analyst, timeout=60)
         assert resumed.json()["active"] is True
+        # Pausing and resuming keeps what the schedule runs.
+        assert resumed.json()["notebook"] == "reports/sales.ipynb"
+        assert resumed.json()["parameters"] == {"limit": 3, "region": "south"}
         wait_for_future_runs(flow_stack, schedule_id)
+        # The latest run is one Prefect made after the resume.
+        run = schedule_runs(flow_stack, schedule_id)[-1]
+        assert run.parameters["notebook"] == "reports/sales.ipynb"
+        assert run.parameters["parameters"] == {"limit": 3, "region": "south"}
     finally:
         deleted = httpx.delete(
             flow_stack.gateway.api("/notebooks/schedules/every-minute"), headers=analyst, timeout=60
@@ -501,7 +510,9 @@ def test_cli_schedules_with_typed_parameters(
     finally:
         deleted = lakebook(flow_stack, workspace, "delete", "weekday", "--owner", owner)
     assert deleted.returncode == 0, deleted.stderr
-    assert lakebook(flow_stack, workspace, "list", "--owner", owner).stdout == ""
+    emptied = lakebook(flow_stack, workspace, "list", "--owner", owner)
+    assert emptied.stdout == ""
+    assert f"no schedules of {owner!r}" in emptied.stderr
 
 
 def test_cli_schedules_lake_notebooks_and_workspace_paths_that_look_like_lake_keys(

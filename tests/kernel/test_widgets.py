@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import polars as pl
@@ -52,7 +53,12 @@ def test_form_fields_follow_the_schema() -> None:
     assert form.fields["colour"].input.options == ("—", "red", "green")
 
     assert form.values() is None  # region is required
-    assert "region is required" in form.fields["region"].error.value
+    # Worded as the sidebar's rjsf/ajv form words it, on the field's dotted path.
+    assert (
+        "region: must have required property &#x27;region&#x27;"
+        in form.fields["region"].error.value
+    )
+    assert form.problems == ["region: must have required property 'region'"]
     form.fields["region"].input.value = "north"
     form.fields["colour"].input.value = "green"
     assert form.values() == {
@@ -68,12 +74,13 @@ def test_form_fields_follow_the_schema() -> None:
 @pytest.mark.parametrize(
     ("name", "entry", "problem"),
     [
-        ("top", "11", "top must be at most 10"),
-        ("top", "0", "top must be at least 1"),
-        ("top", "2.5", "top must be a whole number"),
-        ("region", "n", "region needs at least 2 characters"),
-        ("share", "lots", "share must be a number"),
-        ("options", "{", "options must be valid JSON"),
+        ("top", "11", "top: must be <= 10"),
+        ("top", "0", "top: must be >= 1"),
+        ("top", "2.5", "top: must be integer"),
+        ("region", "n", "region: must NOT have fewer than 2 characters"),
+        ("share", "lots", "share: must be number"),
+        ("options", "{", "options: must be valid JSON"),
+        ("options", "[1]", "options: must be object"),
     ],
 )
 def test_form_refuses_bad_entries(name: str, entry: str, problem: str) -> None:
@@ -81,7 +88,8 @@ def test_form_refuses_bad_entries(name: str, entry: str, problem: str) -> None:
     form.fields["region"].input.value = "north"
     form.fields[name].input.value = entry
     assert form.values() is None
-    assert problem in form.fields[name].error.value
+    assert [shown for shown in form.problems if shown.startswith(problem)], form.problems
+    assert escape(problem) in form.fields[name].error.value
 
 
 def test_result_table_pages_through_a_frame() -> None:
@@ -150,7 +158,8 @@ def test_launcher_launches_and_monitors_a_run(analyst: LakebookClient) -> None:
         wait_seconds.input.value = "1000"
         launcher.launch_button.click()
         assert launched == []
-        assert "wait_seconds must be at most 600" in wait_seconds.error.value
+        assert "wait_seconds: must be &lt;= 600" in wait_seconds.error.value
+        assert "invalid parameters (wait_seconds: must be &lt;= 600)" in launcher.status.value
 
         wait_seconds.input.value = "1"
         launcher.form.fields["message"].input.value = "from the launcher"
@@ -196,6 +205,9 @@ def test_monitor_follows_states_and_cancels(analyst: LakebookClient) -> None:
         assert monitor.join(timeout=60), f"monitor saw {seen}"
         assert seen[-1] == "CANCELLED", seen
         assert monitor.progress.bar_style == "warning"
+        # The "cancelling" line only held until the run ended: the final state is what shows.
+        assert monitor.message.value == ""
+        assert "<b>CANCELLED</b>" in monitor.state_label.value
     finally:
         monitor.close()
 

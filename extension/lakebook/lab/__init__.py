@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .handlers import setup_handlers
+from .session import install_session_store
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -28,5 +29,6 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(server_app: ServerApp) -> None:
     """Register the lakebook REST handlers on the running server."""
+    install_session_store(server_app.web_app.settings, server_app.runtime_dir, server_app.port)
     setup_handlers(server_app.web_app)
     server_app.log.info("lakebook.lab server extension loaded")

@@ -10,7 +10,9 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel, ValidationError
 
-from lakebook.lab.gateway import GatewayError, call_gateway
+from lakebook.kernel.gateway_http import GatewayHTTP
+from lakebook.lab.gateway import GatewayError, call_gateway, gateway_url
+from lakebook.lab.session import session_store, user_gateway_token
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -18,9 +20,24 @@ Body = TypeVar("Body", bound=BaseModel)
 class LakebookHandler(APIHandler):
     """Answers errors as JSON {"code", "message", "fields"?} and calls the gateway as the user."""
 
+    @property
+    def jupyter_user(self) -> str:
+        """The Jupyter user (its identity provider's username) a panel sign-in belongs to."""
+        return str(self.current_user.username)
+
+    async def gateway_token(self) -> str:
+        """This Jupyter user's gateway token: their panel sign-in's, else the server's default
+        (none after they signed out: that answers 401, and the panel shows its sign-in form)."""
+        return await user_gateway_token(session_store(self.settings), self.jupyter_user)
+
     async def gateway(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """`{gateway}/api/v1{path}` with this Jupyter user's gateway token: (status, JSON)."""
-        return await call_gateway(method, path, **kwargs)
+        return await call_gateway(method, path, token=await self.gateway_token(), **kwargs)
+
+    async def gateway_client(self) -> GatewayHTTP:
+        """A client of the gateway as this Jupyter user (gateway_token()), for what gateway()
+        cannot do: a streamed answer."""
+        return GatewayHTTP(gateway_url(), await self.gateway_token())
 
     def body_model(self, model: type[Body]) -> Body:
         """The request body as `model`; 400 when it is not JSON, 422 naming each bad field."""

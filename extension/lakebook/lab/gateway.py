@@ -8,7 +8,7 @@ from typing import Any
 import tornado.web
 
 from lakebook.common.settings import SettingsError, load_settings
-from lakebook.kernel.credentials import find_credentials
+from lakebook.kernel.credentials import Credentials, default_credentials
 from lakebook.kernel.errors import (
     LakebookCredentialsError,
     LakebookError,
@@ -41,9 +41,15 @@ def gateway_url() -> str:
 
 
 def gateway_token() -> str:
-    """The user's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote."""
+    """The server's default gateway token (for Jupyter users who did not sign in)."""
+    return default_gateway_credentials().token
+
+
+def default_gateway_credentials() -> Credentials:
+    """LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote; never the panel sign-in's
+    file kernels read, which belongs to whoever signed in, not to every Jupyter user."""
     try:
-        return find_credentials(load_settings().data_dir).token
+        return default_credentials(load_settings().data_dir)
     except (LakebookCredentialsError, SettingsError) as error:
         raise GatewayError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from error
 
@@ -57,10 +63,12 @@ async def gateway_is_healthy(url: str) -> bool:
         http.close()
 
 
-async def call_gateway(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-    """Calls `{gateway}/api/v1{path}` as the user (httpx keeps tornado's event loop free);
-    returns (status, JSON) or raises a GatewayError."""
-    http = GatewayHTTP(gateway_url(), gateway_token())
+async def call_gateway(
+    method: str, path: str, *, token: str | None = None, **kwargs: Any
+) -> tuple[int, Any]:
+    """Calls `{gateway}/api/v1{path}` with `token`, else the server's default token (httpx
+    keeps tornado's event loop free); returns (status, JSON) or raises a GatewayError."""
+    http = GatewayHTTP(gateway_url(), token or gateway_token())
     try:
         response = await http.asend(method, path, **kwargs)
     except LakebookError as error:

@@ -8,11 +8,14 @@ from http import HTTPStatus
 import tornado.web
 from jupyter_server.utils import url_path_join
 
-from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, RUNS_PATH, execute_path, run_path
+from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, execute_path
 from lakebook.lab.base import LakebookHandler
 from lakebook.lab.gateway import GatewayError, gateway_is_healthy, gateway_url
-
-RUNS_LISTED = 10
+from lakebook.lab.lake_handlers import LAKE_ROUTES
+from lakebook.lab.run_events import EVENT_ROUTES
+from lakebook.lab.run_handlers import RUN_ROUTES
+from lakebook.lab.schedule_handlers import SCHEDULE_ROUTES
+from lakebook.lab.session_handlers import SessionHandler
 
 
 class StatusHandler(LakebookHandler):
@@ -58,24 +61,6 @@ class ExecuteHandler(LakebookHandler):
         self.finish(json.dumps(launched))
 
 
-class RunsHandler(LakebookHandler):
-    """GET /lakebook/runs: the user's latest runs."""
-
-    @tornado.web.authenticated
-    async def get(self) -> None:
-        _, runs = await self.gateway("GET", RUNS_PATH, params={"limit": RUNS_LISTED})
-        self.finish(json.dumps(runs))
-
-
-class RunHandler(LakebookHandler):
-    """GET /lakebook/runs/{run_id}: one run's state."""
-
-    @tornado.web.authenticated
-    async def get(self, run_id: str) -> None:
-        _, run = await self.gateway("GET", run_path(run_id))
-        self.finish(json.dumps(run))
-
-
 def setup_handlers(web_app: tornado.web.Application) -> None:
     """Mount the lakebook handlers under the server base URL."""
     host_pattern = ".*$"
@@ -84,7 +69,8 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
         (url_path_join(base_url, "lakebook", "status"), StatusHandler),
         (url_path_join(base_url, "lakebook", "deployments"), DeploymentsHandler),
         (url_path_join(base_url, "lakebook", "flows", "([^/]+)", "execute"), ExecuteHandler),
-        (url_path_join(base_url, "lakebook", "runs"), RunsHandler),
-        (url_path_join(base_url, "lakebook", "runs", "([^/]+)"), RunHandler),
+        (url_path_join(base_url, "lakebook", "session"), SessionHandler),
     ]
+    for routes in (EVENT_ROUTES, RUN_ROUTES, LAKE_ROUTES, SCHEDULE_ROUTES):
+        handlers += [(url_path_join(base_url, "lakebook", *parts), cls) for parts, cls in routes]
     web_app.add_handlers(host_pattern, handlers)

@@ -1,7 +1,21 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IFieldError } from '../form/fieldErrors';
 import { IErrorBody } from '../tokens';
+
+/**
+ * An error answer of the server extension: its message, and the fields it names (a 422).
+ */
+export class LakebookResponseError extends ServerConnection.ResponseError {
+  constructor(
+    response: Response,
+    message: string,
+    readonly fields: IFieldError[] = []
+  ) {
+    super(response, message);
+  }
+}
 
 /**
  * Message used when the server extension does not answer at all.
@@ -41,7 +55,12 @@ export async function requestAPI<T>(
     }
   }
 
-  if (response.status === 404) {
+  const body = data as Partial<IErrorBody> | undefined;
+  const isErrorBody =
+    typeof body === 'object' && body !== null && Boolean(body.message);
+
+  // A 404 without lakebook's JSON error body comes from Jupyter: no such route.
+  if (response.status === 404 && !isErrorBody) {
     throw new ServerConnection.ResponseError(
       response,
       `${NOT_INSTALLED_MESSAGE} (404 for ${requestUrl})`
@@ -49,12 +68,12 @@ export async function requestAPI<T>(
   }
 
   if (!response.ok) {
-    const body = data as Partial<IErrorBody> | undefined;
-    const message =
-      typeof body === 'object' && body !== null && body.message
-        ? body.message
-        : String(text || response.statusText);
-    throw new ServerConnection.ResponseError(response, message);
+    const message = isErrorBody
+      ? String(body!.message)
+      : String(text || response.statusText);
+    const fields =
+      isErrorBody && Array.isArray(body!.fields) ? body!.fields : [];
+    throw new LakebookResponseError(response, message, fields);
   }
 
   return data as T;

@@ -8,6 +8,17 @@ import * as React from 'react';
 const validator = customizeValidator<ReadonlyJSONObject>();
 
 /**
+ * The schema errors of some parameters, by the same rules as the form (e.g. to know whether a
+ * form just shown, not yet edited, can be submitted).
+ */
+export function validateParameters(
+  schema: RJSFSchema,
+  formData: ReadonlyJSONObject
+): RJSFValidationError[] {
+  return validator.validateFormData(formData, schema).errors;
+}
+
+/**
  * Props of the parameters form shared by the launch view, the scheduling dialog and anything
  * else that edits a flow's or a notebook's parameters from a JSON schema.
  */
@@ -31,6 +42,11 @@ export interface IParametersFormProps {
    */
   onSubmit?: (formData: ReadonlyJSONObject) => void;
   disabled?: boolean;
+  /**
+   * Titles and help above the fields, as in JupyterLab's narrow side panels (no indent per
+   * nesting level).
+   */
+  compact?: boolean;
   /**
    * Accessible name of the form.
    */
@@ -57,6 +73,7 @@ export function ParametersForm(props: IParametersFormProps): JSX.Element {
         showErrorList={false}
         extraErrors={props.extraErrors}
         disabled={props.disabled}
+        compact={props.compact}
         noHtml5Validate
         // No submit button of rjsf's own: the caller places its Launch/Create button.
         uiSchema={{ 'ui:submitButtonOptions': { norender: true } }}

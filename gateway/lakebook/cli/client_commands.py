@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakebook.cli.console import Console
-from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import (
@@ -23,8 +23,6 @@ from lakebook.kernel.errors import (
 from lakebook.kernel.login import login
 from lakebook.kernel.runs import Run
 
-# What shells report for a command stopped with Ctrl-C.
-EXIT_INTERRUPTED = 130
 # Gateway answers that mean the command was wrong, not the system: exit 2, like argparse.
 _USAGE_ERRORS = (
     LakebookAuthError,
@@ -104,18 +102,16 @@ def _follow(console: Console, run: Run) -> str:
     final = "UNKNOWN"
     for event in run.events():
         if event.kind == "state":
-            message = event.data.get("message")
+            message = console.brief(event.data.get("message") or "")
             console.say(f"  {event.data['name']}" + (f": {message}" if message else ""))
         elif event.kind == "log":
-            console.say(f"  | {event.data['level']:<7} {event.data['message']}")
+            console.say(f"  | {event.data['level']:<7} {console.brief(event.data['message'])}")
         elif event.kind == "end":
             final = str(event.data.get("state"))
     return final
 
 
 def _failed(console: Console, error: LakebookError) -> int:
+    # One line: a validation error's message already names every field and its problem.
     console.error(error.message)
-    if isinstance(error, LakebookValidationError):
-        for field, problem in error.fields.items():
-            console.error(f"  {field}: {problem}")
     return EXIT_USAGE if isinstance(error, _USAGE_ERRORS) else EXIT_FAILURE

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from lakebook.cli.client_commands import run_flow, run_login
 from lakebook.cli.console import Console
-from lakebook.cli.schedule_commands import run_schedule_command
-from lakebook.cli.stack.bootstrap import ADMIN_USER
-from lakebook.cli.stack.commands import run_status, run_up
-from lakebook.cli.user_commands import add_user, change_disabled, show_users
-from lakebook.common.exit_codes import EXIT_USAGE
-from lakebook.common.settings import SettingsError, load_settings
+from lakebook.cli.defaults import ADMIN_USER
+from lakebook.common.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
+
+# Each sub-command's module is imported when it runs, not here: `--help` and usage errors must
+# not pay for Prefect, SQLAlchemy and the kernel client (seconds on a busy machine).
 
 ROLES = ("viewer", "analyst", "admin")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakebook", description=__doc__)
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks instead of one line per error"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser("up", help="run the embedded stack until Ctrl-C")
     up.add_argument("--no-lab", action="store_true", help="do not start JupyterLab")
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(commands.add_parser("status", help="show which embedded services are up"))
 
     login = commands.add_parser("login", help="sign in to the gateway; kernels use the token")
+    login.add_argument("name", nargs="?", metavar="USER", help="user name (or --user)")
     login.add_argument("--user", help="user name (asked for when missing)")
     login.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -90,7 +93,30 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console()
+    console = Console(debug=args.debug)
+    try:
+        return _run(args, console)
+    except BrokenPipeError:
+        # `lakebook status | head`: the reader left. Nothing more can be printed; say nothing.
+        _detach_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+# What a shell reports for a command killed by SIGPIPE (128 + 13), as `yes | head` gives.
+EXIT_BROKEN_PIPE = 141
+
+
+def _detach_stdout() -> None:
+    """Points stdout at /dev/null so the interpreter's final flush does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from lakebook.common.settings import SettingsError, load_settings
+
     overrides: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
     try:
         settings = load_settings(**overrides)
@@ -98,20 +124,34 @@ def main(argv: list[str] | None = None) -> int:
         console.error(f"invalid settings: {error}")
         return EXIT_USAGE
     if args.command == "up":
+        from lakebook.cli.stack.commands import run_up
+
         return run_up(settings, console, with_lab=not args.no_lab, notebook_dir=args.notebook_dir)
     if args.command == "status":
+        from lakebook.cli.stack.status import run_status
+
         return run_status(settings, console)
-    if args.command == "login":
-        return run_login(settings, console, args.user, args.password_stdin)
-    if args.command == "run":
-        return run_flow(settings, console, args.flow, args.parameters, wait=not args.no_wait)
+    if args.command in ("login", "run"):
+        from lakebook.cli import client_commands as client
+
+        if args.command == "login":
+            if args.name and args.user and args.name != args.user:
+                console.error(f"two user names: {args.name!r} and --user {args.user!r}")
+                return EXIT_USAGE
+            user = args.name or args.user
+            return client.run_login(settings, console, user, args.password_stdin)
+        return client.run_flow(settings, console, args.flow, args.parameters, wait=not args.no_wait)
     if args.command == "schedule":
+        from lakebook.cli.schedule_commands import run_schedule_command
+
         return run_schedule_command(settings, console, args)
+    from lakebook.cli import user_commands as users
+
     if args.user_command == "add":
-        return add_user(settings, console, args.name, args.role, args.password_stdin)
+        return users.add_user(settings, console, args.name, args.role, args.password_stdin)
     if args.user_command == "list":
-        return show_users(settings, console)
-    return change_disabled(settings, console, args.name, args.user_command == "disable")
+        return users.show_users(settings, console)
+    return users.change_disabled(settings, console, args.name, args.user_command == "disable")
 
 
 if __name__ == "__main__":

@@ -134,8 +134,12 @@ async def _dispatch(settings: Settings, console: Console, args: Any) -> int:
     if action == "list":
         async with _prefect(settings) as client:
             owner = None if args.all else args.owner
-            for schedule in await NotebookSchedules(client).list(owner):
-                console.say(_describe(schedule))
+            listed = await NotebookSchedules(client).list(owner)
+        for schedule in listed:
+            console.say(_describe(schedule))
+        if not listed:
+            # On stderr, like kubectl's "No resources found": stdout stays one line per schedule.
+            console.note("no schedules" + ("" if owner is None else f" of {owner!r}"))
         return EXIT_OK
     if action != "create":
         if not args.schedule_name:

@@ -247,7 +247,11 @@ class NotebookSchedules:
         async with answering(self.client):
             deployment_id = await self._deployment_id()
             found = await self._find(deployment_id, owner, name)
-            await self.client.update_deployment_schedule(deployment_id, found.id, active=active)
+            # The schedule's parameters go along: Prefect's server resets the ones an update
+            # leaves out to {}, which would drop the notebook a resumed schedule runs.
+            await self.client.update_deployment_schedule(
+                deployment_id, found.id, active=active, parameters=dict(found.parameters or {})
+            )
         await self._fill_runs(deployment_id)
         return await self.get(owner, name)
 

@@ -115,6 +115,78 @@ class Cancelled(WireModel):
     state: str
 
 
+class StateOut(WireModel):
+    """One state a run went through; also the data of its `state` server-sent event."""
+
+    state: str = Field(description="The state type, e.g. RUNNING, FAILED.")
+    name: str = Field(description="The state's name, e.g. Running, Crashed.")
+    timestamp: datetime
+    message: str | None = Field(description="Why the run entered it (a failure's cause).")
+
+
+class RunEventEnd(WireModel):
+    """The data of a run's `end` server-sent event: the run is over."""
+
+    state: str | None
+
+
+class RunEventError(WireModel):
+    """The data of a run's `error` server-sent event: watching it failed for a while."""
+
+    message: str
+
+
+# Notebook schedules --------------------------------------------------------------------------
+
+
+class ScheduleCreate(WireModel):
+    notebook: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="As run_notebook takes it: a path relative to the workspace folder, or a lake "
+        "key (raw/notebooks/x.ipynb) or URI under the lake root.",
+    )
+    cron: str = Field(min_length=1, max_length=128, examples=["0 6 * * *"])
+    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, description="Unique among yours; default: the notebook's name.")
+    report_name: str | None = Field(None, max_length=128)
+    timeout_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
+
+
+class ScheduleChange(WireModel):
+    active: bool
+
+
+class ScheduleOut(WireModel):
+    id: str = Field(description="`owner:name`; your own schedules also answer to `name`.")
+    name: str
+    owner: str
+    notebook: str
+    cron: str
+    timezone: str
+    parameters: dict[str, Any]
+    active: bool
+    next_run_at: datetime | None
+
+
+class NotebookParameterOut(WireModel):
+    """One assignment of a notebook's `parameters` cell (the lab server reads it)."""
+
+    name: str
+    type: str | None = Field(description="str, int, float, bool, list or dict; null: any value.")
+    default: str = Field(description="The default as written in the cell (Python source).")
+    optional: bool = Field(description="Whether null is accepted as well.")
+    help: str = Field(description="The line's trailing comment.")
+
+
+class NotebookParametersOut(WireModel):
+    """A notebook's parameters; `notebook` is what a schedule's `notebook` field takes."""
+
+    notebook: str
+    parameters: list[NotebookParameterOut]
+
+
 # Lake ----------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
-"""The kernel's gateway token: LAKEBOOK_TOKEN, else the credential file `lakebook up` or
-`lakebook login` wrote (mode 0600); an expired access token is renewed there with the refresh
-token, without a password."""
+"""The kernel's gateway token: the file of a JupyterLab panel sign-in (LAKEBOOK_CREDENTIALS_FILE),
+else LAKEBOOK_TOKEN, else the credential file `lakebook up` or `lakebook login` wrote (mode
+0600); an expired access token is renewed there with the refresh token, without a password."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from lakebook.kernel.errors import (
 from lakebook.kernel.gateway_http import REFRESH_PATH, GatewayHTTP
 
 TOKEN_VARIABLE = "LAKEBOOK_TOKEN"
+# Set by the lakebook Jupyter server extension for the kernels it starts; the file exists while
+# someone is signed in in the panel, so those kernels act as that user.
+CREDENTIALS_FILE_VARIABLE = "LAKEBOOK_CREDENTIALS_FILE"
 CREDENTIALS_FILE_NAME = "credentials.json"
 
 
@@ -45,12 +48,25 @@ class Credentials:
 
 
 def find_credentials(data_dir: Path) -> Credentials:
+    """The panel sign-in's file when there is one (it names the user of this Jupyter server,
+    so it wins over the server's environment), else default_credentials()."""
+    signed_in = os.environ.get(CREDENTIALS_FILE_VARIABLE, "").strip()
+    if signed_in and Path(signed_in).exists():
+        return usable_credentials(Path(signed_in))
+    return default_credentials(data_dir)
+
+
+def default_credentials(data_dir: Path) -> Credentials:
     """LAKEBOOK_TOKEN wins; otherwise the credential file `lakebook up` or `lakebook login`
-    wrote in the data dir, renewed first if it has expired and holds a refresh token."""
+    wrote in the data dir."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if token:
         return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
-    path = data_dir / CREDENTIALS_FILE_NAME
+    return usable_credentials(data_dir / CREDENTIALS_FILE_NAME)
+
+
+def usable_credentials(path: Path) -> Credentials:
+    """A credential file's token, renewed first if it has expired and holds a refresh token."""
     credentials = read_credentials_file(path)
     if credentials.expired and credentials.refresh_token:
         return refresh(path, credentials)

@@ -38,10 +38,12 @@ HEALTH_TIMEOUT = httpx.Timeout(2.0)
 TOKEN_PATH = "/auth/token"
 REFRESH_PATH = "/auth/refresh"
 ME_PATH = "/auth/me"
+LOGOUT_PATH = "/auth/logout"
 DEPLOYMENTS_PATH = "/flows/deployments"
 RUNS_PATH = "/flows/runs"
 DATASETS_PATH = "/lake/datasets"
 UPLOADS_PATH = "/lake/uploads"
+SCHEDULES_PATH = "/notebooks/schedules"
 
 
 def _segment(name: str) -> str:
@@ -71,6 +73,14 @@ def run_events_path(run_id: str) -> str:
 
 def run_result_path(run_id: str) -> str:
     return f"{run_path(run_id)}/result"
+
+
+def run_states_path(run_id: str) -> str:
+    return f"{run_path(run_id)}/states"
+
+
+def schedule_path(schedule_id: str) -> str:
+    return f"{SCHEDULES_PATH}/{_segment(schedule_id)}"
 
 
 def dataset_path(name: str) -> str:

@@ -6,13 +6,12 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lakebook.cli.defaults import ADMIN_USER
 from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings, load_settings
 from lakebook.gateway.core.security import create_access_token, generate_password
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user, find_user
-
-ADMIN_USER = "admin"
 
 
 def prepare_data_dir(settings: Settings) -> Settings:

@@ -1,38 +1,31 @@
-"""`lakebook up` and `lakebook status`: run the embedded stack and report on it."""
+"""`lakebook up`: run the embedded stack until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
+from lakebook.cli.defaults import ADMIN_USER
 from lakebook.cli.stack.bootstrap import (
-    ADMIN_USER,
     ensure_admin_user,
     prepare_data_dir,
     write_kernel_credentials,
     write_seaweed_identities,
 )
 from lakebook.cli.stack.services import plan_stack
+from lakebook.cli.stack.state import live_supervisor_pid, state_file
 from lakebook.cli.stack.supervisor import StackError, Supervisor
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError
 
 
-def state_file(settings: Settings) -> Path:
-    return settings.data_dir / "run" / "stack.json"
-
-
 def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir: Path) -> int:
-    running_pid = _live_supervisor_pid(settings)
+    running_pid = live_supervisor_pid(settings)
     if running_pid is not None:
         console.error(
             f"lakebook is already running (pid {running_pid}) with data in {settings.data_dir}; "
@@ -71,6 +64,9 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         console.error(str(error))
         return EXIT_FAILURE
 
+    # SIGINT explicitly too: Python leaves it ignored when the parent ignored it (nohup, `&` in
+    # a non-interactive shell, some service managers), and Ctrl-C must stop the stack anyway.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     console.say(f"lakebook up — data in {settings.data_dir}")
     try:
@@ -92,7 +88,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM stops the stack exactly like Ctrl-C does."""
+    """SIGINT and SIGTERM stop the stack alike."""
     raise KeyboardInterrupt
 
 
@@ -106,56 +102,3 @@ def _print_summary(
     console.say(f"  kernel token: {credentials}")
     console.say(f"  logs: {settings.data_dir / 'logs'}")
     console.say("Press Ctrl-C to stop.")
-
-
-def _read_state(settings: Settings) -> dict[str, Any] | None:
-    try:
-        state: dict[str, Any] = json.loads(state_file(settings).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return state
-
-
-def _live_supervisor_pid(settings: Settings) -> int | None:
-    state = _read_state(settings)
-    if state is None:
-        return None
-    pid = int(state["pid"])
-    return pid if _process_alive(pid) else None
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def run_status(settings: Settings, console: Console) -> int:
-    state = _read_state(settings)
-    if state is None or not _process_alive(int(state["pid"])):
-        console.say(f"lakebook is not running (data dir {settings.data_dir})")
-        return EXIT_FAILURE
-    all_up = True
-    console.say(f"lakebook is running (pid {state['pid']}, data dir {settings.data_dir})")
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
-        for service in state["services"]:
-            healthy = _process_alive(int(service["pid"])) and _answers(
-                client, service["health_url"]
-            )
-            all_up = all_up and healthy
-            mark = "up  " if healthy else "DOWN"
-            console.say(
-                f"  {mark} {service['name']:<8} {service['url']}  (log {service['log_file']})"
-            )
-    return EXIT_OK if all_up else EXIT_FAILURE
-
-
-def _answers(client: httpx.Client, url: str) -> bool:
-    try:
-        return client.get(url).status_code < 500
-    except httpx.HTTPError:
-        return False

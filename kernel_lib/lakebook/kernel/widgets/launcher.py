@@ -31,6 +31,7 @@ class FlowLauncher(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
         self.monitor: RunMonitor | None = None
         self._callbacks: list[RunCallback] = []
         self.deployments: dict[str, DeploymentOut] = {}
+        self._shown_flow: str | None = None
         self.flow_picker = widgets.Dropdown(description="Flow", options=[])
         self.description = widgets.HTML()
         self.form = ParameterForm({})
@@ -65,11 +66,26 @@ class FlowLauncher(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
             self._say(str(error), error=True)
             return
         self.deployments = {flow.name: flow for flow in flows}
-        self.flow_picker.options = sorted(self.deployments)
+        picked = self.flow_picker.value
+        names = sorted(self.deployments)
+        self.flow_picker.options = names
+        # A flow is always picked while there are any, so Launch never starts from an empty form;
+        # the one picked before a refresh stays picked if the gateway still offers it.
+        first = names[0] if names else None
+        self.flow_picker.value = picked if picked in self.deployments else first
+        self._show_flow(self.flow_picker.value)
         self.launch_button.disabled = not self.deployments
+        if not self.deployments:
+            self._say("the gateway offers no flows to launch yet: deploy one, then refresh()")
 
     def _on_flow_picked(self, change: dict[str, Any]) -> None:
-        deployment = self.deployments.get(change["new"])
+        self._show_flow(change["new"])
+
+    def _show_flow(self, name: str | None) -> None:
+        if name is not None and name == self._shown_flow:
+            return
+        self._shown_flow = name
+        deployment = self.deployments.get(name) if name is not None else None
         self.form = ParameterForm(deployment.parameters_schema if deployment else {})
         self.form_area.children = [self.form]
         self.description.value = escape(deployment.description or "") if deployment else ""
@@ -77,9 +93,13 @@ class FlowLauncher(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no typ
 
     def _on_launch_clicked(self, button: widgets.Button) -> None:
         flow = self.flow_picker.value
+        if flow is None:
+            self._say("pick a flow to launch", error=True)
+            return
         parameters = self.form.values()
-        if flow is None or parameters is None:
-            self._say("fix the fields marked above", error=True)
+        if parameters is None:
+            # The same wording as the gateway's refusal, so that either reads alike.
+            self._say(f"invalid parameters ({'; '.join(self.form.problems)})", error=True)
             return
         try:
             run = self.client.launch(flow, parameters)

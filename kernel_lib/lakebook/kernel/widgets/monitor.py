@@ -37,6 +37,10 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type 
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0)
         self.log_tail = widgets.HTML()
         self.message = widgets.HTML()
+        # A line that only holds until the run ends ("cancelling ..."), not an error to keep.
+        self._message_is_transient = False
+        # The stream's thread and the Cancel click both update state and message.
+        self._lock = threading.RLock()
         self.cancel_button = widgets.Button(description="Cancel", icon="stop")
         self.cancel_button.on_click(self._on_cancel_clicked)
         super().__init__(
@@ -99,6 +103,10 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type 
             self._show_state(str(event.data["state"]))
 
     def _show_state(self, state: str, detail: Any = None) -> None:
+        with self._lock:
+            self._set_state(state, detail)
+
+    def _set_state(self, state: str, detail: Any) -> None:
         self.state = state
         suffix = f" — {escape(str(detail))}" if detail else ""
         self.state_label.value = (
@@ -109,11 +117,18 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type 
         self.progress.value = 1.0 if finished else PROGRESS.get(state, 0.0)
         self.progress.bar_style = BAR_STYLES.get(state, "warning" if finished else "info")
         self.cancel_button.disabled = finished
+        if finished and self._message_is_transient:
+            self.message.value = ""
+            self._message_is_transient = False
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
+    def _show_message(self, text: str, *, error: bool = False, transient: bool = False) -> None:
         logger.info("run %s: %s", self.run.id, text)
         style = ERROR_STYLE if error else ""
-        self.message.value = f'<span style="{style}">{escape(text)}</span>'
+        with self._lock:
+            if transient and self.state in TERMINAL_STATES:
+                return  # the run ended before the line could be shown: it has nothing to say
+            self.message.value = f'<span style="{style}">{escape(text)}</span>'
+            self._message_is_transient = transient
 
     def _on_cancel_clicked(self, button: widgets.Button) -> None:
         self.cancel_button.disabled = True
@@ -123,4 +138,7 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type 
             self.cancel_button.disabled = False
             self._show_message(f"could not cancel: {error}", error=True)
             return
-        self._show_message(f"cancelling (the run is {state})")
+        if state in TERMINAL_STATES:
+            self._show_state(state)
+        else:
+            self._show_message(f"cancelling (the run is {state})", transient=True)

@@ -38,8 +38,14 @@ class ResultTable(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         self.previous_button = widgets.Button(description="Previous", icon="arrow-left")
         self.next_button = widgets.Button(description="Next", icon="arrow-right")
         sizes = sorted({*PAGE_SIZES, page_size})
+        # The label sized to its text and the select to its longest option: a fixed widget width
+        # shared between a default-width label and the select clipped the numbers.
         self.page_size_picker = widgets.Dropdown(
-            options=sizes, value=page_size, description="Rows", layout={"width": "10em"}
+            options=sizes,
+            value=page_size,
+            description="Rows",
+            style={"description_width": "initial"},
+            layout={"width": "max-content", "min_width": "9em"},
         )
         self.previous_button.on_click(lambda _: self.show_page(self.page - 1))
         self.next_button.on_click(lambda _: self.show_page(self.page + 1))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
+from lakebook.common.api import ScheduleChange, ScheduleCreate, ScheduleOut
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     Caller,
@@ -38,37 +37,6 @@ from lakebook.gateway.schedules import (
 router = APIRouter(prefix=f"{API_PREFIX}/notebooks/schedules", tags=["schedules"])
 
 Scheduler = Annotated[Caller, Depends(require_role("analyst", "admin", action="schedule"))]
-
-
-class ScheduleCreate(BaseModel):
-    notebook: str = Field(
-        min_length=1,
-        max_length=1024,
-        description="As run_notebook takes it: a path relative to the workspace folder, or a lake "
-        "key (raw/notebooks/x.ipynb) or URI under the lake root.",
-    )
-    cron: str = Field(min_length=1, max_length=128, examples=["0 6 * * *"])
-    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    name: str | None = Field(None, description="Unique among yours; default: the notebook's name.")
-    report_name: str | None = Field(None, max_length=128)
-    timeout_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
-
-
-class ScheduleChange(BaseModel):
-    active: bool
-
-
-class ScheduleOut(BaseModel):
-    id: str = Field(description="`owner:name`; your own schedules also answer to `name`.")
-    name: str
-    owner: str
-    notebook: str
-    cron: str
-    timezone: str
-    parameters: dict[str, Any]
-    active: bool
-    next_run_at: datetime | None
 
 
 def _out(schedule: NotebookSchedule) -> ScheduleOut:

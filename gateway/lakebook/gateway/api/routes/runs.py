@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
+from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut, StateOut
 from lakebook.common.settings import Settings
 from lakebook.gateway.api.deps import (
     API_PREFIX,
@@ -143,6 +143,23 @@ async def read_logs(
             message=line.message,
         )
         for line in lines
+    ]
+
+
+@router.get("/{run_id}/states", response_model=list[StateOut], dependencies=CLAIM_FIRST)
+async def read_states(
+    run_id: str, user: CurrentUser, session: SessionDep, orchestrator: OrchestratorDep
+) -> list[StateOut]:
+    """Every state the run went through, oldest first, with its message (a failure's cause)."""
+    record = owned_run(session, user, run_id)
+    return [
+        StateOut(
+            state=change.state_type,
+            name=change.state_name,
+            timestamp=change.timestamp,
+            message=change.message,
+        )
+        for change in await orchestrator.states(record.run_id)
     ]
 
 
