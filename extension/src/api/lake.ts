@@ -1,7 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IDeployment, ILaunched } from '../tokens';
+import { IDeployment, ILaunched, IRun } from '../tokens';
 import { NOT_INSTALLED_MESSAGE, requestAPI } from './request';
 
 /**
@@ -55,21 +55,6 @@ export interface IDatasetDetail {
 }
 
 /**
- * A run's published dataset (`ResultOut`), with its first rows.
- */
-export interface IResultOut {
-  run_id: string;
-  dataset: string;
-  data_uri: string;
-  columns: Record<string, string>;
-  row_count: number;
-  bytes: number;
-  preview: Record<string, unknown>[];
-  download_url: string | null;
-  download_expires_at: string | null;
-}
-
-/**
  * Where an upload landed (`UploadOut`): `key` is what `ingest_upload` takes.
  */
 export interface IUploadOut {
@@ -82,12 +67,10 @@ export interface IUploadOut {
 /**
  * A run as the gateway reports it (`RunOut`), the fields the lake section reads.
  */
-export interface IRunState {
-  run_id: string;
-  flow_name: string;
-  state: string;
-  state_name: string;
-}
+export type IRunState = Pick<
+  IRun,
+  'run_id' | 'flow_name' | 'state' | 'state_name'
+>;
 
 export function listDatasets(): Promise<IDatasetOut[]> {
   return requestAPI<IDatasetOut[]>('lake/datasets');
@@ -96,12 +79,6 @@ export function listDatasets(): Promise<IDatasetOut[]> {
 export function getDataset(name: string): Promise<IDatasetDetail> {
   return requestAPI<IDatasetDetail>(
     `lake/datasets/${encodeURIComponent(name)}`
-  );
-}
-
-export function getResult(runId: string, rows: number): Promise<IResultOut> {
-  return requestAPI<IResultOut>(
-    `runs/${encodeURIComponent(runId)}/result?rows=${rows}`
   );
 }
 

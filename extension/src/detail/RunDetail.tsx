@@ -6,23 +6,18 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import {
-  fetchAllLogs,
-  fetchResult,
-  fetchRun,
-  fetchStates,
-  followRunEvents,
-  ILogLine,
-  IRunDetail,
-  IRunResult,
-  IStateChange
-} from '../api/runs';
+import { dispatchRunEvent, openRunEvents } from '../api/events';
+import { fetchAllLogs, fetchResult, fetchRun, fetchStates } from '../api/runs';
+import { RunFollower, StreamError } from '../model/runFollower';
+import { formatBytes, previewColumns } from '../lake/format';
+import { PreviewTable, SchemaTable } from '../lake/ResultTables';
+import { isTerminal } from '../model/runStates';
+import { ILogLine, IRunDetail, IRunResult, IStateChange } from '../tokens';
 import {
   failureReason,
   filterLogs,
   formatDuration,
   formatParameter,
-  isTerminal,
   LOG_LEVELS,
   mergeLogs,
   mergeStates,
@@ -130,28 +125,56 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           setStreamNotice((error as Error).message);
         }
       }
+      if (!alive()) {
+        return;
+      }
       // Followed even when the run is over: the stream replays its states (the history).
-      await followRunEvents(
-        runId,
-        {
-          onState: change => {
-            setStates(current => mergeStates(current, change));
-            setStreamNotice(null);
-            void reloadRun();
-          },
-          onLog: line => setLogs(current => mergeLogs(current, [line])),
-          onError: message => setStreamNotice(message),
-          onEnd: () => {
-            setFollowing(false);
-            void reloadRun().then(ended => {
-              if (ended && isTerminal(ended.state) && alive()) {
-                void loadResult();
-              }
-            });
-          }
+      // The panel's follower, for one run: it reconnects with back-off while the run has not
+      // sent its `end`, and stops at `end` or when the server does not know the run.
+      const follower = new RunFollower({
+        openStream: openRunEvents,
+        onEvent: (_runId, event) =>
+          dispatchRunEvent(event, {
+            onState: change => {
+              setStates(current => mergeStates(current, change));
+              setStreamNotice(null);
+              void reloadRun();
+            },
+            onLog: line => setLogs(current => mergeLogs(current, [line])),
+            onError: message => setStreamNotice(message),
+            onEnd: () => {
+              setFollowing(false);
+              void reloadRun().then(ended => {
+                if (ended && isTerminal(ended.state) && alive()) {
+                  void loadResult();
+                }
+              });
+            }
+          }),
+        onUnavailable: () => {
+          setFollowing(false);
+          setStreamNotice(
+            trans.__(
+              'Live events are not available from this server: reopen the run to see new lines.'
+            )
+          );
         },
-        abort.signal
-      );
+        onStreamError: (_runId, error) => {
+          if (error instanceof StreamError && error.kind === 'gone') {
+            setFollowing(false);
+            setStreamNotice(error.message);
+          } else {
+            setStreamNotice(
+              trans.__(
+                'event stream interrupted: %1 (reconnecting)',
+                (error as Error).message ?? String(error)
+              )
+            );
+          }
+        }
+      });
+      abort.signal.addEventListener('abort', () => follower.dispose());
+      follower.follow([runId]);
     })();
     return () => abort.abort();
   }, [runId]);
@@ -365,7 +388,6 @@ function ResultView(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { result, trans } = props;
-  const columns = Object.keys(result.columns);
   return (
     <section className={`${CLASS}-result`}>
       <h3>{trans.__('Published result')}</h3>
@@ -398,24 +420,12 @@ function ResultView(props: {
         )}
       </dl>
       <h4>{trans.__('Schema')}</h4>
-      <table className={`${CLASS}-schema`}>
-        <thead>
-          <tr>
-            <th>{trans.__('Column')}</th>
-            <th>{trans.__('Type')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {columns.map(name => (
-            <tr key={name}>
-              <td>{name}</td>
-              <td>
-                <code>{result.columns[name]}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <SchemaTable
+        className={`${CLASS}-schema`}
+        columns={result.columns}
+        order={previewColumns(result.columns, result.preview)}
+        trans={trans}
+      />
       <h4>
         {trans.__(
           'First %1 of %2 rows',
@@ -424,24 +434,7 @@ function ResultView(props: {
         )}
       </h4>
       <div className={`${CLASS}-previewScroll`}>
-        <table className={`${CLASS}-preview`}>
-          <thead>
-            <tr>
-              {columns.map(name => (
-                <th key={name}>{name}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {result.preview.map((row, index) => (
-              <tr key={index}>
-                {columns.map(name => (
-                  <td key={name}>{formatCell(row[name])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PreviewTable className={`${CLASS}-preview`} result={result} />
       </div>
     </section>
   );
@@ -567,25 +560,4 @@ function formatTime(iso: string): string {
 function formatClock(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) {
-    return `${bytes} B`;
-  }
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-function formatCell(value: unknown): string {
-  if (value === null || value === undefined) {
-    return 'null';
-  }
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ILogLine, IRunDetail, IStateChange } from '../api/runs';
+import { ILogLine, IRunDetail, IStateChange } from '../tokens';
 import {
   failureReason,
   filterLogs,

@@ -2,12 +2,8 @@
  * The pure logic of the run detail view: merging log lines and states that arrive twice (a page
  * and an event, or a replay after a reconnection), durations, levels, the failure reason.
  */
-import {
-  ILogLine,
-  IRunDetail,
-  IStateChange,
-  TERMINAL_STATES
-} from '../api/runs';
+import { isTerminal } from '../model/runStates';
+import { ILogLine, IRunDetail, IStateChange } from '../tokens';
 
 /**
  * Log levels from least to most severe (Python's logging names, as the gateway sends them).
@@ -88,10 +84,6 @@ export function mergeStates(
   return history
     .concat([change])
     .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-}
-
-export function isTerminal(state: string): boolean {
-  return TERMINAL_STATES.has(state);
 }
 
 /**

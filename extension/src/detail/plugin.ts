@@ -18,11 +18,13 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { cancelRun, fetchResult, IRunResult } from '../api/runs';
+import { cancelRun, fetchResult } from '../api/runs';
 import { COMMAND_CATEGORY, CommandIDs } from '../commands';
 import { lakebookIcon } from '../icons';
-import { isTerminal } from './model';
-import { insertQueryCells, targetNotebook } from './openInNotebook';
+import { isTerminal } from '../model/runStates';
+import { insertCodeCell, runQuerySource } from '../notebook/insertQuery';
+import { targetNotebook } from '../notebook/target';
+import { IRunResult } from '../tokens';
 import { RunDetailWidget } from './widget';
 
 type RunView = MainAreaWidget<RunDetailWidget>;
@@ -72,9 +74,15 @@ export const runDetailPlugin: JupyterFrontEndPlugin<void> = {
       if (!result) {
         throw new Error(trans.__('Run %1 has not published a dataset.', runId));
       }
-      const panel = await targetNotebook(commands, notebooks);
+      const panel = await targetNotebook(app, notebooks);
       shell.activateById(panel.id);
-      insertQueryCells(panel, result.dataset, result.run_id);
+      await insertCodeCell(
+        panel,
+        runQuerySource(result.dataset, result.run_id),
+        {
+          selectInserted: true
+        }
+      );
     };
 
     const refreshCommands = () => {

@@ -6,7 +6,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { IRunDetail, IRunResult } from '../api/runs';
+import { IRunDetail, IRunResult } from '../tokens';
 import { IRunActions, RunDetail } from './RunDetail';
 
 export class RunDetailWidget extends ReactWidget {
