@@ -1,7 +1,9 @@
-"""Galata/Playwright tests of the side panel in Debian's Chromium, against JupyterLab with the
-lakebook server extension in front of the real flow stack (Prefect + runner + gateway). Lab
-reaches the gateway through a relay the browser tests can cut and restore (the switch URL is
-LAKEBOOK_UI_GATEWAY_SWITCH) to see the panel report the gateway unreachable and recover."""
+"""Galata/Playwright tests of the side panel (and its lake and schedules sections) and of the
+run detail view in Debian's Chromium, against JupyterLab with the lakebook server extension in
+front of the real flow stack (Prefect + runner + gateway). Lab reaches the gateway through a
+relay the browser tests can cut and restore (the switch URL is LAKEBOOK_UI_GATEWAY_SWITCH) to
+see the panel report the gateway unreachable and recover. The run detail tests transform a
+small dataset ingested before they start (LAKEBOOK_UI_DATASET)."""
 
 from __future__ import annotations
 
