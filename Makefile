@@ -6,7 +6,10 @@ STAMP := $(VENV)/.install-stamp
 UI_TESTS_STAMP := extension/ui-tests/node_modules/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
+# The system packages README lists for the test suite (Debian's; nothing is downloaded).
+TEST_SYSTEM_BINARIES := /usr/bin/chromium /usr/bin/redis-server
+
+.PHONY: install up test test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -33,7 +36,15 @@ lint: install
 	cd extension && npm run lint
 
 # The front end's unit tests (vitest) first, so pytest's summary line stays the last one.
-test: lint
+# Said once, before anything is installed or run, instead of failing tests 20 minutes in.
+test-prerequisites:
+	@missing=""; for binary in $(TEST_SYSTEM_BINARIES); do \
+		[ -x "$$binary" ] || missing="$$missing $$(basename $$binary)"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test needs Debian's$$missing (the browser tests and the shared rate limiter's): apt-get install$$missing" >&2; \
+		exit 2; fi
+
+test: test-prerequisites lint
 	cd extension && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

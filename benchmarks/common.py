@@ -74,7 +74,7 @@ def start_gateway_stack(supervisor: Supervisor, settings: Settings) -> Service:
 
 def analyst_token(settings: Settings, gateway_url: str) -> str:
     """An access token of a new analyst, created in the gateway's database and signed in."""
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         create_user(session, BENCH_USER, "analyst", BENCH_PASSWORD)
     response = httpx.post(
         f"{gateway_url}/api/v1/auth/token",
@@ -112,12 +112,12 @@ def start_seaweed(supervisor: Supervisor, settings: Settings) -> None:
 
 
 def lake_env(settings: Settings) -> dict[str, str]:
-    """LAKEBOOK_* variables that point `load_settings()` (flows, kernels) at this lake."""
+    """LAKEBOOK_* variables that point `get_settings()` (flows, kernels) at this lake."""
     return {
         "LAKEBOOK_DATA_DIR": str(settings.data_dir),
-        "LAKEBOOK_LAKE_URL": settings.lake_root,
-        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
-        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_LAKE_URL": settings.s3.lake_root,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3.url,
+        "LAKEBOOK_S3_BUCKET": settings.s3.bucket,
         "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
         "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
     }

@@ -85,15 +85,9 @@ def in_process() -> float:
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-forked-"))
     stack = gateway_settings(root)
-    settings = lake_settings(
-        root,
-        **{
-            name: getattr(stack, name)
-            for name in ("prefect_port", "runner_port", "gateway_port", "jwt_secret")
-        },
-        rate_limit_per_second=stack.rate_limit_per_second,
-        rate_limit_burst=stack.rate_limit_burst,
-    )
+    shared = ("prefect_port", "runner_port", "gateway_port", "jwt_secret")
+    shared += ("rate_limit_per_second", "rate_limit_burst")
+    settings = lake_settings(root, **{name: stack.variables()[name] for name in shared})
     supervisor = quiet_supervisor(root)
     timings: dict[str, list[float]] = {"runner": [], "in_process": []}
     try:

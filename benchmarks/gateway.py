@@ -135,7 +135,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-"))
-    settings = gateway_settings(root).model_copy(update={"gateway_workers": WORKERS})
+    settings = gateway_settings(root).with_values(gateway_workers=WORKERS)
     supervisor = quiet_supervisor(root)
     try:
         gateway = start_gateway_stack(supervisor, settings)
@@ -163,7 +163,7 @@ def main() -> None:
         plain_result, ended_result, waiting_result = (
             median_of_rounds(rounds[name]) for name in ("plain", "ended", "waiting")
         )
-        launches = launch_latencies(gateway.url, headers, settings.prefect_url)
+        launches = launch_latencies(gateway.url, headers, settings.prefect.url)
     finally:
         supervisor.stop_all()
         shutil.rmtree(root, ignore_errors=True)

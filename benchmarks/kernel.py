@@ -101,9 +101,9 @@ def _bench_once(sql):
     ip.run_cell_magic("duckdb", "-o _bench_out", sql)
     return (time.perf_counter() - started) * 1000
 import duckdb
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.kernel.connection import open_connection
-_raw = open_connection(load_settings())
+_raw = open_connection(get_settings())
 def _raw_once(sql):
     started = time.perf_counter()
     _raw.sql(sql).fetchall()
@@ -160,7 +160,7 @@ class Lake:
         return {
             "key": self.settings.require_secret("s3_access_key_id"),
             "secret": self.settings.require_secret("s3_secret_access_key"),
-            "client_kwargs": {"endpoint_url": self.settings.s3_url},
+            "client_kwargs": {"endpoint_url": self.settings.s3.url},
         }
 
 

@@ -51,7 +51,7 @@ def plain_serve_service(settings: Settings, root: Path) -> Service:
     """Prefect's own `serve` of a no-op flow, set up exactly like lakebook's runner (the same
     Prefect variables, PREFECT_RUNNER_POLL_FREQUENCY=1, runner webserver as health check) on a
     port of its own: only the served code differs between the two ways measured."""
-    runner = runner_service(settings.model_copy(update={"runner_port": free_port()}))
+    runner = runner_service(settings.with_values(runner_port=free_port()))
     return replace(
         runner,
         name="plain-serve",
@@ -127,7 +127,7 @@ def main() -> None:
         gateway = start_gateway_stack(supervisor, settings)
         supervisor.start(plain_serve_service(settings, root))
         token = analyst_token(settings, gateway.url)
-        timings = measure(gateway.url, token, settings.prefect_url)
+        timings = measure(gateway.url, token, settings.prefect.url)
     finally:
         supervisor.stop_all()
         shutil.rmtree(root, ignore_errors=True)

@@ -263,9 +263,9 @@ def main() -> None:
         fs_options = {
             "key": settings.require_secret("s3_access_key_id"),
             "secret": settings.require_secret("s3_secret_access_key"),
-            "client_kwargs": {"endpoint_url": settings.s3_url, "region_name": settings.s3_region},
+            "client_kwargs": {"endpoint_url": settings.s3.url, "region_name": settings.s3.region},
         }
-        results_prefix = f"{settings.lake_root}/results/bench"
+        results_prefix = f"{settings.s3.lake_root}/results/bench"
         outputs: dict[str, str] = {}
         floors = {"in_task": polars_in_task, "in_flow": polars_in_flow}
 

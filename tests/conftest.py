@@ -94,7 +94,7 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     supervisor = quiet_supervisor(data_dir / "run" / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
-        yield settings.prefect_url
+        yield settings.prefect.url
     finally:
         supervisor.stop_all()
 
@@ -136,7 +136,7 @@ def flow_stack(
         gateway_port=free_port(),
         runner_port=free_port(),
         prefect_api_url=prefect_api_url,
-        lake_url=f"s3://{s3_server.settings.s3_bucket}/flow-stack",
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/flow-stack",
         # Small enough that the oversize-upload test stays quick.
         upload_max_bytes=1_000_000,
         # The runner serves an analyst's own flows beside the built-ins.
@@ -169,7 +169,7 @@ def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         return Settings(data_dir=tmp_path, lake_url=(tmp_path / "lake").as_uri())
     s3: S3Server = request.getfixturevalue("s3_server")
     # A folder of its own per test, so tests do not see each other's datasets.
-    return s3.settings_with(lake_url=f"s3://{s3.settings.s3_bucket}/{tmp_path.name}")
+    return s3.settings_with(lake_url=f"s3://{s3.settings.s3.bucket}/{tmp_path.name}")
 
 
 @pytest.fixture

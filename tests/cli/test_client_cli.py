@@ -174,4 +174,4 @@ def test_an_expired_token_is_renewed_with_the_refresh_token(
     renewed["expires_at"] = content["expires_at"]
     path.write_text(json.dumps(renewed))
     with pytest.raises(LakebookCredentialsError, match="your session has ended.*lakebook login"):
-        connect(settings=flow_stack.gateway.settings.model_copy(update={"data_dir": signed_in}))
+        connect(settings=flow_stack.gateway.settings.with_values(data_dir=signed_in))

@@ -169,7 +169,7 @@ def test_a_write_held_up_by_the_lock_is_answered_503_while_it_is_held(tmp_path: 
     supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
-        url = f"{settings.prefect_url}/flows/"
+        url = f"{settings.prefect.url}/flows/"
         holder = sqlite3.connect(tmp_path / "prefect" / "prefect.db", isolation_level=None)
         answered = threading.Event()
         statuses: list[int] = []

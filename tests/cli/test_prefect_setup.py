@@ -27,7 +27,7 @@ def prefect(prefect_api_url: str, tmp_path: Path) -> Iterator[Settings]:
 
 
 def silent_runs_automations(settings: Settings) -> list[Automation]:
-    with SyncPrefectClient(settings.prefect_url) as client:
+    with SyncPrefectClient(settings.prefect.url) as client:
         return client.read_automations_by_name(SILENT_RUNS_AUTOMATION)
 
 
@@ -49,7 +49,7 @@ def test_one_automation_crashes_runs_three_heartbeats_silent(prefect: Settings) 
 
 
 def test_starting_again_updates_the_automation_instead_of_adding_one(prefect: Settings) -> None:
-    crash_silent_runs(prefect.model_copy(update={"run_heartbeat_seconds": 60}))
+    crash_silent_runs(prefect.with_values(run_heartbeat_seconds=60))
     (automation,) = silent_runs_automations(prefect)
     assert isinstance(automation.trigger, EventTrigger)
     assert automation.trigger.within == timedelta(seconds=180)

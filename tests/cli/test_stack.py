@@ -191,7 +191,7 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         password = re.search(r"admin login \(shown once\): user 'admin', password (\S+)", output)
         assert password is not None, output
         settings = Settings(data_dir=data_dir)
-        with session_scope(settings.gateway_database_url) as session:
+        with session_scope(settings.gateway.database) as session:
             admin = authenticate(session, "admin", password.group(1))
             assert admin is not None
             assert admin.role == "admin"

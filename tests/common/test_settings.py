@@ -5,28 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from lakebook.common.settings import Settings, SettingsError, load_settings
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No LAKEBOOK_* from the outside, and a working dir without a .env file."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("LAKEBOOK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
+from lakebook.common.settings import (
+    Settings,
+    SettingsError,
+    get_settings,
+    load_settings,
+)
 
 
 def test_embedded_defaults_derive_urls() -> None:
     settings = load_settings()
-    assert settings.s3_url == "http://127.0.0.1:9000"
-    assert settings.prefect_url == "http://127.0.0.1:4200/api"
-    assert settings.gateway_base_url == "http://127.0.0.1:8001"
-    assert settings.lake_root == "s3://lakebook"
+    assert settings.s3.url == "http://127.0.0.1:9000"
+    assert settings.prefect.url == "http://127.0.0.1:4200/api"
+    assert settings.gateway.base_url == "http://127.0.0.1:8001"
+    assert settings.s3.lake_root == "s3://lakebook"
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,14 +26,14 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEBOOK_PREFECT_API_URL", "http://prefect:4200/api")
     monkeypatch.setenv("LAKEBOOK_S3_BUCKET", "analytics")
     settings = load_settings()
-    assert settings.s3_url == "https://s3.example.com"
-    assert settings.prefect_url == "http://prefect:4200/api"
-    assert settings.lake_root == "s3://analytics"
+    assert settings.s3.url == "https://s3.example.com"
+    assert settings.prefect.url == "http://prefect:4200/api"
+    assert settings.s3.lake_root == "s3://analytics"
 
 
 def test_dotenv_file_is_read(clean_env: Path) -> None:
     (clean_env / ".env").write_text("LAKEBOOK_GATEWAY_PORT=9100\n", encoding="utf-8")
-    assert load_settings().gateway_port == 9100
+    assert load_settings().gateway.port == 9100
 
 
 @pytest.mark.parametrize("value", ["70000", "0", "http"])
@@ -108,17 +100,18 @@ def test_secrets_are_not_shown_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_settings_are_reused_until_what_they_come_from_changes(
     monkeypatch: pytest.MonkeyPatch, clean_env: Path
 ) -> None:
-    first = load_settings()
-    assert load_settings() is first
+    first = get_settings()
+    assert get_settings() is first
     monkeypatch.setenv("LAKEBOOK_GATEWAY_PORT", "9200")
-    assert load_settings().gateway_port == 9200
+    assert get_settings().gateway.port == 9200
     (clean_env / ".env").write_text("LAKEBOOK_LAB_PORT=9300\n", encoding="utf-8")
-    assert load_settings().lab_port == 9300
+    assert get_settings().stack.lab_port == 9300
     # `lakebook up` writing the secrets file is seen by the next call.
     data_dir = clean_env / "data"
     data_dir.mkdir()
     secrets = {"s3_secret_access_key": "stored-secret-0123456789"}
     (data_dir / "secrets.json").write_text(json.dumps(secrets), encoding="utf-8")
-    assert load_settings().require_secret("s3_secret_access_key") == "stored-secret-0123456789"
-    assert load_settings(gateway_port=9400).gateway_port == 9400
-    assert load_settings().gateway_port == 9200
+    assert get_settings().require_secret("s3_secret_access_key") == "stored-secret-0123456789"
+    # Overrides build settings of their own and leave the shared ones alone.
+    assert load_settings(gateway_port=9400).gateway.port == 9400
+    assert get_settings().gateway.port == 9200

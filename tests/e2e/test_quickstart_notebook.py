@@ -20,7 +20,7 @@ def test_quickstart_publishes_and_reads_back(
     s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = s3_server.settings_with(
-        lake_url=f"s3://{s3_server.settings.s3_bucket}/{tmp_path.name}"
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/{tmp_path.name}"
     )
     # The kernel inherits this environment, exactly like a kernel started by `lakebook up`'s Lab.
     use_lake(monkeypatch, settings, tmp_path)

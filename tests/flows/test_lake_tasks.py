@@ -46,13 +46,11 @@ def test_tasks_of_one_process_share_a_store_per_lake(
     first = LakeStore.shared(settings)
     # Settings read again (each task reads them) give the same store.
     assert LakeStore.shared(settings.model_copy()) is first
-    assert LakeStore.shared(settings.model_copy(update={"access_token_minutes": 5})) is first
+    assert LakeStore.shared(settings.with_values(access_token_minutes=5)) is first
     # Another lake or other credentials get their own.
-    other_secret = settings.model_copy(
-        update={"s3_secret_access_key": SecretStr(secrets.token_urlsafe(24))}
-    )
+    other_secret = settings.with_values(s3_secret_access_key=SecretStr(secrets.token_urlsafe(24)))
     assert LakeStore.shared(other_secret) is not first
-    assert LakeStore.shared(settings.model_copy(update={"s3_bucket": "other"})) is not first
+    assert LakeStore.shared(settings.with_values(s3_bucket="other")) is not first
     # A forked child (runs fork from the runner's forkserver) never uses its parent's client.
     monkeypatch.setattr("lakebook.lake.store.os.getpid", lambda: -1)
     assert LakeStore.shared(settings) is not first

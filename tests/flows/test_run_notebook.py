@@ -266,9 +266,9 @@ def test_workspace_paths_that_look_like_lake_keys_need_a_dot_slash(tmp_path: Pat
 
 def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     settings = flow_stack.gateway.settings
-    assert settings.notebook_dir is not None
-    nbformat.write(greeting_notebook(), settings.notebook_dir / "gateway_greet.ipynb")
-    (settings.notebook_dir / "data.txt").write_text("runner side")
+    assert settings.flows.notebook_dir is not None
+    nbformat.write(greeting_notebook(), settings.flows.notebook_dir / "gateway_greet.ipynb")
+    (settings.flows.notebook_dir / "data.txt").write_text("runner side")
     analyst = flow_stack.login("analyst")
     me = httpx.get(flow_stack.gateway.api("/auth/me"), headers=analyst).json()["name"]
 
@@ -288,5 +288,5 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     assert metadata.parameters == {"count": 7}
     html_key = reports.paths.report_key(run_id, "report.html")
     # It ran in the workspace folder, where data.txt is.
-    greeting = f"hello x7 in {settings.notebook_dir.name}"
+    greeting = f"hello x7 in {settings.flows.notebook_dir.name}"
     assert greeting in reports.store.read_bytes(html_key).decode()

@@ -86,14 +86,14 @@ def stack(s3_server: S3Server, tmp_path: Path) -> Iterator[KillableStack]:
         data_dir=tmp_path,
         prefect_port=free_port(),
         runner_port=free_port(),
-        lake_url=f"s3://{s3_server.settings.s3_bucket}/{tmp_path.name}",
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/{tmp_path.name}",
         transform_partition_rows=PARTITION_ROWS,
     )
     publisher = LakePublisher(LakeStore.from_settings(settings))
     supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
-        with temporary_settings({PREFECT_API_URL: settings.prefect_url}):
+        with temporary_settings({PREFECT_API_URL: settings.prefect.url}):
             yield KillableStack(settings, supervisor, publisher)
     finally:
         supervisor.stop_all()

@@ -15,7 +15,7 @@ import pytest
 from distributed import Client, LocalCluster, get_task_stream
 from polars.testing import assert_frame_equal
 
-from lakebook.common.settings import Settings, load_settings
+from lakebook.common.settings import Settings, get_settings
 from lakebook.flows.partitions import row_wise_prefix
 from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
@@ -214,11 +214,11 @@ def test_dask_workers_give_the_same_output_as_threads(
         Client(cluster) as client,
     ):
         reached = client.run(check_lake_access)
-        assert sorted(reached.values()) == [lake_settings.lake_root] * 2
+        assert sorted(reached.values()) == [lake_settings.s3.lake_root] * 2
 
         monkeypatch.setenv("LAKEBOOK_TASK_RUNNER", "dask")
         monkeypatch.setenv("LAKEBOOK_DASK_ADDRESS", cluster.scheduler_address)
-        on_dask = transform_dataset.with_options(task_runner=task_runner_for(load_settings()))
+        on_dask = transform_dataset.with_options(task_runner=task_runner_for(get_settings()))
         with get_task_stream(client) as stream:
             dask = run_on_dask(client, lambda: on_dask(spec=BY_COUNTRY))
         ran_on = {task["worker"] for task in stream.data}

@@ -45,7 +45,7 @@ def test_wrong_password_and_unknown_user_look_the_same(gateway: Gateway) -> None
 def test_disabled_user_cannot_sign_in_and_loses_existing_tokens(gateway: Gateway) -> None:
     name, password = gateway.add_user()
     pair = login(gateway, name, password).json()
-    with session_scope(gateway.settings.gateway_database_url) as session:
+    with session_scope(gateway.settings.gateway.database) as session:
         set_disabled(session, name, True)
     assert login(gateway, name, password).status_code == 403
     assert me(gateway, pair["access_token"]).status_code == 401
@@ -90,10 +90,10 @@ def test_bad_refresh_bodies_are_422_not_500(gateway: Gateway) -> None:
 
 def test_repeated_failures_are_throttled_with_retry_after(gateway: Gateway) -> None:
     name, password = gateway.add_user()
-    limit = gateway.settings.login_max_failures
+    limit = gateway.settings.jwt.login_max_failures
     statuses = [login(gateway, name, "wrong-password").status_code for _ in range(limit)]
     assert statuses == [401] * limit
     throttled = login(gateway, name, password)
     assert throttled.status_code == 429
-    assert 0 < int(throttled.headers["retry-after"]) <= gateway.settings.login_window_seconds
+    assert 0 < int(throttled.headers["retry-after"]) <= gateway.settings.jwt.login_window_seconds
     assert "too many failed sign-ins" in throttled.json()["detail"]

@@ -78,7 +78,7 @@ def parameterised_notebook(parameters_cell: str) -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def workspace(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = flow_stack.gateway.settings.notebook_dir
+    folder = flow_stack.gateway.settings.flows.notebook_dir
     assert folder is not None
     (folder / "reports").mkdir(exist_ok=True)
     nbformat.write(parameterised_notebook(PARAMETERS_CELL), folder / "reports" / "sales.ipynb")
@@ -322,7 +322,7 @@ def test_owners_roles_audit_and_conflicts(flow_stack: FlowStack, analyst: dict[s
         assert httpx.get(base, headers=analyst).json()[0]["active"] is False
     finally:
         assert httpx.delete(f"{base}/mine", headers=analyst).status_code == 204
-    with session_scope(flow_stack.gateway.settings.gateway_database_url) as session:
+    with session_scope(flow_stack.gateway.settings.gateway.database) as session:
         events = session.execute(
             select(AuditEvent.user_name, AuditEvent.action).where(AuditEvent.target == schedule_id)
         ).all()
@@ -404,7 +404,7 @@ def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
 
 
 def _recorded_owner(stack: FlowStack, run_id: str) -> str | None:
-    with session_scope(stack.gateway.settings.gateway_database_url) as session:
+    with session_scope(stack.gateway.settings.gateway.database) as session:
         record = find_run_record(session, run_id)
         return None if record is None else record.owner
 
@@ -446,7 +446,7 @@ def test_prefect_down_is_503(s3_server: S3Server, tmp_path: Path) -> None:
         notebook_dir=workspace,
         outbound_timeout_seconds=2,
     )
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         create_user(session, "ana", "analyst", "a-long-password")
     supervisor = quiet_supervisor(tmp_path / "stack.json")
     try:
@@ -521,9 +521,9 @@ def test_cli_schedules_lake_notebooks_and_workspace_paths_that_look_like_lake_ke
     owner, _ = flow_stack.gateway.add_user("analyst")
     settings = flow_stack.gateway.settings
     lake_env = {
-        "LAKEBOOK_LAKE_URL": settings.lake_root,
-        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3_url,
-        "LAKEBOOK_S3_BUCKET": settings.s3_bucket,
+        "LAKEBOOK_LAKE_URL": settings.s3.lake_root,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3.url,
+        "LAKEBOOK_S3_BUCKET": settings.s3.bucket,
         "LAKEBOOK_S3_ACCESS_KEY_ID": settings.require_secret("s3_access_key_id"),
         "LAKEBOOK_S3_SECRET_ACCESS_KEY": settings.require_secret("s3_secret_access_key"),
     }

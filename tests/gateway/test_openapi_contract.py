@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lakebook.common.settings import get_settings
+from lakebook.common.settings import reset_settings
 from lakebook.gateway.main import create_app
 
 PUBLISHED = Path(__file__).with_name("openapi_2026-12-06.json")
@@ -41,9 +41,9 @@ def test_additions_only_finds_a_removal_and_a_change() -> None:
 def test_the_api_only_grows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LAKEBOOK_DEV_MODE", "true")
     monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
+    reset_settings()
     try:
         document = create_app().openapi()
     finally:
-        get_settings.cache_clear()
+        reset_settings()
     assert removals(json.loads(PUBLISHED.read_text()), document) == []

@@ -108,7 +108,7 @@ def test_readyz_reports_the_store_without_requiring_it(replicas: list[Gateway]) 
     assert store == {
         "name": "rate_limit_store",
         "ok": True,
-        "detail": replicas[0].settings.rate_limit_redis_url,
+        "detail": replicas[0].settings.gateway.rate_limit_redis_url,
         "required": False,
     }
 

@@ -54,7 +54,7 @@ def test_a_token_used_before_still_needs_an_active_user(gateway: Gateway) -> Non
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(gateway.api("/auth/me"), headers=headers).status_code == 200
-    with session_scope(gateway.settings.gateway_database_url) as session:
+    with session_scope(gateway.settings.gateway.database) as session:
         set_disabled(session, name, True)
     # The token is remembered as verified, but its user is checked on every request (this
     # gateway fixture keeps no memory of active users).

@@ -32,7 +32,7 @@ def test_two_workers_answer_on_one_port_and_stop_with_the_gateway(tmp_path: Path
         workers += master.children(recursive=True)
         # uvicorn's two workers (and multiprocessing's resource tracker, if it started one).
         assert len([w for w in workers if "resource_tracker" not in " ".join(w.cmdline())]) >= 2
-        with session_scope(settings.gateway_database_url) as session:
+        with session_scope(settings.gateway.database) as session:
             create_user(session, "ana", "analyst", "ana-password-123")
         with httpx.Client(base_url=f"{url}/api/v1", timeout=30) as client:
             token = client.post(

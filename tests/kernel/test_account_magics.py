@@ -30,8 +30,8 @@ def shell_with(settings: Settings) -> Iterator[InteractiveShell]:
 @pytest.fixture
 def gateway_settings(flow_stack: FlowStack, tmp_path: Path) -> Settings:
     """The stack's gateway, and a data dir of our own where credentials are saved."""
-    return flow_stack.gateway.settings.model_copy(
-        update={"data_dir": tmp_path, "gateway_url": flow_stack.gateway.url}
+    return flow_stack.gateway.settings.with_values(
+        data_dir=tmp_path, gateway_url=flow_stack.gateway.url
     )
 
 
@@ -93,7 +93,7 @@ def test_a_wrong_password_is_one_line(
 def test_a_gateway_that_is_down_is_one_line(
     gateway_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nowhere = gateway_settings.model_copy(update={"gateway_url": f"http://127.0.0.1:{free_port()}"})
+    nowhere = gateway_settings.with_values(gateway_url=f"http://127.0.0.1:{free_port()}")
     type_password(monkeypatch, "whatever")
     for ipython in shell_with(nowhere):
         with pytest.raises(UsageError, match="cannot reach the lakebook gateway"):

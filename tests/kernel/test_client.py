@@ -227,7 +227,7 @@ def test_result_reads_what_the_run_published_through_the_gateway(
     assert published.columns == {"city": "String", "visits": "Int64"}
     assert (published.row_count, published.preview) == (2, [{"city": "Oslo", "visits": 3}])
     assert published.download_url is not None
-    assert published.download_url.startswith(flow_stack.gateway.settings.s3_url)
+    assert published.download_url.startswith(flow_stack.gateway.settings.s3.url)
     result = run.result()
     assert isinstance(result, pl.LazyFrame)
     assert result.collect().equals(frame)

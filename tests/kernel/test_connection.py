@@ -38,15 +38,11 @@ def test_httpfs_is_loaded_from_the_wheel_and_caches_are_on(local_settings: Setti
 
 
 def test_s3_secret_binds_the_keys(local_settings: Settings) -> None:
-    settings = local_settings.model_copy(
-        update={"lake_url": "s3://lakebook", "s3_endpoint_url": "https://s3.example.test:9443"}
-    )
-    settings = Settings.model_validate(
-        {
-            **settings.model_dump(),
-            "s3_access_key_id": "AKIDEXAMPLE",
-            "s3_secret_access_key": "it's-a-secret-with-quote",
-        }
+    settings = local_settings.with_values(
+        lake_url="s3://lakebook",
+        s3_endpoint_url="https://s3.example.test:9443",
+        s3_access_key_id="AKIDEXAMPLE",
+        s3_secret_access_key="it's-a-secret-with-quote",
     )
     connection = open_connection(settings)
     try:

@@ -64,7 +64,7 @@ def test_magics_in_a_real_kernel_over_s3(
     s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = s3_server.settings_with(
-        lake_url=f"s3://{s3_server.settings.s3_bucket}/{tmp_path.name}"
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/{tmp_path.name}"
     )
     LakePublisher(LakeStore.from_settings(settings)).publish(
         SALES, dataset="sales", run_id="r1", flow_name="test"

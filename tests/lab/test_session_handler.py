@@ -196,7 +196,7 @@ def test_repeated_failures_are_throttled_with_retry_after(
 ) -> None:
     name, _ = gateway.add_user()
     statuses = []
-    for _ in range(gateway.settings.login_max_failures + 1):
+    for _ in range(gateway.settings.jwt.login_max_failures + 1):
         answer = user.post("/session", json={"username": name, "password": "wrong"})
         statuses.append(answer.status_code)
         if answer.status_code == 429:

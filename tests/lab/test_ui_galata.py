@@ -114,10 +114,11 @@ class GalataLab:
 
 
 def kernel_lake_env(settings: Settings) -> dict[str, str]:
+    variables = settings.variables()
     env = {
         f"LAKEBOOK_{name.upper()}": str(value)
         for name in LAKE_SETTINGS
-        if (value := getattr(settings, name)) is not None
+        if (value := variables[name]) is not None
     }
     return env | {
         f"LAKEBOOK_{name.upper()}": settings.require_secret(name) for name in LAKE_SECRETS
@@ -132,7 +133,7 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     Lab's root is the gateway's workspace folder, as `lakebook up` starts them: notebooks made
     in Lab are the ones the gateway can schedule."""
     root = tmp_path_factory.mktemp("galata-lab")
-    notebook_dir = flow_stack.gateway.settings.notebook_dir
+    notebook_dir = flow_stack.gateway.settings.flows.notebook_dir
     assert notebook_dir is not None, "the flow stack has no workspace folder"
     (root / "workspaces").mkdir()
     (root / "data").mkdir()

@@ -64,6 +64,8 @@ def test_metadata_describes_the_run(publisher: LakePublisher) -> None:
     metadata = publisher.read_metadata("sales", "run-1")
     assert metadata.row_count == 250
     assert metadata.columns == {"region": "String", "amount": "Float64", "day": "Date"}
+    # In the dataset's column order, as the result preview and the lake browser show them.
+    assert list(metadata.columns) == ["region", "amount", "day"]
     assert metadata.bytes > 0
     assert metadata.parameters == {"since": "2026-01-01"}
     assert metadata.inputs == ["raw/uploads/ana/u1/data.csv"]

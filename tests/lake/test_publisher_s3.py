@@ -21,7 +21,7 @@ FRAME = pl.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]})
 
 
 def publisher_for(s3: S3Server, tmp_path: Path, **changes: object) -> LakePublisher:
-    changes.setdefault("lake_url", f"s3://{s3.settings.s3_bucket}/{tmp_path.name}")
+    changes.setdefault("lake_url", f"s3://{s3.settings.s3.bucket}/{tmp_path.name}")
     settings = s3.settings_with(**changes)
     return LakePublisher(LakeStore.from_settings(settings))
 

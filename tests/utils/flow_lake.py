@@ -1,4 +1,4 @@
-"""Points the flows' `load_settings()` at a test lake and the session's Prefect server."""
+"""Points the flows' `get_settings()` at a test lake and the session's Prefect server."""
 
 from __future__ import annotations
 

@@ -15,12 +15,12 @@ SALES = pl.DataFrame(
 
 
 def use_lake(monkeypatch: pytest.MonkeyPatch, settings: Settings, data_dir: Path) -> None:
-    """Points `load_settings()` (here and in kernels or flows started from here) at a lake."""
+    """Points `get_settings()` (here and in kernels or flows started from here) at a lake."""
     monkeypatch.setenv("LAKEBOOK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.lake_root)
-    if settings.lake_root.startswith("s3://"):
-        monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3_url)
-        monkeypatch.setenv("LAKEBOOK_S3_BUCKET", settings.s3_bucket)
+    monkeypatch.setenv("LAKEBOOK_LAKE_URL", settings.s3.lake_root)
+    if settings.s3.lake_root.startswith("s3://"):
+        monkeypatch.setenv("LAKEBOOK_S3_ENDPOINT_URL", settings.s3.url)
+        monkeypatch.setenv("LAKEBOOK_S3_BUCKET", settings.s3.bucket)
         monkeypatch.setenv("LAKEBOOK_S3_ACCESS_KEY_ID", settings.require_secret("s3_access_key_id"))
         monkeypatch.setenv(
             "LAKEBOOK_S3_SECRET_ACCESS_KEY", settings.require_secret("s3_secret_access_key")

@@ -41,7 +41,7 @@ class S3Server:
     readonly_secret: str
 
     def settings_with(self, **changes: object) -> Settings:
-        return Settings.model_validate({**self.settings.model_dump(), **changes})
+        return self.settings.with_values(**changes)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class Gateway:
         """A new user with a unique name; returns (name, password)."""
         name = f"user{secrets.token_hex(4)}"
         password = password or secrets.token_urlsafe(16)
-        with session_scope(self.settings.gateway_database_url) as session:
+        with session_scope(self.settings.gateway.database) as session:
             create_user(session, name, role, password)
         return name, password
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from lakebook.common.settings import SettingsError, load_settings
+from lakebook.common.settings import SettingsError, get_settings
 from lakebook.kernel.credentials import Credentials, default_credentials
 from lakebook.kernel.errors import (
     LakebookCredentialsError,
@@ -33,7 +33,7 @@ class GatewayError(tornado.web.HTTPError):
 def gateway_url() -> str:
     """The gateway base URL from lakebook's settings (LAKEBOOK_GATEWAY_URL or the embedded one)."""
     try:
-        return load_settings().gateway_base_url
+        return get_settings().gateway.base_url
     except SettingsError as error:
         raise GatewayError(
             HTTPStatus.SERVICE_UNAVAILABLE, f"lakebook settings are invalid: {error}"
@@ -49,7 +49,7 @@ def default_gateway_credentials() -> Credentials:
     """LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote; never the panel sign-in's
     file kernels read, which belongs to whoever signed in, not to every Jupyter user."""
     try:
-        return default_credentials(load_settings().data_dir)
+        return default_credentials(get_settings().data_dir)
     except (LakebookCredentialsError, SettingsError) as error:
         raise GatewayError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from error
 

@@ -17,7 +17,7 @@ from lakebook.common.api import (
     ScheduleCreate,
     ScheduleOut,
 )
-from lakebook.common.settings import SettingsError, load_settings
+from lakebook.common.settings import SettingsError, get_settings
 from lakebook.kernel.gateway_http import SCHEDULES_PATH, schedule_path
 from lakebook.lab.base import LakebookHandler
 from lakebook.lab.forwarding import forward, query_model
@@ -65,7 +65,7 @@ def workspace_folder() -> Path:
     """The folder the runner runs workspace notebooks from, by the gateway's own rule
     (LAKEBOOK_NOTEBOOK_DIR, which `lakebook up` sets to Lab's root; unset: the current folder)."""
     try:
-        notebook_dir = load_settings().notebook_dir
+        notebook_dir = get_settings().flows.notebook_dir
     except SettingsError as error:
         raise GatewayError(
             HTTPStatus.SERVICE_UNAVAILABLE, f"lakebook settings are invalid: {error}"

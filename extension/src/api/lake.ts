@@ -1,8 +1,5 @@
-import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
-
-import { IDeployment, ILaunched, IRun } from '../tokens';
-import { NOT_INSTALLED_MESSAGE, requestAPI } from './request';
+import { IRun } from '../tokens';
+import { requestAPI } from './request';
 
 /**
  * Wire types of the lake endpoints of the server extension (docs/lab-extension.md, E2); the
@@ -84,67 +81,4 @@ export function getDataset(name: string): Promise<IDatasetDetail> {
 
 export function getRun(runId: string): Promise<IRunState> {
   return requestAPI<IRunState>(`runs/${encodeURIComponent(runId)}`);
-}
-
-/**
- * A field error of a refused launch (the server extension's `fields`, see E2).
- */
-export interface ILaunchFieldError {
-  field: string;
-  message: string;
-}
-
-/**
- * The outcome of `POST /lakebook/flows/{name}/execute`: the run, or the refusal with its
- * field errors (which `requestAPI` would drop: it keeps only the message).
- */
-export type LaunchOutcome =
-  { launched: ILaunched } | { message: string; fields: ILaunchFieldError[] };
-
-export async function launchFlow(
-  flow: string,
-  parameters: Record<string, unknown>
-): Promise<LaunchOutcome> {
-  const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(
-    settings.baseUrl,
-    'lakebook',
-    'flows',
-    encodeURIComponent(flow),
-    'execute'
-  );
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      url,
-      { method: 'POST', body: JSON.stringify({ parameters }) },
-      settings
-    );
-  } catch (error) {
-    return { message: String(error), fields: [] };
-  }
-  const text = await response.text();
-  let body: any = undefined;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: the status line says what happened.
-  }
-  if (response.ok && body && typeof body.run_id === 'string') {
-    return { launched: body as ILaunched };
-  }
-  if (response.status === 404 && !(body && body.message)) {
-    return { message: NOT_INSTALLED_MESSAGE, fields: [] };
-  }
-  return {
-    message:
-      body && typeof body.message === 'string'
-        ? body.message
-        : `${response.status} ${response.statusText}`,
-    fields: body && Array.isArray(body.fields) ? body.fields : []
-  };
-}
-
-export function listDeployments(): Promise<IDeployment[]> {
-  return requestAPI<IDeployment[]>('deployments');
 }

@@ -1,7 +1,5 @@
 import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
 
-import { IFieldError } from '../form/fieldErrors';
 import { requestAPI } from './request';
 
 /**
@@ -72,19 +70,6 @@ export interface INotebookRun {
   end_time: string | null;
 }
 
-/**
- * A refused request with the field errors the server answered (422 `fields`).
- */
-export class FieldsError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly fields: IFieldError[]
-  ) {
-    super(message);
-  }
-}
-
 export function listSchedules(): Promise<ISchedule[]> {
   return requestAPI<ISchedule[]>('schedules');
 }
@@ -118,38 +103,12 @@ export function notebookRuns(limit = 50): Promise<INotebookRun[]> {
 }
 
 /**
- * Create a schedule; a refusal throws `FieldsError` carrying the server's field errors, which
- * `requestAPI` would drop (it keeps only the message).
+ * Create a schedule; a refusal rejects with a `LakebookResponseError` whose `fields` name the
+ * bad inputs.
  */
-export async function createSchedule(
-  body: IScheduleCreate,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): Promise<ISchedule> {
-  const url = URLExt.join(settings.baseUrl, 'lakebook', 'schedules');
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      url,
-      { method: 'POST', body: JSON.stringify(body) },
-      settings
-    );
-  } catch (error) {
-    throw new ServerConnection.NetworkError(error as TypeError);
-  }
-  const text = await response.text();
-  let data: any = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // An error page that is not JSON: its text is the message.
-  }
-  if (response.ok) {
-    return data as ISchedule;
-  }
-  const message =
-    data && typeof data.message === 'string'
-      ? data.message
-      : text || response.statusText;
-  const fields: IFieldError[] = Array.isArray(data?.fields) ? data.fields : [];
-  throw new FieldsError(message, response.status, fields);
+export function createSchedule(body: IScheduleCreate): Promise<ISchedule> {
+  return requestAPI<ISchedule>('schedules', {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
 }

@@ -4,6 +4,8 @@ import { ErrorSchema, RJSFSchema, RJSFValidationError } from '@rjsf/utils';
 import { customizeValidator } from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
+import { withoutNullableUnions } from './optionalFields';
+
 // One ajv validator for every form: compiling it is the costly part.
 const validator = customizeValidator<ReadonlyJSONObject>();
 
@@ -15,7 +17,8 @@ export function validateParameters(
   schema: RJSFSchema,
   formData: ReadonlyJSONObject
 ): RJSFValidationError[] {
-  return validator.validateFormData(formData, schema).errors;
+  return validator.validateFormData(formData, withoutNullableUnions(schema))
+    .errors;
 }
 
 /**
@@ -59,6 +62,10 @@ export interface IParametersFormProps {
  * fields, validated against the schema live (the same rules for every lakebook form).
  */
 export function ParametersForm(props: IParametersFormProps): JSX.Element {
+  const schema = React.useMemo(
+    () => withoutNullableUnions(props.schema),
+    [props.schema]
+  );
   return (
     <div
       className="jp-lakebook-ParametersForm"
@@ -66,7 +73,7 @@ export function ParametersForm(props: IParametersFormProps): JSX.Element {
       aria-label={props.label}
     >
       <FormComponent
-        schema={props.schema}
+        schema={schema}
         formData={props.formData}
         validator={validator}
         liveValidate

@@ -4,13 +4,9 @@ import { ReadonlyJSONObject } from '@lumino/coreutils';
 import { ErrorSchema, RJSFSchema } from '@rjsf/utils';
 import * as React from 'react';
 
-import {
-  getRun,
-  IRunState,
-  IUploadOut,
-  launchFlow,
-  listDeployments
-} from '../api/lake';
+import { getRun, IRunState, IUploadOut } from '../api/lake';
+import { LakebookResponseError } from '../api/request';
+import { launchFlow, listDeployments } from '../api/runs';
 import { toErrorSchema } from '../form/fieldErrors';
 import { ParametersForm } from '../form/ParametersForm';
 import { INGEST_FLOW, ingestFormData } from './ingestPrefill';
@@ -83,18 +79,24 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
     setPhase({ name: 'launching' });
     setMessage(null);
     setExtraErrors(undefined);
-    const outcome = await launchFlow(INGEST_FLOW, data as Record<string, any>);
+    let runId: string;
+    try {
+      runId = (await launchFlow(INGEST_FLOW, data as Record<string, unknown>))
+        .run_id;
+    } catch (error) {
+      if (mounted.current) {
+        const fields =
+          error instanceof LakebookResponseError ? error.fields : [];
+        const placed = toErrorSchema(fields);
+        setExtraErrors(placed.errorSchema);
+        setMessage([(error as Error).message, ...placed.unplaced].join('; '));
+        setPhase({ name: 'editing' });
+      }
+      return;
+    }
     if (!mounted.current) {
       return;
     }
-    if ('message' in outcome) {
-      const placed = toErrorSchema(outcome.fields);
-      setExtraErrors(placed.errorSchema);
-      setMessage([outcome.message, ...placed.unplaced].join('; '));
-      setPhase({ name: 'editing' });
-      return;
-    }
-    const runId = outcome.launched.run_id;
     setPhase({ name: 'running', run: null, runId });
     const ended = await pollUntil<IRunState>({
       read: () => getRun(runId),

@@ -15,6 +15,11 @@ import { SignInView } from './SignInView';
 import { ILakebookPanel } from './token';
 
 /**
+ * A plugin section's share of the panel's height (the launch form has 3, the runs 2).
+ */
+const DEFAULT_SECTION_STRETCH = 2;
+
+/**
  * Identifier of the side panel (layout restore and the UI tests use it).
  */
 export const PANEL_ID = 'lakebook-status-panel';
@@ -42,7 +47,7 @@ export class LakebookPanel extends SidePanel implements ILakebookPanel {
     launch.title.label = trans.__('Launch');
     const runs = view(RunsView, props, 'jp-lakebook-RunsSection');
     runs.title.label = trans.__('Runs');
-    // The launch form is the tallest: it gets the larger share of the height.
+    // The launch form is the tallest: it gets the largest share of the height.
     SplitPanel.setStretch(launch, 3);
     SplitPanel.setStretch(runs, 2);
     this.addSection(launch, { rank: 100 });
@@ -66,6 +71,11 @@ export class LakebookPanel extends SidePanel implements ILakebookPanel {
    */
   addSection(widget: Widget, options: { rank?: number } = {}): void {
     const rank = options.rank ?? 500;
+    if (SplitPanel.getStretch(widget) === 0) {
+      // Lumino's accordion gives a section of stretch 0 no height at all while another has
+      // some: a plugin's section would be there but invisible.
+      SplitPanel.setStretch(widget, DEFAULT_SECTION_STRETCH);
+    }
     const index = this._ranks.findIndex(existing => existing > rank);
     const at = index === -1 ? this._ranks.length : index;
     this._ranks.splice(at, 0, rank);

@@ -5,12 +5,12 @@ import { RJSFSchema } from '@rjsf/utils';
 import * as React from 'react';
 
 import {
-  FieldsError,
   INotebookParameter,
   ISchedule,
   createSchedule,
   notebookParameters
 } from '../api/schedules';
+import { LakebookResponseError } from '../api/request';
 import { IFieldError, toErrorSchema } from '../form/fieldErrors';
 import { ParametersForm } from '../form/ParametersForm';
 import {
@@ -115,7 +115,7 @@ export class ScheduleForm extends ReactWidget {
       this._created = await createSchedule(body);
       return this._created;
     } catch (error) {
-      if (error instanceof FieldsError) {
+      if (error instanceof LakebookResponseError) {
         this._serverErrors = error.fields;
         this._serverMessage = error.fields.length > 0 ? '' : error.message;
       } else {

@@ -19,7 +19,7 @@ from typing import Any
 from prefect import Flow
 
 from lakebook.common.lake import LakePathError, check_identifier
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.flows.builtin import BUILTIN_FLOWS, DEPLOYMENT_TAGS
 from lakebook.flows.lake_flow import DEPLOYMENT_TAGS_ATTRIBUTE
 
@@ -80,7 +80,7 @@ def user_module(name: str) -> ModuleType:
     finds a user's flow that the runner sent by reference (see warm_start)."""
     if name in sys.modules:
         return sys.modules[name]
-    folder = load_settings().flows_dir
+    folder = get_settings().flows.flows_dir
     if folder is None:
         raise ImportError(f"{name}: LAKEBOOK_FLOWS_DIR is not set in this process")
     if str(folder) not in sys.path:

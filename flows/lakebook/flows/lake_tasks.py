@@ -15,7 +15,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.lake.metadata import ReportDraft, RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.reports import PublishedReport, ReportPublisher
@@ -42,7 +42,7 @@ NO_PREFECT_RESULT = ResultOptions(
 def lake_publisher() -> LakePublisher:
     """A publisher for the lake the `LAKEBOOK_*` settings (and `lakebook up`'s secrets) name,
     over this process's shared store: a run's tasks reuse one S3 client."""
-    return LakePublisher(LakeStore.shared(load_settings()))
+    return LakePublisher(LakeStore.shared(get_settings()))
 
 
 def current_run_id() -> str:

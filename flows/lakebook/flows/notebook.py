@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -124,9 +124,9 @@ def run_notebook(
         timeout_seconds: How long one cell may run.
         kernel_name: The kernel to use; defaults to the notebook's own.
     """
-    settings = load_settings()
+    settings = get_settings()
     store = lake_publisher().store
-    workspace = settings.notebook_dir or Path.cwd()
+    workspace = settings.flows.notebook_dir or Path.cwd()
     source = locate_notebook(notebook, workspace=workspace, lake=store.paths)
     document = parse_notebook(source, read_notebook(source))
     check_parameters(read_parameters(document), parameters)

@@ -35,9 +35,9 @@ DASK_PARTITION_ROWS = 2**20
 
 def rows_per_partition(settings: Settings) -> int | None:
     """Rows per partition task for transforms, or None: one plan, no partition tasks."""
-    if settings.transform_partition_rows is not None:
-        return settings.transform_partition_rows
-    return DASK_PARTITION_ROWS if settings.task_runner == "dask" else None
+    if settings.flows.transform_partition_rows is not None:
+        return settings.flows.transform_partition_rows
+    return DASK_PARTITION_ROWS if settings.flows.task_runner == "dask" else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import logging
 from prefect.runner import Runner
 
 from lakebook.common.deployments import DEPLOYMENT_NAME
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.flows.discovery import DiscoveredFlows, deployment_tags, discover_flows
 from lakebook.flows.prefect_compat import install_runner
 
@@ -30,14 +30,14 @@ async def serve_flows(found: DiscoveredFlows, poll_seconds: float) -> None:
 
 
 def main() -> None:
-    settings = load_settings()
-    found = discover_flows(settings.flows_dir)
+    settings = get_settings()
+    found = discover_flows(settings.flows.flows_dir)
     for problem in found.problems:
         logger.error("not serving: %s", problem)
     # Each run forks from a process that has already imported the flows (see warm_start).
     install_runner()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_flows(found, settings.runner_poll_seconds))
+        asyncio.run(serve_flows(found, settings.flows.runner_poll_seconds))
 
 
 if __name__ == "__main__":

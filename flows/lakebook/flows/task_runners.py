@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from lakebook.common.settings import Settings, load_settings
+from lakebook.common.settings import Settings, get_settings
 from lakebook.lake.store import LakeStore
 
 
@@ -20,13 +20,13 @@ def thread_pool_runner() -> TaskRunner[Any]:
 def task_runner_for(settings: Settings) -> TaskRunner[Any]:
     """`threads` runs partition tasks in the flow's process; `dask` sends them to a Dask cluster
     (the scheduler at LAKEBOOK_DASK_ADDRESS, or a local cluster started for the run)."""
-    if settings.task_runner == "threads":
+    if settings.flows.task_runner == "threads":
         return thread_pool_runner()
     # Imported only when chosen: the threads default needs no Dask.
     from prefect_dask.task_runners import DaskTaskRunner
 
-    if settings.dask_address:
-        return DaskTaskRunner(address=settings.dask_address)
+    if settings.flows.dask_address:
+        return DaskTaskRunner(address=settings.flows.dask_address)
     return DaskTaskRunner()
 
 
@@ -44,7 +44,7 @@ class SettingsTaskRunner(TaskRunner[Any]):
 
     def __enter__(self) -> SettingsTaskRunner:
         super().__enter__()
-        self._inner = task_runner_for(load_settings()).__enter__()
+        self._inner = task_runner_for(get_settings()).__enter__()
         return self
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
@@ -76,7 +76,7 @@ class SettingsTaskRunner(TaskRunner[Any]):
 def check_lake_access() -> str:
     """Run on a Dask worker (`client.run(check_lake_access)`): proves it can import lakebook,
     read the LAKEBOOK_* settings and list the lake; returns the lake root it reached."""
-    settings = load_settings()
+    settings = get_settings()
     store = LakeStore.from_settings(settings)
     store.check_bucket()
-    return settings.lake_root
+    return settings.s3.lake_root

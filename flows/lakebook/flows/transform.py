@@ -10,7 +10,7 @@ from functools import partial
 import polars as pl
 from prefect import flow, unmapped
 
-from lakebook.common.settings import load_settings
+from lakebook.common.settings import get_settings
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -300,7 +300,7 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
     planning = Planning(spec, run_id)
     # Without a partition size there is nothing to split: no task for it (each costs Prefect
     # round trips), one streaming Polars plan in the publish step.
-    partition_rows = rows_per_partition(load_settings())
+    partition_rows = rows_per_partition(get_settings())
     if partition_rows is None:
         return publish_planned(planning, run_id=run_id, user=current_user()).document()
     planned = planning.result()

@@ -54,7 +54,7 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, Any]:
 def run_login(
     settings: Settings, console: Console, user: str | None, password_from_stdin: bool
 ) -> int:
-    gateway_url = settings.gateway_url or settings.gateway_base_url
+    gateway_url = settings.gateway.url or settings.gateway.base_url
     user = user or input("user: ").strip()
     if password_from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

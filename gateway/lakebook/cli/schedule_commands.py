@@ -72,11 +72,11 @@ def _typed_value(text: str, parameter: NotebookParameter | None) -> Any:
 
 
 def _prefect(settings: Settings) -> PrefectClient:
-    return prefect_client(settings.prefect_url, settings.outbound_timeout_seconds)
+    return prefect_client(settings.prefect.url, settings.outbound_timeout_seconds)
 
 
 def _check_owner(settings: Settings, owner: str) -> None:
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         if find_user(session, owner) is None:
             raise ScheduleInputError(
                 "owner", f"no user {owner!r}: add one with `lakebook user add` or pass --owner"
@@ -94,7 +94,7 @@ def _describe(schedule: NotebookSchedule) -> str:
 
 
 def _workspace(settings: Settings) -> Path:
-    return (settings.notebook_dir or Path.cwd()).resolve()
+    return (settings.flows.notebook_dir or Path.cwd()).resolve()
 
 
 def _notebook_parameter(settings: Settings, target: str) -> str:
@@ -167,7 +167,9 @@ async def _create(settings: Settings, console: Console, args: Any) -> int:
     name = args.name or PurePosixPath(notebook).stem.lower()
     check_schedule_name(name)
     schedule = cron_schedule(args.cron, args.timezone)
-    source = locate_schedule_notebook(notebook, _workspace(settings), LakePaths(settings.lake_root))
+    source = locate_schedule_notebook(
+        notebook, _workspace(settings), LakePaths(settings.s3.lake_root)
+    )
     # Lake credentials are only needed (and only asked for) when the notebook is in the lake.
     store = LakeStore.from_settings(settings) if source.lake_key is not None else None
     declared = notebook_parameters(source, store)

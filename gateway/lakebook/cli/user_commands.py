@@ -23,7 +23,7 @@ def add_user(
     else:
         password, generated = generate_password(), True
     try:
-        with session_scope(settings.gateway_database_url) as session:
+        with session_scope(settings.gateway.database) as session:
             create_user(session, name, role, password)
     except UserError as error:
         console.error(str(error))
@@ -38,7 +38,7 @@ def add_user(
 
 
 def show_users(settings: Settings, console: Console) -> int:
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         users = list_users(session)
         for user in users:
             state = "disabled" if user.disabled else "active"
@@ -48,7 +48,7 @@ def show_users(settings: Settings, console: Console) -> int:
 
 def change_disabled(settings: Settings, console: Console, name: str, disabled: bool) -> int:
     try:
-        with session_scope(settings.gateway_database_url) as session:
+        with session_scope(settings.gateway.database) as session:
             set_disabled(session, name, disabled)
     except UserError as error:
         console.error(str(error))

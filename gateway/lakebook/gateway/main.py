@@ -33,9 +33,9 @@ from lakebook.lake.store import LakeError
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     async with Orchestrator(
-        settings.prefect_url,
+        settings.prefect.url,
         settings.outbound_timeout_seconds,
-        live_state_seconds=settings.run_state_cache_seconds,
+        live_state_seconds=settings.gateway.run_state_cache_seconds,
     ) as prefect:
         app.state.orchestrator = prefect
         app.state.run_watcher = watcher = RunWatcher(prefect)
@@ -84,7 +84,7 @@ def checked_settings() -> Settings:
     HS256 secret still answers 503 per request, as before.)"""
     try:
         settings = get_settings()
-        if settings.jwt_algorithm != "HS256":
+        if settings.jwt.algorithm != "HS256":
             token_keys(settings)
     except SettingsError as error:
         logging.getLogger("lakebook.gateway").error("invalid settings: %s", error)
@@ -93,18 +93,20 @@ def checked_settings() -> Settings:
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:
-    if settings.rate_limit_redis_url:
+    if settings.gateway.rate_limit_redis_url:
         return RedisTokenBuckets(
-            settings.rate_limit_redis_url, settings.rate_limit_per_second, settings.rate_limit_burst
+            settings.gateway.rate_limit_redis_url,
+            settings.gateway.rate_limit_per_second,
+            settings.gateway.rate_limit_burst,
         )
-    if settings.gateway_workers > 1:
+    if settings.gateway.workers > 1:
         logging.getLogger("lakebook.gateway").warning(
             "%d gateway workers each keep their own rate-limit buckets (a user gets up to %d "
             "times the limit); set LAKEBOOK_RATE_LIMIT_REDIS_URL to share them",
-            settings.gateway_workers,
-            settings.gateway_workers,
+            settings.gateway.workers,
+            settings.gateway.workers,
         )
-    return TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    return TokenBuckets(settings.gateway.rate_limit_per_second, settings.gateway.rate_limit_burst)
 
 
 def create_app() -> FastAPI:
@@ -112,20 +114,20 @@ def create_app() -> FastAPI:
     configure_logging()
     settings = checked_settings()
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
-    app.state.active_users = ActiveUsers(settings.user_cache_seconds)
+    app.state.active_users = ActiveUsers(settings.gateway.user_cache_seconds)
     app.state.verified_tokens = VerifiedTokens()
     app.state.rate_limiter = rate_limiter(settings)
     app.state.login_throttle = LoginThrottle(
-        settings.login_max_failures, settings.login_window_seconds
+        settings.jwt.login_max_failures, settings.jwt.login_window_seconds
     )
     app.state.run_records = RunRecords()
     metrics = Metrics()
     app.add_middleware(ObserveRequests, metrics=metrics)
-    if settings.cors_origins:
+    if settings.gateway.cors_origins:
         # Closed unless origins are configured: the Lab extension calls through Jupyter instead.
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=settings.gateway.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )

@@ -22,7 +22,7 @@ PasswordPrompt = Callable[[str], str]
 
 def sign_in(settings: Settings, user: str, ask_password: PasswordPrompt | None = None) -> str:
     """Signs in with a password typed into the notebook (never kept in a cell or history)."""
-    gateway_url = settings.gateway_url or settings.gateway_base_url
+    gateway_url = settings.gateway.base_url
     password = (ask_password or getpass.getpass)(f"password for {user} at {gateway_url}: ")
     try:
         credentials = login(gateway_url, user, password, settings.data_dir)
@@ -39,7 +39,7 @@ def status(settings: Settings) -> TextPreview:
             url = client.url
     except LakebookError as error:
         raise UsageError(error.message) from None
-    lake = settings.lake_url or f"s3://{settings.s3_bucket}"
+    lake = settings.s3.lake_root
     return TextPreview(
         f"gateway {url}: signed in as {me.name} ({me.role}), token valid until "
         f"{me.token_expires_at:%Y-%m-%d %H:%M %Z}; lake {lake}"

@@ -19,7 +19,7 @@ from lakebook.common.api import (
     RunOut,
     UploadOut,
 )
-from lakebook.common.settings import Settings, load_settings
+from lakebook.common.settings import Settings, get_settings
 from lakebook.kernel.credentials import find_credentials
 from lakebook.kernel.errors import parse_answer, parse_answers
 from lakebook.kernel.gateway_http import (
@@ -80,7 +80,7 @@ class LakebookClient:
     def settings(self) -> Settings:
         """lakebook settings (lake location and keys), loaded on first use."""
         if self._settings is None:
-            self._settings = load_settings()
+            self._settings = get_settings()
         return self._settings
 
     def me(self) -> Me:
@@ -173,11 +173,11 @@ def connect(
     The URL is `url`, else LAKEBOOK_GATEWAY_URL, else the credential file's, else the embedded
     gateway's.
     """
-    settings = settings or load_settings()
-    explicit_url = url or settings.gateway_url
+    settings = settings or get_settings()
+    explicit_url = url or settings.gateway.url
     if token is None:
         credentials = find_credentials(settings.data_dir)
         token = credentials.token
         # The credential file names the gateway that issued its token.
         explicit_url = explicit_url or credentials.gateway_url
-    return LakebookClient(explicit_url or settings.gateway_base_url, token, settings=settings)
+    return LakebookClient(explicit_url or settings.gateway.base_url, token, settings=settings)

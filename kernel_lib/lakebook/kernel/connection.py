@@ -54,7 +54,7 @@ def open_connection(
         connection.execute("SET enable_external_file_cache = true")
         connection.execute("SET parquet_metadata_cache = true")
         apply_limits(connection, threads=threads, memory_limit=memory_limit)
-        if settings.lake_root.startswith("s3://"):
+        if settings.s3.lake_root.startswith("s3://"):
             create_s3_secret(connection, settings)
     except BaseException:
         connection.close()
@@ -77,7 +77,7 @@ def apply_limits(
 
 def create_s3_secret(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """A temporary S3 secret for the lake's endpoint; the keys are bound, never in SQL text."""
-    endpoint = urlsplit(settings.s3_url)
+    endpoint = urlsplit(settings.s3.url)
     connection.execute(
         f"CREATE OR REPLACE TEMPORARY SECRET {SECRET_NAME} ("
         "TYPE s3, KEY_ID ?, SECRET ?, ENDPOINT ?, REGION ?, URL_STYLE 'path', USE_SSL ?)",
@@ -85,7 +85,7 @@ def create_s3_secret(connection: duckdb.DuckDBPyConnection, settings: Settings) 
             settings.require_secret("s3_access_key_id"),
             settings.require_secret("s3_secret_access_key"),
             endpoint.netloc,
-            settings.s3_region,
+            settings.s3.region,
             endpoint.scheme == "https",
         ],
     )

@@ -15,7 +15,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
-from lakebook.common.settings import Settings, SettingsError, load_settings
+from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.kernel import account
 from lakebook.kernel.connection import apply_limits, open_connection
 from lakebook.kernel.frames import scannable_frames
@@ -85,7 +85,7 @@ class DuckDBMagic(Magics, Configurable):
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings = load_settings()
+                self._settings = get_settings()
             except SettingsError as error:
                 raise UsageError(str(error)) from None
         return self._settings

@@ -60,8 +60,9 @@ class LakeDocument(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     def to_json(self) -> bytes:
-        """The file's bytes: indented, keys sorted (diffable, as lakebook always wrote them)."""
-        return json.dumps(self.document(), indent=2, sort_keys=True).encode()
+        """The file's bytes: indented, the top-level keys sorted (diffable). Nested maps keep
+        their order: `schema` is in the dataset's column order, which readers show."""
+        return json.dumps(dict(sorted(self.document().items())), indent=2).encode()
 
 
 def describe_problem(error: ValidationError) -> str:

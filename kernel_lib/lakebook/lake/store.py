@@ -41,7 +41,7 @@ class LakeStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeStore:
-        paths = LakePaths(settings.lake_root)
+        paths = LakePaths(settings.s3.lake_root)
         if paths.root.startswith("file://"):
             return cls(paths=paths, fs=fsspec.filesystem("file", auto_mkdir=True))
         key = settings.require_secret("s3_access_key_id")
@@ -56,9 +56,9 @@ class LakeStore:
             use_listings_cache=False,
             skip_instance_cache=True,
             client_kwargs={
-                "endpoint_url": settings.s3_url,
-                "region_name": settings.s3_region,
-                **plain_http_client_options(settings.s3_url),
+                "endpoint_url": settings.s3.url,
+                "region_name": settings.s3.region,
+                **plain_http_client_options(settings.s3.url),
             },
             config_kwargs={
                 "connect_timeout": timeout,
@@ -69,11 +69,11 @@ class LakeStore:
         polars_options = {
             "aws_access_key_id": key,
             "aws_secret_access_key": secret,
-            "aws_endpoint_url": settings.s3_url,
-            "aws_region": settings.s3_region,
-            "aws_allow_http": str(settings.s3_url.startswith("http://")).lower(),
+            "aws_endpoint_url": settings.s3.url,
+            "aws_region": settings.s3.region,
+            "aws_allow_http": str(settings.s3.url.startswith("http://")).lower(),
         }
-        return cls(paths=paths, fs=fs, polars_options=polars_options, endpoint=settings.s3_url)
+        return cls(paths=paths, fs=fs, polars_options=polars_options, endpoint=settings.s3.url)
 
     @classmethod
     def shared(cls, settings: Settings) -> LakeStore:
@@ -267,11 +267,11 @@ def warm_s3_session() -> None:
 
 def _connection_key(settings: Settings) -> tuple[object, ...]:
     """What `from_settings` builds a store from: other settings do not change the store."""
-    secrets = (settings.s3_access_key_id, settings.s3_secret_access_key)
+    secrets = (settings.s3.access_key_id, settings.s3.secret_access_key)
     return (
-        settings.lake_root,
-        settings.s3_url,
-        settings.s3_region,
+        settings.s3.lake_root,
+        settings.s3.url,
+        settings.s3.region,
         *(secret.get_secret_value() if secret else None for secret in secrets),
         settings.outbound_timeout_seconds,
     )

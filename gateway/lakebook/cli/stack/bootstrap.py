@@ -50,7 +50,7 @@ def write_seaweed_identities(settings: Settings) -> Path:
 
 def ensure_admin_user(settings: Settings) -> str | None:
     """Creates the local admin once; returns the new password (shown once) or None if it exists."""
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         if find_user(session, ADMIN_USER) is not None:
             return None
         password = generate_password()
@@ -60,13 +60,13 @@ def ensure_admin_user(settings: Settings) -> str | None:
 
 def write_kernel_credentials(settings: Settings) -> Path:
     """The token kernels and the CLI pick up: `{data_dir}/credentials.json`, mode 0600."""
-    lifetime = timedelta(hours=settings.kernel_token_hours)
+    lifetime = timedelta(hours=settings.jwt.kernel_token_hours)
     token = create_access_token(settings, subject=ADMIN_USER, role="admin", lifetime=lifetime)
     path = settings.data_dir / "credentials.json"
     write_private_json(
         path,
         {
-            "gateway_url": settings.gateway_base_url,
+            "gateway_url": settings.gateway.base_url,
             "user": ADMIN_USER,
             "access_token": token,
             "expires_at": (datetime.now(UTC) + lifetime).isoformat(),

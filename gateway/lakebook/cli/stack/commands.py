@@ -38,7 +38,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
     try:
         settings = prepare_data_dir(settings)
         # The runner reads notebooks to run from JupyterLab's root (LAKEBOOK_NOTEBOOK_DIR).
-        settings = settings.model_copy(update={"notebook_dir": notebook_dir.resolve()})
+        settings = settings.with_values(notebook_dir=notebook_dir.resolve())
         identities = write_seaweed_identities(settings)
         admin_password = ensure_admin_user(settings)
         credentials = write_kernel_credentials(settings)
@@ -57,7 +57,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         console.error(f"cannot prepare the gateway database: {error}")
         return EXIT_FAILURE
 
-    supervisor = Supervisor(console, settings.host, state_file(settings))
+    supervisor = Supervisor(console, settings.stack.host, state_file(settings))
     try:
         supervisor.preflight(services)
     except StackError as error:
@@ -96,7 +96,7 @@ def _print_summary(
     console: Console, settings: Settings, admin_password: str | None, credentials: Path
 ) -> None:
     console.say("")
-    console.say(f"lakebook is up. Gateway API docs: {settings.gateway_base_url}/docs")
+    console.say(f"lakebook is up. Gateway API docs: {settings.gateway.base_url}/docs")
     if admin_password is not None:
         console.say(f"  admin login (shown once): user {ADMIN_USER!r}, password {admin_password}")
     console.say(f"  kernel token: {credentials}")

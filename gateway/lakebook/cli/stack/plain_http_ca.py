@@ -29,7 +29,7 @@ CA_FILE_NAME = "plain-http-ca.pem"
 def plain_http_ca_env(settings: Settings) -> dict[str, str]:
     """PREFECT_API_SSL_CERT_FILE for children of the stack when Prefect's URL is plain HTTP;
     nothing for an https Prefect, whose certificates must be verified as usual."""
-    if urlsplit(settings.prefect_url).scheme != "http":
+    if urlsplit(settings.prefect.url).scheme != "http":
         return {}
     path = settings.data_dir / "prefect" / CA_FILE_NAME
     if not path.exists():

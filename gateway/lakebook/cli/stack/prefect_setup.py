@@ -34,8 +34,8 @@ def configure_prefect(settings: Settings) -> None:
 def limit_heavy_runs(settings: Settings) -> None:
     """At most `heavy_concurrency` task runs tagged "heavy" (transforms) at once, stack-wide."""
     response = httpx.post(
-        f"{settings.prefect_url}/concurrency_limits/",
-        json={"tag": HEAVY_TAG, "concurrency_limit": settings.heavy_concurrency},
+        f"{settings.prefect.url}/concurrency_limits/",
+        json={"tag": HEAVY_TAG, "concurrency_limit": settings.flows.heavy_concurrency},
         timeout=settings.outbound_timeout_seconds,
     )
     if response.status_code >= 300:
@@ -86,9 +86,9 @@ def crash_silent_runs(settings: Settings) -> None:
     """Creates the automation, or updates it to this stack's heartbeat interval."""
     from prefect.client.orchestration import SyncPrefectClient
 
-    automation = silent_runs_automation(settings.run_heartbeat_seconds)
+    automation = silent_runs_automation(settings.flows.run_heartbeat_seconds)
     with SyncPrefectClient(
-        settings.prefect_url, httpx_settings={"timeout": settings.outbound_timeout_seconds}
+        settings.prefect.url, httpx_settings={"timeout": settings.outbound_timeout_seconds}
     ) as client:
         existing = client.read_automations_by_name(SILENT_RUNS_AUTOMATION)
         if existing:

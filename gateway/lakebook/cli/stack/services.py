@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lakebook.cli.stack.plain_http_ca import plain_http_ca_env
 from lakebook.cli.stack.prefect_setup import configure_prefect
-from lakebook.common.settings import Settings
+from lakebook.common.settings import SECRET_FIELDS, Settings
 from lakebook.lake.store import LakeError, LakeStore
 
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
@@ -52,9 +52,11 @@ def find_executable(name: str) -> str | None:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The non-secret settings as LAKEBOOK_* variables, so children agree with the supervisor.
     Secrets reach them through the data dir's secrets file, never the process environment."""
-    values = settings.model_dump(
-        exclude_none=True, exclude={"s3_access_key_id", "s3_secret_access_key", "jwt_secret"}
-    )
+    values = {
+        name: value
+        for name, value in settings.variables().items()
+        if value is not None and name not in SECRET_FIELDS
+    }
     # List settings (cors_origins, jwt_previous_public_key_files) are read back as JSON.
     return {
         f"LAKEBOOK_{name.upper()}": json.dumps([str(item) for item in value])
@@ -68,13 +70,13 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     home = settings.data_dir / "prefect"
     env = {
         "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": settings.prefect_url,
+        "PREFECT_API_URL": settings.prefect.url,
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": settings.prefect_url,
+        "PREFECT_UI_API_URL": settings.prefect.url,
         **plain_http_ca_env(settings),
     }
-    if settings.prefect_api_url is None:
+    if settings.prefect.api_url is None:
         # The embedded server checks no CSRF tokens (Prefect's default, said here so server and
         # clients agree; cross-site pages are kept out by CORS, see prefect_service), so its
         # clients need not ask: each new client did, a round trip answered "disabled". A
@@ -89,13 +91,13 @@ def prefect_env(settings: Settings) -> dict[str, str]:
 
 
 def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
-    host = settings.host
+    host = settings.s3.host
     master, volume, filer = (
-        settings.seaweed_master_port,
-        settings.seaweed_volume_port,
-        settings.seaweed_filer_port,
+        settings.s3.seaweed_master_port,
+        settings.s3.seaweed_volume_port,
+        settings.s3.seaweed_filer_port,
     )
-    s3 = settings.s3_port
+    s3 = settings.s3.port
     argv = (
         weed, "server",
         f"-dir={settings.data_dir / 's3'}",
@@ -119,7 +121,7 @@ def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
         argv=argv,
         ports=ports + tuple(port + GRPC_OFFSET for port in ports),
         health_url=f"http://{host}:{s3}/healthz",
-        url=settings.s3_url,
+        url=settings.s3.url,
         log_file=settings.data_dir / "logs" / "s3.log",
         startup_timeout=60.0,
         # The filer waits up to 15 s for its gRPC streams to close; killing it sooner risks
@@ -144,9 +146,9 @@ def create_bucket(settings: Settings) -> None:
 def prefect_ui_origins(settings: Settings) -> list[str]:
     """Where Prefect's UI is served from: its own host and port (and `localhost` for a loopback
     host, so the UI also works when opened by that name)."""
-    port = settings.prefect_port
-    origins = [f"http://{settings.host}:{port}"]
-    if settings.host == "127.0.0.1":
+    port = settings.prefect.port
+    origins = [f"http://{settings.prefect.host}:{port}"]
+    if settings.prefect.host == "127.0.0.1":
         origins.append(f"http://localhost:{port}")
     return origins
 
@@ -158,7 +160,7 @@ TASK_RUN_RECORDER_BATCHING = {
 
 
 def prefect_service(settings: Settings) -> Service:
-    host, port = settings.host, settings.prefect_port
+    host, port = settings.prefect.host, settings.prefect.port
     return Service(
         name="prefect",
         argv=(
@@ -195,7 +197,7 @@ def prefect_service(settings: Settings) -> Service:
 
 
 def runner_service(settings: Settings) -> Service:
-    host, port = settings.host, settings.runner_port
+    host, port = settings.stack.host, settings.stack.runner_port
     env = {
         **prefect_env(settings),
         # The runner polls every LAKEBOOK_RUNNER_POLL_SECONDS (serve.py); this whole-second
@@ -205,7 +207,7 @@ def runner_service(settings: Settings) -> Service:
         "PREFECT_RUNNER_SERVER_HOST": host,
         "PREFECT_RUNNER_SERVER_PORT": str(port),
         # Runs send a heartbeat this often; Prefect marks silent ones Crashed (prefect_setup.py).
-        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.run_heartbeat_seconds),
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.flows.run_heartbeat_seconds),
     }
     return Service(
         name="runner",
@@ -220,23 +222,23 @@ def runner_service(settings: Settings) -> Service:
 
 
 def gateway_service(settings: Settings) -> Service:
-    host, port = settings.host, settings.gateway_port
+    host, port = settings.gateway.host, settings.gateway.port
     argv = (
         sys.executable, "-m", "uvicorn", "--factory", "lakebook.gateway.main:create_app",
         "--host", host, "--port", str(port),
         # The gateway writes its own JSON access log (with request ids, without query strings).
         "--no-access-log",
         # Worker processes share the port; each keeps its own memories (tokens, runs, users).
-        "--workers", str(settings.gateway_workers),
+        "--workers", str(settings.gateway.workers),
     )  # fmt: skip
     return Service(
         name="gateway",
         argv=argv,
         ports=(port,),
         health_url=f"http://{host}:{port}/healthz",
-        url=settings.gateway_base_url,
+        url=settings.gateway.base_url,
         log_file=settings.data_dir / "logs" / "gateway.log",
-        env={"PREFECT_API_URL": settings.prefect_url},
+        env={"PREFECT_API_URL": settings.prefect.url},
         startup_timeout=60.0,
     )
 
@@ -258,7 +260,7 @@ def jupyter_argv(app: str, host: str, port: int, token: str, root_dir: Path) -> 
 
 
 def lab_service(settings: Settings, token: str, root_dir: Path) -> Service:
-    host, port = settings.host, settings.lab_port
+    host, port = settings.stack.host, settings.stack.lab_port
     return Service(
         name="lab",
         argv=jupyter_argv("lab", host, port, token, root_dir),
@@ -274,7 +276,7 @@ def plan_stack(
     settings: Settings, *, identities: Path, with_lab: bool, lab_token: str, lab_root: Path
 ) -> list[Service]:
     """The services of `lakebook up`, in the order they must start."""
-    weed = settings.seaweed_binary or find_executable("weed")
+    weed = settings.s3.seaweed_binary or find_executable("weed")
     if weed is None or shutil.which(weed) is None:
         raise FileNotFoundError(
             f"s3: the SeaweedFS binary {weed or 'weed'!r} was not found or is not executable; "

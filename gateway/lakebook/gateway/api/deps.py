@@ -41,7 +41,7 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
     """A database session per request, committed when the request succeeds."""
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         yield session
 
 
@@ -104,7 +104,7 @@ async def get_current_user(
     cached = active_users.get(claims.subject)
     if cached is _UNKNOWN:
         # Loaded at most every LAKEBOOK_USER_CACHE_SECONDS: disabling takes effect that fast.
-        user = await run_in_threadpool(_active_user, settings.gateway_database_url, claims.subject)
+        user = await run_in_threadpool(_active_user, settings.gateway.database, claims.subject)
         active_users.put(claims.subject, user)
     else:
         user = cast(tuple[int, str] | None, cached)

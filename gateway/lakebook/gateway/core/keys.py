@@ -49,13 +49,13 @@ class TokenKeys:
 
 def token_keys(settings: Settings) -> TokenKeys:
     """The keys for these settings, read once per process (restart to rotate)."""
-    if settings.jwt_algorithm == "HS256":
+    if settings.jwt.algorithm == "HS256":
         return _hmac_keys(settings.require_secret("jwt_secret"))
-    assert settings.jwt_private_key_file is not None  # the settings validator guarantees it
+    assert settings.jwt.private_key_file is not None  # the settings validator guarantees it
     return _asymmetric_keys(
-        settings.jwt_algorithm,
-        settings.jwt_private_key_file,
-        tuple(settings.jwt_previous_public_key_files),
+        settings.jwt.algorithm,
+        settings.jwt.private_key_file,
+        tuple(settings.jwt.previous_public_key_files),
     )
 
 

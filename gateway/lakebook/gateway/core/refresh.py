@@ -47,7 +47,7 @@ def issue_refresh_token(
             family_id=family_id or uuid.uuid4().hex,
             user_id=user.id,
             issued_at=now,
-            expires_at=now + timedelta(days=settings.refresh_token_days),
+            expires_at=now + timedelta(days=settings.jwt.refresh_token_days),
         )
     )
     return token

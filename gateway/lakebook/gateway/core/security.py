@@ -43,14 +43,14 @@ def create_access_token(
 ) -> str:
     """A signed JWT with the claims the gateway requires (sub, role, exp, iat, iss, aud, jti)."""
     issued_at = datetime.now(UTC)
-    lifetime = lifetime or timedelta(minutes=settings.access_token_minutes)
+    lifetime = lifetime or timedelta(minutes=settings.jwt.access_token_minutes)
     claims = {
         "sub": subject,
         "role": role,
         "iat": issued_at,
         "exp": issued_at + lifetime,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
+        "iss": settings.jwt.issuer,
+        "aud": settings.jwt.audience,
         "jti": uuid.uuid4().hex,
     }
     keys = token_keys(settings)
@@ -73,8 +73,8 @@ def decode_access_token(settings: Settings, token: str) -> TokenClaims:
             # Pinned: a token's own `alg` header never chooses the algorithm (no `none`,
             # no HS/RS confusion).
             algorithms=[keys.algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            audience=settings.jwt.audience,
+            issuer=settings.jwt.issuer,
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError as error:

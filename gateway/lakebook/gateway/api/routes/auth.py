@@ -36,7 +36,7 @@ def _token_pair(settings: SettingsDep, user: User, refresh_token: str) -> TokenP
     return TokenPair(
         access_token=create_access_token(settings, subject=user.name, role=user.role),
         refresh_token=refresh_token,
-        expires_in=settings.access_token_minutes * 60,
+        expires_in=settings.jwt.access_token_minutes * 60,
     )
 
 

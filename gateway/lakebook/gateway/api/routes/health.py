@@ -53,7 +53,7 @@ async def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
 
 
 async def _check_prefect(settings: Settings) -> DependencyCheck:
-    url = f"{settings.prefect_url}/health"
+    url = f"{settings.prefect.url}/health"
     try:
         async with httpx.AsyncClient(timeout=settings.outbound_timeout_seconds) as client:
             response = await client.get(url)

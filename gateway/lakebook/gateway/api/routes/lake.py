@@ -69,9 +69,9 @@ async def upload(
     streamed to the lake as it arrives and refused (413) as soon as it passes the limit."""
     too_large = HTTPException(
         status.HTTP_413_CONTENT_TOO_LARGE,
-        f"upload is larger than the limit of {settings.upload_max_bytes} bytes",
+        f"upload is larger than the limit of {settings.gateway.upload_max_bytes} bytes",
     )
-    limit = settings.upload_max_bytes
+    limit = settings.gateway.upload_max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise too_large
@@ -95,7 +95,7 @@ async def upload(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
     except UploadRejectedError as error:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(error)) from error
-    await run_in_threadpool(_record_upload, settings.gateway_database_url, user.name, key, written)
+    await run_in_threadpool(_record_upload, settings.gateway.database, user.name, key, written)
     return UploadOut(upload_id=upload_id, key=key, format=found, bytes=written)
 
 

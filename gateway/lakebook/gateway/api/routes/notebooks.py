@@ -81,7 +81,7 @@ async def create_schedule(
     try:
         check_schedule_name(name)
         schedule = cron_schedule(body.cron, body.timezone)
-        workspace = settings.notebook_dir or Path.cwd()
+        workspace = settings.flows.notebook_dir or Path.cwd()
         source = locate_schedule_notebook(notebook, workspace, store.paths)
         declared = await run_in_threadpool(notebook_parameters, source, store)
         check_notebook_parameters(declared, body.parameters)

@@ -60,12 +60,12 @@ async def claim_if_scheduled(
     """A started run of a notebook schedule that nobody recorded yet becomes its owner's now, so
     the owner can open it by id without listing runs first; the route's own check follows."""
     records: RunRecords = request.app.state.run_records
-    if await records.get(settings.gateway_database_url, run_id) is None:
+    if await records.get(settings.gateway.database, run_id) is None:
         await _claim_unrecorded(run_id, settings, orchestrator)
 
 
 async def _claim_unrecorded(run_id: str, settings: Settings, orchestrator: Orchestrator) -> None:
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         await claim_scheduled_run(orchestrator.client, session, run_id)
 
 
@@ -113,12 +113,12 @@ async def read_run(
     orchestrator: OrchestratorDep,
 ) -> RunOut:
     records: RunRecords = request.app.state.run_records
-    record = await records.get(settings.gateway_database_url, run_id)
+    record = await records.get(settings.gateway.database, run_id)
     if record is None:
         # Claimed here rather than as a dependency (CLAIM_FIRST): this is the hot path, and
         # known runs should not pay for another dependency (nor this one a second lookup).
         await _claim_unrecorded(run_id, settings, orchestrator)
-        record = await records.get(settings.gateway_database_url, run_id)
+        record = await records.get(settings.gateway.database, run_id)
     record = visible_run(user, record, run_id)
     return _run_out(record, (await orchestrator.runs([record.run_id])).get(record.run_id))
 
@@ -188,7 +188,7 @@ async def run_events(
     run_id: str, user: CurrentUser, settings: SettingsDep, watcher: RunWatcherDep
 ) -> StreamingResponse:
     """Server-sent events: `state` on every transition, `log` lines, `end` when it is over."""
-    with session_scope(settings.gateway_database_url) as session:
+    with session_scope(settings.gateway.database) as session:
         owned_run(session, user, run_id)
     return StreamingResponse(
         _event_stream(watcher, run_id),

