@@ -168,7 +168,9 @@ test('a running ping streams its log, ticks, completes and refuses a late cancel
   );
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText('already ended');
-  await dialog.locator('button.jp-mod-accept').click();
+  // showErrorMessage's one button is a cancel button ("Close"), not an accept one.
+  await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
+  await expect(dialog).toHaveCount(0);
 });
 
 test('a transform shows its result and opens it in a notebook that queries it', async ({
