@@ -52,6 +52,8 @@ async function setTheme(
     'data-jp-theme-name',
     theme
   );
+  // A theme change shows Lab's splash over the page for a moment: not in the screenshots.
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
 }
 
 // Ingested by tests/lab/test_ui_galata.py before the tests start.
