@@ -188,6 +188,8 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
         assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
 
         output = stop_and_check_nothing_is_left(stack, signal.SIGINT)
+        # Every service stops within its grace period: none needs killing.
+        assert "ignored SIGTERM" not in output, output
         password = re.search(r"admin login \(shown once\): user 'admin', password (\S+)", output)
         assert password is not None, output
         settings = Settings(data_dir=data_dir)
@@ -230,11 +232,29 @@ def test_taken_port_exits_nonzero_naming_the_port(tmp_path: Path) -> None:
         squatter.listen()
         result = run_lakebook("up", "--no-lab", env=env)
     assert result.returncode == 1
+    port = env["LAKEBOOK_GATEWAY_PORT"]
+    # The message names the variable to change, not only the service.
     assert (
-        f"gateway: port {env['LAKEBOOK_GATEWAY_PORT']} on {HOST} is already in use" in result.stderr
+        f"gateway: port {port} (LAKEBOOK_GATEWAY_PORT) on {HOST} is already in use" in result.stderr
     )
+    assert "set LAKEBOOK_GATEWAY_PORT to another port" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "logs" / "s3.log").exists(), "nothing should have started"
+
+
+def test_taken_grpc_port_names_the_setting_it_follows(tmp_path: Path) -> None:
+    env = lakebook_env(tmp_path / "data")
+    grpc_port = int(env["LAKEBOOK_S3_PORT"]) + 10000
+    with socket.socket() as squatter:
+        squatter.bind((HOST, grpc_port))
+        squatter.listen()
+        result = run_lakebook("up", "--no-lab", env=env)
+    assert result.returncode == 1
+    assert (
+        f"s3: port {grpc_port} (LAKEBOOK_S3_PORT + 10000, its gRPC port) on {HOST} is already "
+        "in use" in result.stderr
+    ), result.stderr
+    assert "set LAKEBOOK_S3_PORT to another port" in result.stderr
 
 
 def test_missing_binary_names_the_service(tmp_path: Path) -> None:

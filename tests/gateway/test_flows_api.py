@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -57,6 +58,9 @@ def test_execute_runs_to_completion_and_only_the_owner_sees_it(flow_stack: FlowS
     assert detail["parameters"] == {"message": "hello"}
     assert detail["flow_name"] == "ping"
     assert detail["end_time"] is not None
+    # Every timestamp carries its zone, the one from the gateway's database as Prefect's do.
+    for field in ("created_at", "start_time", "end_time"):
+        assert datetime.fromisoformat(detail[field]).utcoffset() == timedelta(0), detail
     listed = httpx.get(flow_stack.gateway.api("/flows/runs?flow=ping"), headers=owner).json()
     assert [run["run_id"] for run in listed] == [run_id]
 

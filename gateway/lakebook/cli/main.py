@@ -88,7 +88,11 @@ def _add_schedule_parser(commands: Any) -> None:
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="where data lives (default ~/.lakebook)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where data lives (default: $LAKEBOOK_DATA_DIR, else ~/.lakebook)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

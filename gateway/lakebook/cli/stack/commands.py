@@ -17,7 +17,7 @@ from lakebook.cli.stack.bootstrap import (
     write_kernel_credentials,
     write_seaweed_identities,
 )
-from lakebook.cli.stack.services import plan_stack
+from lakebook.cli.stack.services import plan_stack, port_variables
 from lakebook.cli.stack.state import live_supervisor_pid, state_file
 from lakebook.cli.stack.supervisor import StackError, Supervisor
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
@@ -59,7 +59,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
 
     supervisor = Supervisor(console, settings.stack.host, state_file(settings))
     try:
-        supervisor.preflight(services)
+        supervisor.preflight(services, port_variables(settings))
     except StackError as error:
         console.error(str(error))
         return EXIT_FAILURE

@@ -90,6 +90,22 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def port_variables(settings: Settings) -> dict[int, str]:
+    """Which setting each port of the stack comes from, for messages about it: a clash names
+    the variable to change (`LAKEBOOK_S3_PORT`), SeaweedFS's gRPC ports the one they follow."""
+    named = {
+        value: f"LAKEBOOK_{name.upper()}"
+        for name, value in settings.variables().items()
+        if name.endswith("_port") and isinstance(value, int)
+    }
+    grpc = {
+        port + GRPC_OFFSET: f"{variable} + {GRPC_OFFSET}, its gRPC port"
+        for port, variable in named.items()
+        if variable.startswith(("LAKEBOOK_S3_", "LAKEBOOK_SEAWEED_"))
+    }
+    return grpc | named
+
+
 def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
     host = settings.s3.host
     master, volume, filer = (
@@ -109,6 +125,10 @@ def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
         # "no free volumes left". Volumes are not preallocated, so many small ones cost nothing.
         f"-master.volumeSizeLimitMB={SEAWEED_VOLUME_MB}",
         f"-volume.max={SEAWEED_MAX_VOLUMES}",
+        # On SIGTERM a volume server stops its heartbeats and waits this long so a cluster's
+        # master sends writes elsewhere first; alone here, that is 10 s of nothing on every
+        # stop, which took it past the grace period ("s3 ignored SIGTERM"; 25 s, now 15 s).
+        "-volume.preStopSeconds=0",
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + GRPC_OFFSET}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + GRPC_OFFSET}",
         f"-s3.config={identities}",

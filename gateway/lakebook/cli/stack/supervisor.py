@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -89,14 +90,22 @@ class Supervisor:
         self.state_file = state_file
         self.running: list[RunningService] = []
 
-    def preflight(self, services: list[Service]) -> None:
-        """Checks every port before starting anything, so a clash costs nothing to undo."""
+    def preflight(self, services: list[Service], port_variables: Mapping[int, str]) -> None:
+        """Checks every port before starting anything, so a clash costs nothing to undo; the
+        message names the setting the port comes from (`port_variables`)."""
         for service in services:
             for port in service.ports:
                 if port_in_use(self.host, port):
+                    variable = port_variables.get(port)
+                    source = f" ({variable})" if variable else ""
+                    remedy = (
+                        f"set {variable.split(' + ')[0]} to another port"
+                        if variable
+                        else "choose another port"
+                    )
                     raise StackError(
-                        f"{service.name}: port {port} on {self.host} is already in use "
-                        "(another lakebook or another program?); free it or choose another port"
+                        f"{service.name}: port {port}{source} on {self.host} is already in use "
+                        f"(another lakebook or another program?); free it or {remedy}"
                     )
 
     def start_all(self, services: list[Service]) -> None:

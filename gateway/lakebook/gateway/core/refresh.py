@@ -31,11 +31,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def issue_refresh_token(
     session: Session, user: User, settings: Settings, family_id: str | None = None
 ) -> str:
@@ -65,7 +60,7 @@ def rotate_refresh_token(session: Session, token: str, settings: Settings) -> Ro
         # Someone holds a copy of a spent token: end every session that descends from it.
         revoke_family(session, row.family_id)
         return Refused("refresh token was already used; all its sessions were revoked")
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         return Refused("refresh token has expired; sign in again")
     user = session.get(User, row.user_id)
     if user is None or user.disabled:
