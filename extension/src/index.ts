@@ -9,6 +9,7 @@ import { ITranslator } from '@jupyterlab/translation';
 
 import { COMMAND_CATEGORY, CommandIDs } from './commands';
 import { lakebookIcon } from './icons';
+import { runDetailPlugin } from './detail/plugin';
 import { lakePlugin } from './lake/plugin';
 import { LakebookPanel } from './panel/LakebookPanel';
 import { PanelModel } from './panel/model';
@@ -157,7 +158,8 @@ const panelPlugin: JupyterFrontEndPlugin<ILakebookPanel> = {
 const plugins: JupyterFrontEndPlugin<any>[] = [
   panelPlugin,
   lakePlugin,
-  schedulesPlugin
+  schedulesPlugin,
+  runDetailPlugin
 ];
 
 export default plugins;

@@ -69,3 +69,67 @@ export interface IRun {
   start_time?: string | null;
   end_time?: string | null;
 }
+
+/**
+ * A run in full, from `GET /lakebook/runs/{id}` (`RunOut`): the listed fields plus those a
+ * single run always carries.
+ */
+export interface IRunDetail extends IRun {
+  owner: string;
+  parameters: Record<string, unknown>;
+  start_time: string | null;
+  end_time: string | null;
+}
+
+/**
+ * One log line (`LogOut`), from the logs pages and the `log` events.
+ */
+export interface ILogLine {
+  timestamp: string;
+  level: string;
+  logger: string;
+  message: string;
+}
+
+/**
+ * A state the run entered, from `GET /lakebook/runs/{id}/states` and the `state` events.
+ */
+export interface IStateChange {
+  /**
+   * Prefect's state type (COMPLETED, RUNNING, ...).
+   */
+  state: string;
+  /**
+   * The state's display name (Completed, Running, Late, ...).
+   */
+  name: string;
+  timestamp: string;
+  message: string | null;
+}
+
+/**
+ * A run's published dataset with its first rows, from `GET /lakebook/runs/{id}/result`
+ * (`ResultOut`): the run detail's result and the lake's dataset preview.
+ */
+export interface IRunResult {
+  run_id: string;
+  dataset: string;
+  data_uri: string;
+  /**
+   * Column name to its Polars type name, in the dataset's column order.
+   */
+  columns: Record<string, string>;
+  row_count: number;
+  bytes: number;
+  preview: Record<string, unknown>[];
+  download_url: string | null;
+  download_expires_at: string | null;
+}
+
+/**
+ * Answer of `POST /lakebook/runs/{id}/cancel`.
+ */
+export interface ICancelled {
+  run_id: string;
+  state: string;
+}

@@ -1,7 +1,9 @@
-"""Galata/Playwright tests of the side panel in Debian's Chromium, against JupyterLab with the
-lakebook server extension in front of the real flow stack (Prefect + runner + gateway). Lab
-reaches the gateway through a relay the browser tests can cut and restore (the switch URL is
-LAKEBOOK_UI_GATEWAY_SWITCH) to see the panel report the gateway unreachable and recover."""
+"""Galata/Playwright tests of the side panel (and its lake and schedules sections) and of the
+run detail view in Debian's Chromium, against JupyterLab with the lakebook server extension in
+front of the real flow stack (Prefect + runner + gateway). Lab reaches the gateway through a
+relay the browser tests can cut and restore (the switch URL is LAKEBOOK_UI_GATEWAY_SWITCH) to
+see the panel report the gateway unreachable and recover. The run detail tests transform a
+small dataset ingested before they start (LAKEBOOK_UI_DATASET)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import jupyterlab
 import pytest
 
 from lakebook.cli.stack.services import Service, jupyter_argv
 from lakebook.common.settings import Settings
+from tests.gateway.test_flows_api import wait_for_state
 from tests.utils.ports import HOST, free_port
 from tests.utils.relay import Relay, relay_switch
 from tests.utils.services import FlowStack, quiet_supervisor
@@ -45,8 +49,17 @@ SCREENSHOTS = (
         for theme in ("light", "dark")
     ),
     "lab-sidebar-lake-upload-error.png",
+    *(
+        f"lab-sidebar-rundetail-{view}-{theme}.png"
+        for view in ("running", "completed-result", "failed")
+        for theme in ("light", "dark")
+    ),
 )
-UI_TESTS_PASSED = "8 passed"
+# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 3.
+UI_TESTS_PASSED = "11 passed"
+# The dataset the run detail tests transform (rundetail.spec.ts), ingested before they start.
+UI_DATASET = "ui_sales"
+UI_CSV = b"region,amount\nnorth,10\nsouth,20\nnorth,5\neast,7\n"
 # The lake settings a kernel's %%duckdb reads the flow stack's lake with (the lake section's
 # "Query in notebook" cell runs in a kernel of this Lab).
 LAKE_SETTINGS = ("lake_url", "s3_endpoint_url", "s3_port", "s3_bucket", "s3_region")
@@ -72,6 +85,24 @@ def lab_with_galata(root: Path, lab_root: Path, token: str, env: dict[str, str])
         env=env,
         startup_timeout=120.0,
     )
+
+
+def ingest_sample(flow_stack: FlowStack, headers: dict[str, str]) -> None:
+    """UI_DATASET in the lake, published by a real ingest_upload run of this user."""
+    files = {"file": ("sales.csv", UI_CSV, "text/csv")}
+    upload = httpx.post(
+        flow_stack.gateway.api("/lake/uploads"), files=files, headers=headers, timeout=30
+    )
+    assert upload.status_code == 201, upload.text
+    launched = httpx.post(
+        flow_stack.gateway.api("/flows/ingest_upload/execute"),
+        json={"parameters": {"upload_key": upload.json()["key"], "dataset": UI_DATASET}},
+        headers=headers,
+        timeout=30,
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, headers, run_id, timeout=120) == "COMPLETED"
 
 
 @dataclass(frozen=True)
@@ -107,7 +138,9 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (root / "workspaces").mkdir()
     (root / "data").mkdir()
     token = secrets.token_urlsafe(16)
-    gateway_token = flow_stack.login("analyst")["Authorization"].removeprefix("Bearer ")
+    analyst = flow_stack.login("analyst")
+    gateway_token = analyst["Authorization"].removeprefix("Bearer ")
+    ingest_sample(flow_stack, analyst)
     gateway = urlsplit(flow_stack.gateway.url)
     relay = Relay(gateway.hostname or HOST, gateway.port or 80)
     env = {
@@ -146,6 +179,7 @@ def test_sidebar_in_chromium(lab: GalataLab) -> None:
         "LAKEBOOK_UI_LAB_TOKEN": lab.token,
         "LAKEBOOK_UI_GATEWAY_SWITCH": lab.gateway_switch,
         "LAKEBOOK_UI_ARTIFACTS": str(ARTIFACTS),
+        "LAKEBOOK_UI_DATASET": UI_DATASET,
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
         "CI": "1",
     }

@@ -3,6 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { StreamError } from '../model/runFollower';
 import { IServerEvent, SseParser } from '../model/sse';
+import { ILogLine, IStateChange } from '../tokens';
 
 /**
  * Read `GET /lakebook/runs/{id}/events` through Jupyter's own request function (so its token
@@ -68,4 +69,53 @@ async function streamError(response: Response): Promise<StreamError> {
     return new StreamError(message, isLakebookError ? 'gone' : 'missing');
   }
   return new StreamError(message, 'failed');
+}
+
+/**
+ * What the events of one run mean, for `dispatchRunEvent`.
+ */
+export interface IRunEventHandlers {
+  onState(change: IStateChange): void;
+  onLog(line: ILogLine): void;
+  /**
+   * The gateway lost Prefect for a while (an `error` event), or an event was unreadable.
+   */
+  onError(message: string): void;
+  /**
+   * The run is over and the stream ends (`end` event), with the final state when given.
+   */
+  onEnd(state: string | null): void;
+}
+
+/**
+ * Hand one event of a run's stream to its handler; true for `end`. Unknown kinds are skipped
+ * (the gateway may add some), unreadable data is reported rather than thrown.
+ */
+export function dispatchRunEvent(
+  event: IServerEvent,
+  handlers: IRunEventHandlers
+): boolean {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(event.data);
+  } catch {
+    handlers.onError(`unreadable ${event.event} event: ${event.data}`);
+    return false;
+  }
+  switch (event.event) {
+    case 'state':
+      handlers.onState(data as unknown as IStateChange);
+      return false;
+    case 'log':
+      handlers.onLog(data as unknown as ILogLine);
+      return false;
+    case 'error':
+      handlers.onError(String(data.message ?? event.data));
+      return false;
+    case 'end':
+      handlers.onEnd(typeof data.state === 'string' ? data.state : null);
+      return true;
+    default:
+      return false;
+  }
 }

@@ -1,3 +1,4 @@
+import { IRun } from '../tokens';
 import { requestAPI } from './request';
 
 /**
@@ -51,21 +52,6 @@ export interface IDatasetDetail {
 }
 
 /**
- * A run's published dataset (`ResultOut`), with its first rows.
- */
-export interface IResultOut {
-  run_id: string;
-  dataset: string;
-  data_uri: string;
-  columns: Record<string, string>;
-  row_count: number;
-  bytes: number;
-  preview: Record<string, unknown>[];
-  download_url: string | null;
-  download_expires_at: string | null;
-}
-
-/**
  * Where an upload landed (`UploadOut`): `key` is what `ingest_upload` takes.
  */
 export interface IUploadOut {
@@ -78,12 +64,10 @@ export interface IUploadOut {
 /**
  * A run as the gateway reports it (`RunOut`), the fields the lake section reads.
  */
-export interface IRunState {
-  run_id: string;
-  flow_name: string;
-  state: string;
-  state_name: string;
-}
+export type IRunState = Pick<
+  IRun,
+  'run_id' | 'flow_name' | 'state' | 'state_name'
+>;
 
 export function listDatasets(): Promise<IDatasetOut[]> {
   return requestAPI<IDatasetOut[]>('lake/datasets');
@@ -92,12 +76,6 @@ export function listDatasets(): Promise<IDatasetOut[]> {
 export function getDataset(name: string): Promise<IDatasetDetail> {
   return requestAPI<IDatasetDetail>(
     `lake/datasets/${encodeURIComponent(name)}`
-  );
-}
-
-export function getResult(runId: string, rows: number): Promise<IResultOut> {
-  return requestAPI<IResultOut>(
-    `runs/${encodeURIComponent(runId)}/result?rows=${rows}`
   );
 }
 

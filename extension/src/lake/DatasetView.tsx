@@ -3,14 +3,11 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { getDataset, getResult, IDatasetDetail, IResultOut } from '../api/lake';
-import {
-  formatBytes,
-  formatCell,
-  formatRows,
-  formatTimestamp,
-  previewColumns
-} from './format';
+import { getDataset, IDatasetDetail } from '../api/lake';
+import { fetchResult } from '../api/runs';
+import { IRunResult } from '../tokens';
+import { PreviewTable, SchemaTable } from './ResultTables';
+import { formatBytes, formatRows, formatTimestamp } from './format';
 import { lakeIcon } from './icon';
 import { describeInput } from './lineage';
 
@@ -54,7 +51,7 @@ export function datasetViewId(name: string): string {
 function DatasetDetail(props: IDatasetViewOptions): JSX.Element {
   const { trans, name } = props;
   const [detail, setDetail] = React.useState<IDatasetDetail | null>(null);
-  const [result, setResult] = React.useState<IResultOut | null>(null);
+  const [result, setResult] = React.useState<IRunResult | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [previewError, setPreviewError] = React.useState<string | null>(null);
 
@@ -70,7 +67,8 @@ function DatasetDetail(props: IDatasetViewOptions): JSX.Element {
       return;
     }
     try {
-      setResult(await getResult(loaded.latest_run_id, PREVIEW_ROWS));
+      // The latest run of a listed dataset has published: null (a 404) only if it went away.
+      setResult(await fetchResult(loaded.latest_run_id, PREVIEW_ROWS));
     } catch (reason) {
       setResult(null);
       setPreviewError((reason as Error).message);
@@ -254,34 +252,20 @@ function Schema(props: {
   return (
     <section className="jp-lakebook-DatasetView-schema">
       <h3>{trans.__('Schema')}</h3>
-      <table className="jp-lakebook-Table">
-        <thead>
-          <tr>
-            <th>{trans.__('Column')}</th>
-            <th>{trans.__('Type')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {Object.entries(props.columns).map(([column, type]) => (
-            <tr key={column}>
-              <td>{column}</td>
-              <td>
-                <code>{type}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <SchemaTable
+        className="jp-lakebook-Table"
+        columns={props.columns}
+        trans={trans}
+      />
     </section>
   );
 }
 
 function Preview(props: {
   trans: TranslationBundle;
-  result: IResultOut;
+  result: IRunResult;
 }): JSX.Element {
   const { trans, result } = props;
-  const columns = previewColumns(result.columns, result.preview);
   return (
     <>
       <p className="jp-lakebook-DatasetView-previewNote">
@@ -292,26 +276,10 @@ function Preview(props: {
         )}
       </p>
       <div className="jp-lakebook-DatasetView-tableScroll">
-        <table className="jp-lakebook-Table jp-lakebook-DatasetView-rowsTable">
-          <thead>
-            <tr>
-              {columns.map(column => (
-                <th key={column} title={result.columns[column]}>
-                  {column}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {result.preview.map((row, index) => (
-              <tr key={index}>
-                {columns.map(column => (
-                  <td key={column}>{formatCell(row[column])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PreviewTable
+          className="jp-lakebook-Table jp-lakebook-DatasetView-rowsTable"
+          result={result}
+        />
       </div>
     </>
   );

@@ -3,12 +3,13 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator } from '@jupyterlab/translation';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { COMMAND_CATEGORY, CommandIDs } from '../commands';
 import { datasetQuerySource, insertCodeCell } from '../notebook/insertQuery';
+import { targetNotebook } from '../notebook/target';
 import { ILakebookPanel } from '../panel/token';
 import { createDatasetView, datasetViewId } from './DatasetView';
 import { lakeIcon } from './icon';
@@ -151,27 +152,3 @@ export const lakePlugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
-
-/**
- * The active notebook, else the last one focused, else a new one on the default kernel.
- */
-async function targetNotebook(
-  app: JupyterFrontEnd,
-  notebooks: INotebookTracker | null
-): Promise<NotebookPanel> {
-  const current = app.shell.currentWidget;
-  if (current instanceof NotebookPanel) {
-    return current;
-  }
-  if (notebooks?.currentWidget) {
-    return notebooks.currentWidget;
-  }
-  const kernelName = app.serviceManager.kernelspecs.specs?.default;
-  const created = await app.commands.execute('notebook:create-new', {
-    kernelName
-  });
-  if (!(created instanceof NotebookPanel)) {
-    throw new Error('could not create a notebook');
-  }
-  return created;
-}

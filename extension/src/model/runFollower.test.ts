@@ -121,4 +121,29 @@ describe('RunFollower', () => {
     expect(follower.followedRunIds).toEqual([]);
     expect(follower.available).toBe(true);
   });
+
+  it('reports each broken stream to onStreamError while it retries, not a stop', async () => {
+    const { opened, open } = fakeStreams();
+    const errors: string[] = [];
+    const follower = new RunFollower({
+      openStream: open,
+      onEvent: () => {},
+      onUnavailable: () => {},
+      onStreamError: (runId, error) =>
+        errors.push(`${runId}: ${(error as Error).message}`),
+      backoff: { initialMs: 1000, maxMs: 8000 }
+    });
+    follower.follow(['a']);
+    opened[0].fail(new TypeError('network error'));
+    await vi.advanceTimersByTimeAsync(1000);
+    opened[1].fail(new StreamError('no run a', 'gone'));
+    await vi.runAllTimersAsync();
+    expect(errors).toEqual(['a: network error', 'a: no run a']);
+    expect(follower.followedRunIds).toEqual([]);
+    follower.follow(['b']);
+    follower.dispose();
+    opened[2].fail(new DOMException('aborted', 'AbortError'));
+    await vi.runAllTimersAsync();
+    expect(errors).toHaveLength(2);
+  });
 });

@@ -34,6 +34,12 @@ export interface IRunFollowerOptions {
    * The server has no events endpoint: the caller polls the list instead.
    */
   onUnavailable: () => void;
+  /**
+   * A stream could not be opened or broke (not called for a stop, nor for "missing", which
+   * `onUnavailable` reports): a view that shows one run says so while the follower retries.
+   * A `StreamError` of kind `gone` means the run is not found and is not followed any more.
+   */
+  onStreamError?: (runId: string, error: unknown) => void;
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -124,6 +130,7 @@ export class RunFollower {
       if (error instanceof StreamError && error.kind === 'gone') {
         ended = true;
       }
+      this._options.onStreamError?.(runId, error);
     }
     if (signal.aborted || this._followed.get(runId) !== followed) {
       return;

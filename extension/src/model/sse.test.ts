@@ -33,4 +33,11 @@ describe('SseParser', () => {
       { event: 'message', data: 'y' }
     ]);
   });
+
+  it('reads a field value with or without the space after the colon', () => {
+    const parser = new SseParser();
+    expect(parser.push('event:log\ndata:one\ndata: two\n\n')).toEqual([
+      { event: 'log', data: 'one\ntwo' }
+    ]);
+  });
 });

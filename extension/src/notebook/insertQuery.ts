@@ -10,12 +10,42 @@ export const LOAD_EXTENSION = '%load_ext lakebook.kernel';
 // `%load_ext lakebook.kernel` (or `%reload_ext`) on a line of its own, magics or not.
 const LOADS_EXTENSION = /^\s*%(re)?load_ext\s+lakebook\.kernel\s*$/m;
 
+// The dataset names the lake allows (lakebook.common.lake.DATASET_NAME) need no quoting.
+const PLAIN_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * `lake.<dataset>` as DuckDB reads it: a plain name bare, anything else double-quoted (a name
+ * the lake would refuse still gives a query that fails on the name, not on its syntax).
+ */
+function lakeView(dataset: string): string {
+  return PLAIN_NAME.test(dataset)
+    ? `lake.${dataset}`
+    : `lake."${dataset.replace(/"/g, '""')}"`;
+}
+
 /**
  * The `%%duckdb` cell that reads a dataset's latest run through the kernel's `lake` schema.
- * Dataset names are plain identifiers (lower-case letters, digits, `_`), so no quoting.
  */
 export function datasetQuerySource(dataset: string, limit = 100): string {
-  return `%%duckdb\nSELECT * FROM lake.${dataset} LIMIT ${limit}`;
+  return `%%duckdb\nSELECT * FROM ${lakeView(dataset)} LIMIT ${limit}`;
+}
+
+/**
+ * Rows the run detail's query asks for: enough to look at, not a whole dataset in the kernel.
+ */
+export const RUN_QUERY_LIMIT = 1000;
+
+/**
+ * The `%%duckdb` cell that reads what one run published: `lake.<dataset>` pinned to that run
+ * with `--run` (see lakebook/kernel/magics.py), so a later run of the flow does not change
+ * what the cell shows.
+ */
+export function runQuerySource(
+  dataset: string,
+  runId: string,
+  limit = RUN_QUERY_LIMIT
+): string {
+  return `%%duckdb --run ${dataset}=${runId}\nSELECT * FROM ${lakeView(dataset)} LIMIT ${limit}`;
 }
 
 /**
@@ -46,13 +76,23 @@ export function planInsertion(
   return { index: after, sources, replaceEmptyCell: false };
 }
 
+export interface IInsertOptions {
+  /**
+   * Leave every inserted cell selected (the `%load_ext` cell too, when one is added), the
+   * query being the active one: "Run selected cells" then loads the magics and runs the
+   * query in one go. The run detail's "Open in notebook" asks for it.
+   */
+  selectInserted?: boolean;
+}
+
 /**
  * Insert a code cell with this source into the notebook (a `%load_ext` cell before it when
- * needed) and make it the active cell, ready to run.
+ * needed) and make it the active cell, ready to run (not run).
  */
 export async function insertCodeCell(
   panel: NotebookPanel,
-  source: string
+  source: string,
+  options: IInsertOptions = {}
 ): Promise<void> {
   await panel.context.ready;
   const notebook = panel.content;
@@ -75,7 +115,15 @@ export async function insertCodeCell(
       plan.sources.map(text => ({ cell_type: 'code', source: text }))
     );
   });
-  notebook.activeCellIndex = plan.index + plan.sources.length - 1;
+  const last = plan.index + plan.sources.length - 1;
+  if (options.selectInserted && last > plan.index) {
+    notebook.deselectAll();
+    notebook.activeCellIndex = plan.index;
+    // Moves the active cell to the query, the cells from the first inserted one selected.
+    notebook.extendContiguousSelectionTo(last);
+  } else {
+    notebook.activeCellIndex = last;
+  }
   notebook.mode = 'command';
   if (notebook.activeCell) {
     await notebook.scrollToCell(notebook.activeCell);
