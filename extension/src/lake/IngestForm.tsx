@@ -10,7 +10,8 @@ import { launchFlow, listDeployments } from '../api/runs';
 import { toErrorSchema } from '../form/fieldErrors';
 import { ParametersForm } from '../form/ParametersForm';
 import { INGEST_FLOW, ingestFormData } from './ingestPrefill';
-import { backoffDelays, FINAL_STATES, pollUntil } from './poll';
+import { isTerminal } from '../model/runStates';
+import { backoffDelays, pollUntil } from './poll';
 
 export interface IIngestFormProps {
   trans: TranslationBundle;
@@ -100,7 +101,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
     setPhase({ name: 'running', run: null, runId });
     const ended = await pollUntil<IRunState>({
       read: () => getRun(runId),
-      isDone: run => FINAL_STATES.has(run.state),
+      isDone: run => isTerminal(run.state),
       delays: backoffDelays(),
       onValue: run =>
         mounted.current && setPhase({ name: 'running', run, runId }),

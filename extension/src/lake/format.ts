@@ -58,7 +58,8 @@ export function formatCell(value: unknown): string {
 
 /**
  * The preview table's columns: the rows' own order (the table's), then any column of the
- * schema no row has. The schema's keys alone are sorted: metadata.json is written sorted.
+ * schema no row has. (Runs published before metadata.json kept the column order have their
+ * schema's keys sorted, so the rows' order is the one to trust.)
  */
 export function previewColumns(
   columns: Record<string, string>,

@@ -3,16 +3,6 @@
  */
 
 /**
- * Prefect state types after which a run never changes.
- */
-export const FINAL_STATES = new Set([
-  'COMPLETED',
-  'FAILED',
-  'CRASHED',
-  'CANCELLED'
-]);
-
-/**
  * Waits between polls: from `firstMs`, growing by `factor` up to `maxMs`, until `totalMs`
  * have been waited in all (so a run that never ends stops being polled).
  */
