@@ -3,7 +3,8 @@ run detail view in Debian's Chromium, against JupyterLab with the lakebook serve
 front of the real flow stack (Prefect + runner + gateway). Lab reaches the gateway through a
 relay the browser tests can cut and restore (the switch URL is LAKEBOOK_UI_GATEWAY_SWITCH) to
 see the panel report the gateway unreachable and recover. The run detail tests transform a
-small dataset ingested before they start (LAKEBOOK_UI_DATASET)."""
+small dataset ingested before they start (LAKEBOOK_UI_DATASET); the sign-in test signs in as
+another analyst (LAKEBOOK_UI_USER, LAKEBOOK_UI_PASSWORD)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,15 @@ PLAYWRIGHT_TIMEOUT_SECONDS = 480
 SCREENSHOTS = (
     *(
         f"lab-panel-{view}-{theme}.png"
-        for view in ("signed-in", "launch-transform", "runs", "bad-parameter", "unreachable")
+        for view in (
+            "signed-in",
+            "launch-transform",
+            "runs",
+            "bad-parameter",
+            "unreachable",
+            "sign-in-refused",
+            "signed-in-as-user",
+        )
         for theme in ("light", "dark")
     ),
     "lab-sidebar-schedule-dialog.png",
@@ -55,8 +64,8 @@ SCREENSHOTS = (
         for theme in ("light", "dark")
     ),
 )
-# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 3.
-UI_TESTS_PASSED = "11 passed"
+# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 3, signin 1.
+UI_TESTS_PASSED = "12 passed"
 # The dataset the run detail tests transform (rundetail.spec.ts), ingested before they start.
 UI_DATASET = "ui_sales"
 UI_CSV = b"region,amount\nnorth,10\nsouth,20\nnorth,5\neast,7\n"
@@ -111,6 +120,8 @@ class GalataLab:
     token: str
     log_file: Path
     gateway_switch: str
+    # An analyst the sign-in test signs in as, with the panel's form.
+    user: tuple[str, str]
 
 
 def kernel_lake_env(settings: Settings) -> dict[str, str]:
@@ -156,7 +167,8 @@ def lab(flow_stack: FlowStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
         with relay_switch(relay) as switch:
             service = lab_with_galata(root, notebook_dir, token, env)
             supervisor.start(service)
-            yield GalataLab(service.url, token, service.log_file, switch)
+            user = flow_stack.gateway.add_user("analyst")
+            yield GalataLab(service.url, token, service.log_file, switch, user)
     finally:
         supervisor.stop_all()
         relay.close()
@@ -180,6 +192,8 @@ def test_sidebar_in_chromium(lab: GalataLab) -> None:
         "LAKEBOOK_UI_GATEWAY_SWITCH": lab.gateway_switch,
         "LAKEBOOK_UI_ARTIFACTS": str(ARTIFACTS),
         "LAKEBOOK_UI_DATASET": UI_DATASET,
+        "LAKEBOOK_UI_USER": lab.user[0],
+        "LAKEBOOK_UI_PASSWORD": lab.user[1],
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
         "CI": "1",
     }

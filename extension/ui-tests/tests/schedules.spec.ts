@@ -56,6 +56,9 @@ async function openScheduleDialog(
   await expect(dialog).toBeVisible();
   // The parameters cell was read: its defaults are in the form.
   await expect(dialog.locator('#root_region')).toHaveValue('emea');
+  // The dialog focuses the name once its body has rendered: typing elsewhere before that can
+  // land in the name (a second dialog once created "weekly-sales3").
+  await expect(dialog.locator('#jp-lakebook-schedule-name')).toBeFocused();
   return dialog;
 }
 
