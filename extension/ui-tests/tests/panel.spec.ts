@@ -2,27 +2,16 @@
  * The lakebook side panel against a real gateway (with Prefect and a runner behind it), in the
  * light and the dark theme. LAKEBOOK_UI_GATEWAY_SWITCH cuts and restores Lab's way to the gateway.
  */
-import * as path from 'path';
 
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 
-import { ARTIFACTS_DIR } from '../playwright.config';
+import { panelScreenshots, PANEL_ID, shellIsReady } from './panelHelpers';
 
-const PANEL_ID = 'lakebook-status-panel';
 const PANEL = `#${PANEL_ID}`;
 const GATEWAY_SWITCH = process.env.LAKEBOOK_UI_GATEWAY_SWITCH ?? '';
 
-// Galata's default readiness check waits for a Launcher tab, which a restored layout does not
-// always bring back after a test that switched themes; these tests only need the shell.
-test.use({
-  waitForApplication: async ({}, use) => {
-    await use(async page => {
-      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
-      await page.locator(`.jp-SideBar [data-id="${PANEL_ID}"]`).waitFor();
-    });
-  }
-});
+test.use({ waitForApplication: async ({}, use) => use(shellIsReady) });
 
 async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.sidebar.openTab(PANEL_ID);
@@ -41,24 +30,6 @@ async function chooseFlow(panel: Locator, flow: string): Promise<void> {
   ).toBeVisible();
 }
 
-/**
- * The panel in both themes, saved as lab-panel-{name}-{light,dark}.png.
- */
-async function screenshots(
-  page: IJupyterLabPageFixture,
-  target: Locator,
-  name: string
-): Promise<void> {
-  await target.screenshot({
-    path: path.join(ARTIFACTS_DIR, `lab-panel-${name}-light.png`)
-  });
-  await page.theme.setDarkTheme();
-  await target.screenshot({
-    path: path.join(ARTIFACTS_DIR, `lab-panel-${name}-dark.png`)
-  });
-  await page.theme.setLightTheme();
-}
-
 test('the panel shows the gateway, who is signed in and the flows', async ({
   page
 }) => {
@@ -71,7 +42,7 @@ test('the panel shows the gateway, who is signed in and the flows', async ({
   }
   await expect(panel.locator('.jp-lakebook-Error')).toHaveCount(0);
   await expect(panel.locator('.jp-lakebook-Unreachable')).toHaveCount(0);
-  await screenshots(page, panel, 'signed-in');
+  await panelScreenshots(page, panel, 'signed-in');
 });
 
 test('the launch form of transform_dataset has the nested spec fields', async ({
@@ -86,7 +57,7 @@ test('the launch form of transform_dataset has the nested spec fields', async ({
   await expect(form.locator('fieldset fieldset').first()).toBeVisible();
   await expect(form).toContainText('Inputs');
   await expect(form).toContainText('Steps');
-  await screenshots(page, panel, 'launch-transform');
+  await panelScreenshots(page, panel, 'launch-transform');
 });
 
 test('launching ping from its form reaches Completed without a reload', async ({
@@ -111,7 +82,11 @@ test('launching ping from its form reaches Completed without a reload', async ({
   });
   expect(await runs.count()).toBeGreaterThanOrEqual(before + 1);
   await expect(panel.locator('.jp-lakebook-Error')).toHaveCount(0);
-  await screenshots(page, panel.locator('.jp-lakebook-RunsSection'), 'runs');
+  await panelScreenshots(
+    page,
+    panel.locator('.jp-lakebook-RunsSection'),
+    'runs'
+  );
 });
 
 test('a bad parameter shows its error on the field, and no run', async ({
@@ -132,7 +107,7 @@ test('a bad parameter shows its error on the field, and no run', async ({
     .last(); // the field's own group, inside the form's
   await expect(field).toContainText('600');
   await expect(submit).toBeDisabled();
-  await screenshots(page, panel, 'bad-parameter');
+  await panelScreenshots(page, panel, 'bad-parameter');
 
   // The gateway checks again what reaches it: its 422 names the field, no run is made.
   const refused = await page.evaluate(async () => {
@@ -179,7 +154,7 @@ test('the gateway going away shows one unreachable state, then recovers by itsel
     await expect(
       unreachable.locator('.jp-lakebook-Unreachable-retry')
     ).toBeVisible();
-    await screenshots(page, panel, 'unreachable');
+    await panelScreenshots(page, panel, 'unreachable');
   } finally {
     await request.post(`${GATEWAY_SWITCH}/up`);
   }

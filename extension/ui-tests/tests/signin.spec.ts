@@ -4,40 +4,15 @@
  * run in name order, one worker): afterwards this Lab acts as the user signed in here.
  * LAKEBOOK_UI_USER / LAKEBOOK_UI_PASSWORD name an analyst made for this test.
  */
-import * as path from 'path';
 
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Locator } from '@playwright/test';
+import { expect, test } from '@jupyterlab/galata';
 
-import { ARTIFACTS_DIR } from '../playwright.config';
+import { panelScreenshots, PANEL_ID, shellIsReady } from './panelHelpers';
 
-const PANEL_ID = 'lakebook-status-panel';
 const USER = process.env.LAKEBOOK_UI_USER ?? '';
 const PASSWORD = process.env.LAKEBOOK_UI_PASSWORD ?? '';
 
-test.use({
-  waitForApplication: async ({}, use) => {
-    await use(async page => {
-      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
-      await page.locator(`.jp-SideBar [data-id="${PANEL_ID}"]`).waitFor();
-    });
-  }
-});
-
-async function screenshots(
-  page: IJupyterLabPageFixture,
-  target: Locator,
-  name: string
-): Promise<void> {
-  await target.screenshot({
-    path: path.join(ARTIFACTS_DIR, `lab-panel-${name}-light.png`)
-  });
-  await page.theme.setDarkTheme();
-  await target.screenshot({
-    path: path.join(ARTIFACTS_DIR, `lab-panel-${name}-dark.png`)
-  });
-  await page.theme.setLightTheme();
-}
+test.use({ waitForApplication: async ({}, use) => use(shellIsReady) });
 
 test('signing out shows the form; a wrong password is refused; signing in shows the user', async ({
   page
@@ -78,7 +53,7 @@ test('signing out shows the form; a wrong password is refused; signing in shows 
   await expect(error).toBeVisible();
   await expect(error).not.toHaveText('');
   await expect(form).toBeVisible();
-  await screenshots(page, form, 'sign-in-refused');
+  await panelScreenshots(page, form, 'sign-in-refused');
 
   await fields.nth(1).fill(PASSWORD);
   await form.locator('.jp-lakebook-SignIn-submit').click();
@@ -86,7 +61,7 @@ test('signing out shows the form; a wrong password is refused; signing in shows 
   await expect(form).toBeHidden();
   await expect(panel.locator('.jp-lakebook-LaunchSection')).toBeVisible();
   await expect(panel.locator('.jp-lakebook-Header-signOut')).toBeVisible();
-  await screenshots(
+  await panelScreenshots(
     page,
     panel.locator('.jp-SidePanel-header'),
     'signed-in-as-user'
