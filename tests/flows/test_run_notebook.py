@@ -290,3 +290,21 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     # It ran in the workspace folder, where data.txt is.
     greeting = f"hello x7 in {settings.flows.notebook_dir.name}"
     assert greeting in reports.store.read_bytes(html_key).decode()
+
+    # The gateway serves the report to its owner: how it went and where to download it.
+    answer = httpx.get(flow_stack.gateway.api(f"/flows/runs/{run_id}/report"), headers=analyst)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["run_id"], report["status"], report["user"]) == (run_id, "completed", me)
+    assert report["notebook"] == "gateway_greet.ipynb"
+    assert report["parameters"] == {"count": 7}
+    assert report["failed_cell"] is None
+    assert report["html_uri"].endswith(f"results/reports/{run_id}/report.html")
+    assert greeting in httpx.get(report["html_url"], timeout=30).text
+    executed = nbformat.reads(httpx.get(report["notebook_url"], timeout=30).text, as_version=4)
+    assert any(greeting in str(cell.get("outputs")) for cell in executed.cells)
+    # Another analyst's request is the same 404 as a run that does not exist.
+    stranger = flow_stack.login("analyst")
+    hidden = httpx.get(flow_stack.gateway.api(f"/flows/runs/{run_id}/report"), headers=stranger)
+    assert hidden.status_code == 404
+    assert hidden.json()["detail"] == f"no run {run_id!r}"

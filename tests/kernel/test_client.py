@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import nbformat
 import polars as pl
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import create_access_token
@@ -236,6 +238,32 @@ def test_result_reads_what_the_run_published_through_the_gateway(
     with pytest.raises(LakebookNotFound, match=f"published dataset '{dataset}', not 'sales'"):
         run.result("sales")
     assert ResultTable(run).page_frame.equals(frame)
+
+
+def test_report_of_a_notebook_run_and_none_for_a_flow(
+    flow_stack: FlowStack, keyless_client: LakebookClient
+) -> None:
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [new_code_cell("print('kernel report', 6 * 7)")]
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": kernelspec})
+    nbformat.write(notebook, workspace / "client_report.ipynb")
+    run = keyless_client.run("run_notebook", notebook="client_report.ipynb")
+    assert run.wait(timeout=180) == "COMPLETED"
+    report = run.report()
+    assert (report.run_id, report.status, report.notebook) == (
+        run.id,
+        "completed",
+        "client_report.ipynb",
+    )
+    assert report.failed_cell is None
+    assert report.html_url is not None
+    assert "kernel report 42" in httpx.get(report.html_url, timeout=30).text
+    ping = keyless_client.run("ping")
+    assert ping.wait(timeout=60) == "COMPLETED"
+    with pytest.raises(LakebookNotFound, match=f"run '{ping.id}' has no published report"):
+        ping.report()
 
 
 def test_result_of_another_users_run_is_not_found(

@@ -15,7 +15,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
 from lakebook.gateway.api.deps import ActiveUsers
-from lakebook.gateway.api.routes import auth, flows, health, jwks, lake, notebooks, runs
+from lakebook.gateway.api.routes import (
+    auth,
+    flows,
+    health,
+    jwks,
+    lake,
+    notebooks,
+    run_reports,
+    runs,
+)
 from lakebook.gateway.core.keys import token_keys
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
 from lakebook.gateway.core.security import VerifiedTokens
@@ -139,7 +148,14 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(jwks.router)
     # runs before flows: /flows/runs must not be read as a flow called "runs".
-    for router in (auth.router, runs.router, flows.router, lake.router, notebooks.router):
+    for router in (
+        auth.router,
+        runs.router,
+        run_reports.router,
+        flows.router,
+        lake.router,
+        notebooks.router,
+    ):
         # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.
         app.include_router(router)
     app.add_exception_handler(PrefectUnavailableError, prefect_unavailable)

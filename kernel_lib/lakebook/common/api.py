@@ -110,6 +110,39 @@ class ResultOut(WireModel):
     download_expires_at: datetime | None
 
 
+class FailedCellOut(WireModel):
+    """Where a notebook run stopped: the cell's index in the notebook as written (0-based)."""
+
+    index: int
+    execution_count: int | None
+    ename: str
+    evalue: str
+
+
+class ReportOut(WireModel):
+    """A `run_notebook` run's published report: how it went, and short-lived download URLs of
+    the executed notebook and its HTML rendering (None for a local-folder lake)."""
+
+    run_id: str
+    report_name: str
+    notebook: str = Field(description="The notebook that was run, as the run was given it.")
+    status: str = Field(
+        description="completed, or failed (a cell raised, timed out or killed its kernel)."
+    )
+    user: str | None
+    parameters: dict[str, Any]
+    failed_cell: FailedCellOut | None
+    started_at: datetime
+    finished_at: datetime
+    duration_seconds: float
+    published_at: datetime
+    notebook_uri: str
+    html_uri: str
+    notebook_url: str | None
+    html_url: str | None
+    download_expires_at: datetime | None
+
+
 class Cancelled(WireModel):
     run_id: str
     state: str

@@ -75,6 +75,10 @@ def run_result_path(run_id: str) -> str:
     return f"{run_path(run_id)}/result"
 
 
+def run_report_path(run_id: str) -> str:
+    return f"{run_path(run_id)}/report"
+
+
 def run_states_path(run_id: str) -> str:
     return f"{run_path(run_id)}/states"
 

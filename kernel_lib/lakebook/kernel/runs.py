@@ -13,7 +13,14 @@ from urllib.parse import unquote, urlsplit
 import polars as pl
 from pydantic import PrivateAttr
 
-from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut
+from lakebook.common.api import (
+    TERMINAL_STATES,
+    Cancelled,
+    LogOut,
+    ReportOut,
+    ResultOut,
+    RunOut,
+)
 from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout, parse_answer, parse_answers
 from lakebook.kernel.gateway_http import (
     GatewayHTTP,
@@ -21,6 +28,7 @@ from lakebook.kernel.gateway_http import (
     run_events_path,
     run_logs_path,
     run_path,
+    run_report_path,
     run_result_path,
 )
 
@@ -154,6 +162,11 @@ class Run:
             "GET", run_result_path(self.id), params={"rows": preview_rows}
         )
         return RunResult.read(body, self.client)
+
+    def report(self) -> ReportOut:
+        """A `run_notebook` run's published report: its status, failing cell, parameters and
+        short-lived download URLs of the executed notebook and its HTML."""
+        return parse_answer(ReportOut, self.client.http.request("GET", run_report_path(self.id)))
 
     def result(self, dataset: str | None = None) -> pl.LazyFrame:
         """The run's published output as a LazyFrame, read through the gateway's download URL.
