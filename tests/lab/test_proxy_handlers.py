@@ -131,6 +131,40 @@ def test_a_failed_runs_states_say_why(client: httpx.Client, flow_stack: FlowStac
     assert "the notebook names no kernel" in last["message"], last
 
 
+def test_a_notebook_runs_report_and_its_files(client: httpx.Client, flow_stack: FlowStack) -> None:
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    name = f"lab_report_{secrets.token_hex(3)}.ipynb"
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [nbformat.v4.new_code_cell("print('report from', 'the lab')")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernelspec}),
+                   workspace / name)  # fmt: skip
+    launched = client.post(
+        "flows/run_notebook/execute", json={"parameters": {"notebook": name}}, timeout=60
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_until_ended(client, run_id, timeout=180).state == "COMPLETED"
+
+    report = client.get(f"runs/{run_id}/report")
+    assert report.status_code == 200, report.text
+    assert (report.json()["status"], report.json()["notebook"]) == ("completed", name)
+    html = client.get(f"runs/{run_id}/report/html")
+    assert html.status_code == 200, html.text
+    assert "report from the lab" in html.text
+    # The user's output runs nothing in the browser: a sandbox without scripts or origin.
+    policy = html.headers["content-security-policy"]
+    assert policy.startswith("sandbox;"), policy
+    assert "allow-" not in policy
+    assert html.headers["content-type"].startswith("text/html")
+    executed = nbformat.reads(client.get(f"runs/{run_id}/report/notebook").text, as_version=4)
+    assert "report from the lab" in str(executed.cells[0].outputs)
+    assert client.get(f"runs/{run_id}/report/pdf").status_code == 404
+    missing = client.get(f"runs/{MISSING_RUN}/report/html")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == f"no run {MISSING_RUN!r}"
+
+
 @pytest.mark.parametrize(
     ("path", "query", "field"),
     [
@@ -282,6 +316,9 @@ ROUTES = [
     ("POST", f"runs/{MISSING_RUN}/cancel", None),
     ("GET", f"runs/{MISSING_RUN}/result", None),
     ("GET", f"runs/{MISSING_RUN}/events", None),
+    ("GET", f"runs/{MISSING_RUN}/report", None),
+    ("GET", f"runs/{MISSING_RUN}/report/html", None),
+    ("GET", f"runs/{MISSING_RUN}/report/notebook", None),
     ("GET", "lake/datasets", None),
     ("GET", "lake/datasets/sales", None),
     ("GET", "schedules", None),

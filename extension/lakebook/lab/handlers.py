@@ -12,6 +12,7 @@ from lakebook.kernel.gateway_http import DEPLOYMENTS_PATH, execute_path
 from lakebook.lab.base import LakebookHandler
 from lakebook.lab.gateway import GatewayError, gateway_is_healthy, gateway_url
 from lakebook.lab.lake_handlers import LAKE_ROUTES
+from lakebook.lab.report_handlers import REPORT_ROUTES
 from lakebook.lab.run_events import EVENT_ROUTES
 from lakebook.lab.run_handlers import RUN_ROUTES
 from lakebook.lab.schedule_handlers import SCHEDULE_ROUTES
@@ -71,6 +72,6 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
         (url_path_join(base_url, "lakebook", "flows", "([^/]+)", "execute"), ExecuteHandler),
         (url_path_join(base_url, "lakebook", "session"), SessionHandler),
     ]
-    for routes in (EVENT_ROUTES, RUN_ROUTES, LAKE_ROUTES, SCHEDULE_ROUTES):
+    for routes in (EVENT_ROUTES, REPORT_ROUTES, RUN_ROUTES, LAKE_ROUTES, SCHEDULE_ROUTES):
         handlers += [(url_path_join(base_url, "lakebook", *parts), cls) for parts, cls in routes]
     web_app.add_handlers(host_pattern, handlers)
