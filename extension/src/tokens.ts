@@ -108,6 +108,31 @@ export interface IStateChange {
 }
 
 /**
+ * A run_notebook run's published report, from `GET /lakebook/runs/{id}/report` (`ReportOut`).
+ */
+export interface IRunReport {
+  run_id: string;
+  report_name: string;
+  notebook: string;
+  /**
+   * completed, or failed (a cell raised, timed out or killed its kernel).
+   */
+  status: string;
+  user: string | null;
+  parameters: Record<string, unknown>;
+  failed_cell: {
+    index: number;
+    execution_count: number | null;
+    ename: string;
+    evalue: string;
+  } | null;
+  started_at: string;
+  finished_at: string;
+  duration_seconds: number;
+  published_at: string;
+}
+
+/**
  * A run's published dataset with its first rows, from `GET /lakebook/runs/{id}/result`
  * (`ResultOut`): the run detail's result and the lake's dataset preview.
  */

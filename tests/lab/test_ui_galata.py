@@ -60,12 +60,12 @@ SCREENSHOTS = (
     "lab-sidebar-lake-upload-error.png",
     *(
         f"lab-sidebar-rundetail-{view}-{theme}.png"
-        for view in ("running", "completed-result", "failed")
+        for view in ("running", "completed-result", "failed", "report")
         for theme in ("light", "dark")
     ),
 )
-# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 3, signin 1.
-UI_TESTS_PASSED = "12 passed"
+# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 4, signin 1.
+UI_TESTS_PASSED = "13 passed"
 # The dataset the run detail tests transform (rundetail.spec.ts), ingested before they start.
 UI_DATASET = "ui_sales"
 UI_CSV = b"region,amount\nnorth,10\nsouth,20\nnorth,5\neast,7\n"

@@ -1,10 +1,11 @@
 /**
  * The typed client of the server extension's flow and run endpoints (docs/lab-extension.md,
  * E2): deployments, launching, the runs list, and for one run its details, log pages, state
- * history, cancel and its published result. Its live events: `openRunEvents` in ./events.
+ * history, cancel, its published result and a notebook run's report. Its live events: `openRunEvents` in ./events.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { PartialJSONObject } from '@lumino/coreutils';
 
 import {
   ICancelled,
@@ -13,6 +14,7 @@ import {
   ILogLine,
   IRun,
   IRunDetail,
+  IRunReport,
   IRunResult,
   IStateChange
 } from '../tokens';
@@ -129,6 +131,34 @@ export function cancelRun(runId: string): Promise<ICancelled> {
 /**
  * The run's published result with its first `rows` rows, or null when it published nothing.
  */
+/**
+ * A run_notebook run's report, or null when the run published none.
+ */
+export function fetchReport(runId: string): Promise<IRunReport | null> {
+  return nullIfNotFound(requestAPI<IRunReport>(runPath(runId, 'report')));
+}
+
+/**
+ * The executed notebook of a run's report (nbformat JSON), read through the server extension.
+ */
+export function fetchReportNotebook(runId: string): Promise<PartialJSONObject> {
+  return requestAPI<PartialJSONObject>(runPath(runId, 'report', 'notebook'));
+}
+
+/**
+ * Where the server extension serves a run's report as HTML (under a CSP sandbox), for a frame.
+ */
+export function reportHtmlUrl(
+  runId: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  return URLExt.join(
+    settings.baseUrl,
+    'lakebook',
+    runPath(runId, 'report', 'html')
+  );
+}
+
 export async function fetchResult(
   runId: string,
   rows = 20

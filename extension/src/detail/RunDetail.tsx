@@ -246,13 +246,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             <Button
               className={`${CLASS}-openReport`}
               small
-              disabled={!actions.openReport || busy}
+              disabled={!actions.openReport || busy || !isTerminal(run.state)}
               title={
-                actions.openReport
+                isTerminal(run.state)
                   ? trans.__('Open the executed notebook and its HTML report')
-                  : trans.__(
-                      'Reports cannot be opened here yet: the server extension has no report endpoint'
-                    )
+                  : trans.__('The report is published when the run ends')
               }
               onClick={() => actions.openReport && void act(actions.openReport)}
             >

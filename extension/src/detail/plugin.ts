@@ -25,6 +25,7 @@ import { isTerminal } from '../model/runStates';
 import { insertCodeCell, runQuerySource } from '../notebook/insertQuery';
 import { targetNotebook } from '../notebook/target';
 import { IRunResult } from '../tokens';
+import { openReport } from './openReport';
 import { RunDetailWidget } from './widget';
 
 type RunView = MainAreaWidget<RunDetailWidget>;
@@ -53,7 +54,7 @@ export const runDetailPlugin: JupyterFrontEndPlugin<void> = {
     app: JupyterFrontEnd,
     translator: ITranslator,
     notebooks: INotebookTracker | null,
-    _docManager: IDocumentManager | null,
+    docManager: IDocumentManager | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
   ): void => {
@@ -104,7 +105,7 @@ export const runDetailPlugin: JupyterFrontEndPlugin<void> = {
         const content = new RunDetailWidget(runId, trans, {
           cancel: () => cancel(runId),
           openInNotebook: () => openInNotebook(runId),
-          openReport: null
+          openReport: () => openReport(app, docManager, runId, trans)
         });
         const view = new MainAreaWidget({ content });
         view.id = `lakebook-run-${runId}`;
@@ -183,10 +184,12 @@ export const runDetailPlugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.openReport, {
       label: trans.__('Open Run Report'),
       caption: trans.__(
-        'Not available yet: the server extension has no endpoint serving a run_notebook report'
+        'Open a notebook run’s HTML report and its executed notebook'
       ),
-      isEnabled: () => false,
-      execute: () => undefined
+      isEnabled: args => targetRunId(args) !== null,
+      execute: reportErrors(trans.__('Cannot open the report'), runId =>
+        openReport(app, docManager, runId, trans)
+      )
     });
 
     if (palette) {

@@ -258,3 +258,60 @@ test('a failed transform shows why it failed', async ({ page }) => {
   );
   await screenshots(page, view, 'failed');
 });
+
+test('a notebook run opens its HTML report in a sandboxed frame and its executed notebook', async ({
+  page,
+  tmpPath
+}) => {
+  // Lab's root is the gateway's workspace folder: a notebook made here can be run by path.
+  const notebook = `${tmpPath}/ui_report.ipynb`;
+  const content = {
+    cells: [
+      {
+        cell_type: 'code',
+        execution_count: null,
+        metadata: {},
+        outputs: [],
+        source: "print('report says', 6 * 7)"
+      }
+    ],
+    metadata: {
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  expect(
+    await page.contents.uploadContent(JSON.stringify(content), 'text', notebook)
+  ).toBe(true);
+  const runId = await launch(page, 'run_notebook', { notebook });
+  const view = await openRun(page, runId);
+  await expect(state(view)).toHaveText('Completed', { timeout: 180_000 });
+
+  await view.locator('.jp-lakebook-RunDetail-openReport').click();
+  const report = page.locator(`[id="lakebook-report-${runId}"]`);
+  await expect(report).toBeVisible();
+  const frame = report.locator('iframe');
+  // No scripts, no origin: the sandbox attribute is there and grants nothing.
+  await expect(frame).toHaveAttribute('sandbox', '');
+  await expect(frame).toHaveAttribute(
+    'src',
+    new RegExp(`/lakebook/runs/${runId}/report/html$`)
+  );
+  await expect(
+    page.frameLocator(`[id="lakebook-report-${runId}"] iframe`).locator('body')
+  ).toContainText('report says 42');
+  // The executed notebook is saved into the workspace and opened beside it.
+  const executed = `ui_report-${runId.slice(0, 8)}.ipynb`;
+  await expect(
+    page.locator('.lm-TabBar-tab', { hasText: executed })
+  ).toBeVisible();
+  expect(await page.contents.fileExists(`lakebook-reports/${executed}`)).toBe(
+    true
+  );
+  await screenshots(page, page.locator('#jp-main-dock-panel'), 'report');
+});
