@@ -3,7 +3,6 @@ checked against the run's owner like every other run route."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -11,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from lakebook.common.api import FailedCellOut, ReportOut
 from lakebook.common.lake import REPORT_HTML_FILE, REPORT_NOTEBOOK_FILE
 from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, LakeStoreDep, SessionDep
-from lakebook.gateway.api.routes.runs import CLAIM_FIRST, owned_run
+from lakebook.gateway.api.routes.runs import CLAIM_FIRST, download_expiry, owned_run
 from lakebook.lake.reports import ReportPublisher
 from lakebook.lake.store import LakeNotFoundError
 
@@ -56,7 +55,5 @@ def read_report(
         html_uri=store.paths.uri(html_key),
         notebook_url=notebook_url,
         html_url=store.presigned_url(html_key, expires_in),
-        download_expires_at=(
-            datetime.now(UTC) + timedelta(seconds=expires_in) if notebook_url else None
-        ),
+        download_expires_at=download_expiry(notebook_url, expires_in),
     )

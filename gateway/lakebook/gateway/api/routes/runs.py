@@ -242,5 +242,10 @@ def read_result(
         bytes=metadata.bytes,
         preview=preview.to_dicts(),
         download_url=url,
-        download_expires_at=datetime.now(UTC) + timedelta(seconds=expires_in) if url else None,
+        download_expires_at=download_expiry(url, expires_in),
     )
+
+
+def download_expiry(url: str | None, expires_in: int) -> datetime | None:
+    """When a presigned URL signed now stops working; None without a URL (a local lake)."""
+    return datetime.now(UTC) + timedelta(seconds=expires_in) if url else None
