@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from lakebook.kernel.client import connect
@@ -175,3 +176,26 @@ def test_an_expired_token_is_renewed_with_the_refresh_token(
     path.write_text(json.dumps(renewed))
     with pytest.raises(LakebookCredentialsError, match="your session has ended.*lakebook login"):
         connect(settings=flow_stack.gateway.settings.with_values(data_dir=signed_in))
+
+
+def test_reports_lists_the_users_notebook_reports(flow_stack: FlowStack, signed_in: Path) -> None:
+    empty = lakebook(flow_stack, signed_in, "reports")
+    assert empty.returncode == 0, empty.stderr
+    assert "no reports yet" in empty.stderr
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [nbformat.v4.new_code_cell("1 / 0")]
+    document = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernelspec})
+    nbformat.write(document, workspace / "cli_report.ipynb")
+    ran = lakebook(flow_stack, signed_in, "run", "run_notebook", "-p", "notebook=cli_report.ipynb")
+    assert ran.returncode == 1, ran.stdout  # the cell raised: the run failed, its report is there
+    listed = lakebook(flow_stack, signed_in, "reports")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert "failed" in line
+    assert "cli_report" in line
+    assert "cell 0: ZeroDivisionError: division by zero" in line
+    refused = lakebook(flow_stack, signed_in, "reports", "--limit", "500")
+    assert refused.returncode == 2
+    assert "500 is not between 1 and 100" in refused.stderr

@@ -308,3 +308,11 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     hidden = httpx.get(flow_stack.gateway.api(f"/flows/runs/{run_id}/report"), headers=stranger)
     assert hidden.status_code == 404
     assert hidden.json()["detail"] == f"no run {run_id!r}"
+    # The owner's reports list has it; the stranger's does not.
+    mine = httpx.get(flow_stack.gateway.api("/reports"), headers=analyst)
+    assert mine.status_code == 200, mine.text
+    assert [listed["run_id"] for listed in mine.json()] == [run_id]
+    assert httpx.get(flow_stack.gateway.api("/reports"), headers=stranger).json() == []
+    too_many = httpx.get(flow_stack.gateway.api("/reports?limit=101"), headers=analyst)
+    assert too_many.status_code == 422
+

@@ -97,6 +97,26 @@ def run_flow(
     return EXIT_OK if final == "COMPLETED" else EXIT_FAILURE
 
 
+def show_reports(settings: Settings, console: Console, limit: int) -> int:
+    """The caller's notebook reports, newest first: run, name, status, when, where it stopped."""
+    try:
+        with connect(settings=settings) as client:
+            reports = client.reports(limit=limit)
+    except LakebookError as error:
+        return _failed(console, error)
+    if not reports:
+        console.note("no reports yet: run a notebook (lakebook run run_notebook -p notebook=…)")
+        return EXIT_OK
+    for report in reports:
+        when = report.published_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        stopped = ""
+        if report.failed_cell is not None:
+            cell = report.failed_cell
+            stopped = f"  cell {cell.index}: {cell.ename}: {cell.evalue}"
+        console.say(f"{report.run_id}  {when}  {report.status:<9}  {report.report_name}{stopped}")
+    return EXIT_OK
+
+
 def _follow(console: Console, run: Run) -> str:
     """Prints state changes and log lines as they happen; returns the final state."""
     final = "UNKNOWN"

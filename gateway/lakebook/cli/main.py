@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="print the run id and return")
     _add_data_dir(run)
 
+    reports = commands.add_parser("reports", help="list your notebook reports, newest first")
+    reports.add_argument(
+        "--limit", type=_report_limit, default=20, help="notebook runs to look at (1-100)"
+    )
+    _add_data_dir(reports)
     user = commands.add_parser("user", help="manage gateway users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="add a user (prints a generated password)")
@@ -85,6 +90,17 @@ def _add_schedule_parser(commands: Any) -> None:
     )
     schedule.add_argument("--all", action="store_true", help="list: everyone's schedules")
     _add_data_dir(schedule)
+
+
+def _report_limit(text: str) -> int:
+    """--limit of `reports`, in the gateway's bounds, refused here with argparse's usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 100")
+    return value
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +151,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         from lakebook.cli.stack.status import run_status
 
         return run_status(settings, console)
+    if args.command == "reports":
+        from lakebook.cli.client_commands import show_reports
+
+        return show_reports(settings, console, args.limit)
     if args.command in ("login", "run"):
         from lakebook.cli import client_commands as client
 

@@ -152,6 +152,7 @@ def create_app() -> FastAPI:
         auth.router,
         runs.router,
         run_reports.router,
+        run_reports.reports_router,
         flows.router,
         lake.router,
         notebooks.router,

@@ -16,6 +16,7 @@ from lakebook.common.api import (
     ExecuteRequest,
     Launched,
     Me,
+    ReportOut,
     RunOut,
     UploadOut,
 )
@@ -27,6 +28,7 @@ from lakebook.kernel.gateway_http import (
     DEFAULT_TIMEOUT,
     DEPLOYMENTS_PATH,
     ME_PATH,
+    REPORTS_PATH,
     RUNS_PATH,
     UPLOAD_TIMEOUT,
     UPLOADS_PATH,
@@ -123,6 +125,12 @@ class LakebookClient:
             params["flow"] = flow
         listed = parse_answers(RunOut, self.http.request("GET", RUNS_PATH, params=params))
         return [Run(self, info.run_id, info.flow_name) for info in listed]
+
+    def reports(self, *, limit: int = 20, offset: int = 0) -> list[ReportOut]:
+        """The reports of the caller's notebook runs (admins: everyone's), newest run first;
+        `limit` counts notebook runs, so runs without a report yet make a page shorter."""
+        params = {"limit": limit, "offset": offset}
+        return parse_answers(ReportOut, self.http.request("GET", REPORTS_PATH, params=params))
 
     def run_info(self, run_id: str) -> RunOut:
         return read_run_info(self.http, run_id)

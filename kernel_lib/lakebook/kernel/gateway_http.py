@@ -75,6 +75,9 @@ def run_result_path(run_id: str) -> str:
     return f"{run_path(run_id)}/result"
 
 
+REPORTS_PATH = "/reports"
+
+
 def run_report_path(run_id: str) -> str:
     return f"{run_path(run_id)}/report"
 

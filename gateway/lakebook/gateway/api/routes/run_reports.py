@@ -1,5 +1,5 @@
-"""A run_notebook run's report: what the run published under `results/reports/{run id}/`,
-checked against the run's owner like every other run route."""
+"""Notebook reports: what a run_notebook run published under `results/reports/{run id}/`,
+one run's (checked against its owner like every other run route) or the caller's newest."""
 
 from __future__ import annotations
 
@@ -9,12 +9,23 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from lakebook.common.api import FailedCellOut, ReportOut
 from lakebook.common.lake import REPORT_HTML_FILE, REPORT_NOTEBOOK_FILE
-from lakebook.gateway.api.deps import API_PREFIX, CurrentUser, LakeStoreDep, SessionDep
+from lakebook.gateway.api.deps import (
+    API_PREFIX,
+    CurrentUser,
+    LakeStoreDep,
+    OrchestratorDep,
+    SessionDep,
+)
 from lakebook.gateway.api.routes.runs import CLAIM_FIRST, download_expiry, owned_run
+from lakebook.gateway.crud import list_run_records
+from lakebook.gateway.scheduled_runs import claim_scheduled_runs
 from lakebook.lake.reports import ReportPublisher
-from lakebook.lake.store import LakeNotFoundError
+from lakebook.lake.store import LakeNotFoundError, LakeStore
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows/runs", tags=["runs"])
+reports_router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["reports"])
+NOTEBOOK_FLOW = "run_notebook"
+ExpiresIn = Annotated[int, Query(ge=1, le=24 * 3600)]
 
 
 @router.get("/{run_id}/report", response_model=ReportOut, dependencies=CLAIM_FIRST)
@@ -23,24 +34,55 @@ def read_report(
     user: CurrentUser,
     session: SessionDep,
     store: LakeStoreDep,
-    expires_in: Annotated[int, Query(ge=1, le=24 * 3600)] = 900,
+    expires_in: ExpiresIn = 900,
 ) -> ReportOut:
     """The report of a notebook run (a failed run's partial report too), with short-lived
     download URLs of the executed notebook and its HTML."""
     record = owned_run(session, user, run_id)
-    reports = ReportPublisher(store)
     try:
-        metadata = reports.read_metadata(record.run_id)
+        return report_out(store, record.run_id, expires_in)
     except LakeNotFoundError as error:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"run {run_id!r} has no published report (yet)"
         ) from error
-    notebook_key = store.paths.report_key(record.run_id, REPORT_NOTEBOOK_FILE)
-    html_key = store.paths.report_key(record.run_id, REPORT_HTML_FILE)
+
+
+@reports_router.get("", response_model=list[ReportOut])
+async def list_reports(
+    user: CurrentUser,
+    session: SessionDep,
+    store: LakeStoreDep,
+    orchestrator: OrchestratorDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    expires_in: ExpiresIn = 900,
+) -> list[ReportOut]:
+    """The reports of the caller's notebook runs (admins: everyone's), newest run first, scheduled
+    ones included. Pages count notebook runs: a run still going, or one that failed before its
+    first cell, has no report, so a page may hold fewer than `limit`."""
+    await claim_scheduled_runs(orchestrator.client, session)
+    owner_id = None if user.is_admin else user.id
+    records = list_run_records(
+        session, owner_id=owner_id, flow=NOTEBOOK_FLOW, limit=limit, offset=offset
+    )
+    reports = []
+    for record in records:
+        try:
+            reports.append(report_out(store, record.run_id, expires_in))
+        except LakeNotFoundError:
+            continue
+    return reports
+
+
+def report_out(store: LakeStore, run_id: str, expires_in: int) -> ReportOut:
+    """A published report as the API answers it; LakeNotFoundError when there is none."""
+    metadata = ReportPublisher(store).read_metadata(run_id)
+    notebook_key = store.paths.report_key(run_id, REPORT_NOTEBOOK_FILE)
+    html_key = store.paths.report_key(run_id, REPORT_HTML_FILE)
     notebook_url = store.presigned_url(notebook_key, expires_in)
     failed = metadata.failed_cell
     return ReportOut(
-        run_id=record.run_id,
+        run_id=run_id,
         report_name=metadata.report_name,
         notebook=metadata.notebook,
         status=metadata.status,
