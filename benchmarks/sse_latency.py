@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,16 @@ from benchmarks.common import (
     start_seaweed,
     write_results,
 )
-from lakebook.cli.stack.services import Service, jupyter_argv
+from lakebook.cli.stack.services import (
+    Service,
+    gateway_service,
+    jupyter_argv,
+    prefect_service,
+    runner_service,
+    settings_env,
+)
+from lakebook.cli.stack.supervisor import Supervisor
+from lakebook.common.settings import Settings
 
 RUNS = int(os.environ.get("BENCH_RUNS", 24))
 # The whole measurement stops launching runs after this, whatever RUNS says.
@@ -60,8 +70,12 @@ ORDER = ("SCHEDULED", "PENDING", "RUNNING", "COMPLETED")
 # SCHEDULED exists before any client connects (the stream replays it on subscribe): the
 # transitions a client already following the run waits for are the later ones.
 FOLLOWED = ("PENDING", "RUNNING", "COMPLETED")
-# The gateway's RunWatcher polls Prefect this often (gateway/run_events.py, main.py).
-GATEWAY_WATCH_INTERVAL_SECONDS = 0.5
+# The gateway's RunWatcher polls Prefect this often by default (gateway/run_events.py); another
+# value (BENCH_WATCH_INTERVAL) runs the gateway through benchmarks.watch_interval_app.
+DEFAULT_WATCH_INTERVAL_SECONDS = 0.5
+WATCH_INTERVAL = os.environ.get("BENCH_WATCH_INTERVAL")
+GATEWAY_WATCH_INTERVAL_SECONDS = float(WATCH_INTERVAL or DEFAULT_WATCH_INTERVAL_SECONDS)
+GATEWAY_APP = "lakebook.gateway.main:create_app"
 
 Seen = dict[str, float]  # state type -> wall-clock time a client learnt of it
 
@@ -86,6 +100,27 @@ def lab_service(root: Path, gateway_url: str, token: str) -> tuple[Service, str]
         startup_timeout=STARTUP_SECONDS,
     )
     return service, jupyter_token
+
+
+def start_stack(supervisor: Supervisor, settings: Settings) -> Service:
+    """The Prefect + runner + gateway stack of `lakebook up`, its gateway's watcher polling
+    every BENCH_WATCH_INTERVAL s when that is set."""
+    if WATCH_INTERVAL is None:
+        return start_gateway_stack(supervisor, settings)
+    env = settings_env(settings) | {
+        "LAKEBOOK_JWT_SECRET": settings.require_secret("jwt_secret"),
+        "BENCH_WATCH_INTERVAL": WATCH_INTERVAL,
+    }
+    gateway = gateway_service(settings)
+    argv = tuple(
+        "benchmarks.watch_interval_app:create_app" if a == GATEWAY_APP else a for a in gateway.argv
+    )
+    gateway = replace(gateway, argv=argv)
+    for service in (prefect_service(settings), runner_service(settings), gateway):
+        supervisor.start(
+            replace(service, env={**env, **service.env}, startup_timeout=STARTUP_SECONDS)
+        )
+    return gateway
 
 
 def stream_states(lines: Iterator[str], deadline: float) -> Seen:
@@ -238,14 +273,14 @@ def measure(lab_url: str, jupyter_token: str, gateway_url: str, token: str) -> l
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-sse-"))
     stack = gateway_settings(root)
-    shared = ("prefect_port", "runner_port", "gateway_port", "jwt_secret")
+    shared: tuple[str, ...] = ("prefect_port", "runner_port", "gateway_port", "jwt_secret")
     shared += ("rate_limit_per_second", "rate_limit_burst")
     settings = lake_settings(root, **{name: stack.variables()[name] for name in shared})
     supervisor = quiet_supervisor(root)
     load_before = load_average()
     try:
         start_seaweed(supervisor, settings)
-        gateway = start_gateway_stack(supervisor, settings)
+        gateway = start_stack(supervisor, settings)
         token = analyst_token(settings, gateway.url)
         lab, jupyter_token = lab_service(root, gateway.url, token)
         supervisor.start(lab)
@@ -261,6 +296,8 @@ def main() -> None:
         "followed_states": list(FOLLOWED),
         "clock": "one machine, one wall clock (time.time() vs Prefect's state timestamps)",
         "gateway_watch_interval_s": GATEWAY_WATCH_INTERVAL_SECONDS,
+        "run_state_cache_s": settings.gateway.run_state_cache_seconds,
+        "gateway_workers": settings.gateway.workers,
         "load_average_before": load_before,
         "load_average_during": load_during,
         "clients": summarise(runs),
@@ -270,7 +307,8 @@ def main() -> None:
             for sampled in runs
         ],
     }
-    write_results("sse_latency", results)
+    name = "sse_latency" if WATCH_INTERVAL is None else f"sse_latency-watch-{WATCH_INTERVAL}s"
+    write_results(name, results)
 
 
 if __name__ == "__main__":
