@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 UI_TESTS_STAMP := extension/ui-tests/node_modules/.install-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
+.PHONY: install up test lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -51,7 +51,7 @@ clean:
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
 # One at a time: each benchmark would skew the others on a small machine.
-bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli
+bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse
 
 bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
@@ -80,3 +80,6 @@ bench-run-lookup: install
 
 bench-cli: install
 	$(BIN)/python -m benchmarks.cli_startup
+
+bench-sse: install
+	$(BIN)/python -m benchmarks.sse_latency
