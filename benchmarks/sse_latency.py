@@ -270,6 +270,16 @@ def measure(lab_url: str, jupyter_token: str, gateway_url: str, token: str) -> l
     return runs
 
 
+def results_name(settings: Settings) -> str:
+    """sse_latency, or a name saying which lever differs from the defaults."""
+    name = "sse_latency"
+    if WATCH_INTERVAL is not None:
+        name += f"-watch-{WATCH_INTERVAL}s"
+    if "LAKEBOOK_RUN_STATE_CACHE_SECONDS" in os.environ:
+        name += f"-state-cache-{settings.gateway.run_state_cache_seconds}s"
+    return name
+
+
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lakebook-bench-sse-"))
     stack = gateway_settings(root)
@@ -307,8 +317,7 @@ def main() -> None:
             for sampled in runs
         ],
     }
-    name = "sse_latency" if WATCH_INTERVAL is None else f"sse_latency-watch-{WATCH_INTERVAL}s"
-    write_results(name, results)
+    write_results(results_name(settings), results)
 
 
 if __name__ == "__main__":
