@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,7 @@ def measure_run(lab: httpx.Client, gateway: httpx.Client) -> dict[str, dict[str,
         "sse_gateway_direct": lambda: follow_stream(gateway, f"/api/v1/flows/runs/{run_id}/events"),
     }
     for name, interval in POLLERS.items():
-        followers[name] = lambda interval=interval: follow_polling(lab, run_id, interval)  # type: ignore[misc]
+        followers[name] = partial(follow_polling, lab, run_id, interval)
     with ThreadPoolExecutor(len(followers)) as pool:
         futures = {name: pool.submit(follow) for name, follow in followers.items()}
         seen = {
