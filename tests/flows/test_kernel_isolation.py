@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
+from lakebook.common.settings import Settings
+from lakebook.flows.kernel_env import kernel_environment
+from lakebook.gateway.core.security import decode_access_token
 from lakebook.lake.reports import ReportPublisher
 from lakebook.lake.store import LakeStore
 from tests.gateway.test_flows_api import wait_for_state
@@ -99,3 +104,46 @@ def test_the_kernel_has_no_stack_secrets_and_acts_as_the_runs_owner(
     # The owner's own token, with the owner's stored role, and no more rights than theirs.
     assert json.loads(lines["ME"]) == {"name": me, "role": "analyst"}
     assert lines["OTHER_RUN_STATUS"] in {"403", "404"}
+
+
+def test_the_environment_is_allow_listed_and_a_run_without_owner_gets_no_token() -> None:
+    settings = Settings(jwt_secret="s" * 32, s3_bucket="lake")
+    parent = {
+        "PATH": "/usr/bin",
+        "LC_ALL": "C.UTF-8",
+        "LAKEBOOK_JWT_SECRET": "jwt",
+        "LAKEBOOK_S3_SECRET_ACCESS_KEY": "s3",
+        "LAKEBOOK_TOKEN": "the stack's admin token",
+        "LAKEBOOK_CREDENTIALS_FILE": "/data/credentials.json",
+        "PREFECT_API_URL": "http://127.0.0.1:4200/api",
+        "AWS_SECRET_ACCESS_KEY": "aws",
+    }
+
+    env = kernel_environment(
+        settings, owner=None, timeout_seconds=60, temp_dir=Path("/tmp/x"), parent=parent
+    )
+
+    assert env == {
+        "PATH": "/usr/bin",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": "/tmp/x",
+        "LAKEBOOK_GATEWAY_URL": settings.gateway.base_url,
+        "LAKEBOOK_S3_ENDPOINT_URL": settings.s3.url,
+        "LAKEBOOK_S3_BUCKET": "lake",
+        "LAKEBOOK_S3_REGION": settings.s3.region,
+    }
+
+
+def test_the_owners_token_lives_the_timeout_plus_a_margin_capped() -> None:
+    settings = Settings(jwt_secret="s" * 32)
+
+    def lifetime(timeout_seconds: int) -> timedelta:
+        env = kernel_environment(
+            settings, owner="ana", timeout_seconds=timeout_seconds, temp_dir=Path("/tmp"), parent={}
+        )
+        claims = decode_access_token(settings, env["LAKEBOOK_TOKEN"])
+        assert claims.subject == "ana"
+        return claims.expires_at - datetime.now(UTC)
+
+    assert timedelta(minutes=14) < lifetime(600) <= timedelta(minutes=15)
+    assert timedelta(hours=5, minutes=59) < lifetime(24 * 3600) <= timedelta(hours=6)
