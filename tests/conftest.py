@@ -152,6 +152,9 @@ def flow_stack(
     try:
         runner = runner_service(settings)
         secrets_env = {f"LAKEBOOK_{k.upper()}": v for k, v in lake_secrets.items()}
+        # The runner signs the short-lived token of a notebook run's owner, as `lakebook up`'s
+        # runner does with the secret from secrets.json.
+        secrets_env["LAKEBOOK_JWT_SECRET"] = jwt_secret
         supervisor.start(
             replace(runner, env={**runner.env, **settings_env(settings), **secrets_env})
         )

@@ -315,4 +315,3 @@ def test_run_notebook_through_the_gateway(flow_stack: FlowStack) -> None:
     assert httpx.get(flow_stack.gateway.api("/reports"), headers=stranger).json() == []
     too_many = httpx.get(flow_stack.gateway.api("/reports?limit=101"), headers=analyst)
     assert too_many.status_code == 422
-

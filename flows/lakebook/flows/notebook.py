@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import get_settings
+from lakebook.flows.kernel_env import kernel_environment
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -95,6 +96,12 @@ def execute_notebook_task(
             cwd=cwd,
             timeout_seconds=timeout_seconds,
             work_dir=work_dir,
+            kernel_env=kernel_environment(
+                get_settings(),
+                owner=_run_owner(),
+                timeout_seconds=timeout_seconds,
+                temp_dir=work_dir,
+            ),
             logger=_run_logger(),
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
@@ -84,6 +85,24 @@ def resolve_kernel(notebook: NotebookNode, kernel_name: str | None) -> str:
     return str(name)
 
 
+def kernel_manager_with_env(env: Mapping[str, str]) -> type[AsyncKernelManager]:
+    """A kernel manager class whose kernels start with exactly `env`, not the runner's
+    environment (nbclient builds the manager itself, from the class papermill hands it)."""
+    kernel_env = dict(env)
+
+    class RunKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(
+            self, *, transport_encryption: str | None = None, **kw: Any
+        ) -> tuple[list[str], dict[str, Any]]:
+            # The provisioner copies os.environ when no env is given: give it ours, whole.
+            kw["env"] = dict(kernel_env)
+            return await super()._async_pre_start_kernel(
+                transport_encryption=transport_encryption, **kw
+            )
+
+    return RunKernelManager
+
+
 def execute_notebook(
     notebook: NotebookNode,
     *,
@@ -92,9 +111,11 @@ def execute_notebook(
     cwd: Path,
     timeout_seconds: int,
     work_dir: Path,
+    kernel_env: Mapping[str, str],
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> ExecutionOutcome:
-    """Runs every cell in `cwd`; a failure ends the run and is described, never raised."""
+    """Runs every cell in `cwd` in a kernel started with `kernel_env` as its whole environment;
+    a failure ends the run and is described, never raised."""
     output = work_dir / "executed.ipynb"
     started_at = datetime.now(UTC)
     failure: tuple[int | None, str, str] | None = None  # (executed cell index, ename, evalue)
@@ -110,6 +131,7 @@ def execute_notebook(
                 log_output=True,
                 start_timeout=KERNEL_START_TIMEOUT_SECONDS,
                 execution_timeout=timeout_seconds,
+                kernel_manager_class=kernel_manager_with_env(kernel_env),
             )
         except PapermillExecutionError as error:
             # papermill saved the notebook, with error banners, before raising.

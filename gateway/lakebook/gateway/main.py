@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
+from lakebook.common.token_keys import token_keys
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import (
     auth,
@@ -25,7 +26,6 @@ from lakebook.gateway.api.routes import (
     run_reports,
     runs,
 )
-from lakebook.gateway.core.keys import token_keys
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
 from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets

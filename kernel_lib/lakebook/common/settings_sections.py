@@ -210,7 +210,7 @@ class JwtSettings(Section):
     @model_validator(mode="after")
     def _signing_key_matches_algorithm(self) -> JwtSettings:
         # Whether the key file holds the right kind of key is checked where it is loaded
-        # (lakebook.gateway.core.keys); here only the combination of settings.
+        # (lakebook.common.token_keys); here only the combination of settings.
         asymmetric = self.algorithm != "HS256"
         if asymmetric and self.private_key_file is None:
             raise ValueError(

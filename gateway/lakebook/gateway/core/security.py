@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import get_args
 
 import jwt
 
+from lakebook.common.access_tokens import create_access_token as create_access_token
 from lakebook.common.api import Role
 from lakebook.common.settings import Settings
-from lakebook.gateway.core.keys import token_keys
+from lakebook.common.token_keys import token_keys
 
 REQUIRED_CLAIMS = ("sub", "role", "exp", "iat", "iss", "aud", "jti")
 
@@ -36,27 +36,6 @@ class TokenClaims:
 def generate_password() -> str:
     """A random password a person can still copy: 24 URL-safe characters."""
     return secrets.token_urlsafe(18)
-
-
-def create_access_token(
-    settings: Settings, *, subject: str, role: str, lifetime: timedelta | None = None
-) -> str:
-    """A signed JWT with the claims the gateway requires (sub, role, exp, iat, iss, aud, jti)."""
-    issued_at = datetime.now(UTC)
-    lifetime = lifetime or timedelta(minutes=settings.jwt.access_token_minutes)
-    claims = {
-        "sub": subject,
-        "role": role,
-        "iat": issued_at,
-        "exp": issued_at + lifetime,
-        "iss": settings.jwt.issuer,
-        "aud": settings.jwt.audience,
-        "jti": uuid.uuid4().hex,
-    }
-    keys = token_keys(settings)
-    # The kid (RFC 7638 thumbprint) tells verifiers which JWKS key to use; HS256 has none.
-    headers = {"kid": keys.signing_kid} if keys.signing_kid else None
-    return jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm, headers=headers)
 
 
 def decode_access_token(settings: Settings, token: str) -> TokenClaims:

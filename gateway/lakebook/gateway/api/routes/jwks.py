@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from lakebook.common.token_keys import token_keys
 from lakebook.gateway.api.deps import SettingsDep
-from lakebook.gateway.core.keys import token_keys
 
 router = APIRouter(tags=["auth"])
 
