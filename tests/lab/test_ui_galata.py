@@ -64,8 +64,8 @@ SCREENSHOTS = (
         for theme in ("light", "dark")
     ),
 )
-# Every Playwright test of ui-tests/tests: panel 5, lake 2, schedules 1, rundetail 4, signin 1.
-UI_TESTS_PASSED = "13 passed"
+# Every Playwright test of ui-tests/tests: panel 6, lake 2, schedules 1, rundetail 4, signin 1.
+UI_TESTS_PASSED = "14 passed"
 # The dataset the run detail tests transform (rundetail.spec.ts), ingested before they start.
 UI_DATASET = "ui_sales"
 UI_CSV = b"region,amount\nnorth,10\nsouth,20\nnorth,5\neast,7\n"

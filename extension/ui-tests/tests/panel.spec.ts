@@ -89,6 +89,48 @@ test('launching ping from its form reaches Completed without a reload', async ({
   );
 });
 
+test('the launch form is reachable and usable from the keyboard, in reading order', async ({
+  page
+}) => {
+  const panel = await openPanel(page);
+  await chooseFlow(panel, 'ping');
+  await panel.locator('.jp-lakebook-Launch-flow select').focus();
+
+  // Where each Tab lands, as a selector-like name, until Launch (bounded).
+  const visited: string[] = [];
+  for (let step = 0; step < 15; step++) {
+    await page.keyboard.press('Tab');
+    const where = await page.evaluate(() => {
+      const active = document.activeElement as HTMLElement | null;
+      if (!active) {
+        return '';
+      }
+      return active.id
+        ? `#${active.id}`
+        : `.${Array.from(active.classList).join('.')}`;
+    });
+    visited.push(where);
+    if (where.includes('jp-lakebook-Launch-submit')) {
+      break;
+    }
+  }
+  const message = visited.indexOf('#root_message');
+  const launch = visited.findIndex(name =>
+    name.includes('jp-lakebook-Launch-submit')
+  );
+  expect(message, visited.join(' → ')).toBeGreaterThanOrEqual(0);
+  expect(launch, visited.join(' → ')).toBeGreaterThan(message);
+
+  // Typing and Enter on Launch launch the run, as a click does.
+  await panel.locator('#root_message').focus();
+  await page.keyboard.type('typed at the keyboard');
+  await panel.locator('.jp-lakebook-Launch-submit').focus();
+  await page.keyboard.press('Enter');
+  await expect(panel.locator('.jp-lakebook-Launch-done')).toContainText(
+    'Launched run'
+  );
+});
+
 test('a bad parameter shows its error on the field, and no run', async ({
   page
 }) => {
