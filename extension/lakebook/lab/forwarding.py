@@ -41,8 +41,14 @@ def query_model(handler: LakebookHandler, model: type[Query]) -> Query:
 def checked_answer(answer: TypeAdapter[Any], body: Any, where: str) -> bytes:
     """The gateway's answer re-encoded through its model; 502 when it does not fit (a gateway of
     another version), naming the first field that does not."""
+    return answer.dump_json(checked_model(answer, body, where))
+
+
+def checked_model(answer: TypeAdapter[Any], body: Any, where: str) -> Any:
+    """The gateway's answer read into its model; the same 502 as `checked_answer` when it does
+    not fit."""
     try:
-        return answer.dump_json(answer.validate_python(body))
+        return answer.validate_python(body)
     except ValidationError as error:
         first = error.errors()[0]
         place = ".".join(str(part) for part in first["loc"]) or "body"

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from lakebook.common.api import ReportOut
 from lakebook.kernel.gateway_http import run_report_path
 from lakebook.lab.base import LakebookHandler
-from lakebook.lab.forwarding import checked_answer, forward
+from lakebook.lab.forwarding import checked_model, forward
 from lakebook.lab.gateway import GatewayError
 
 REPORT: TypeAdapter[Any] = TypeAdapter(ReportOut)
@@ -43,7 +43,7 @@ class ReportFileHandler(LakebookHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str, kind: str) -> None:
         _, body = await self.gateway("GET", run_report_path(run_id))
-        report = REPORT.validate_json(checked_answer(REPORT, body, "GET report"))
+        report: ReportOut = checked_model(REPORT, body, "GET report")
         url = report.html_url if kind == "html" else report.notebook_url
         if url is None:
             raise GatewayError(

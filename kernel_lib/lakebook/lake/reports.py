@@ -59,7 +59,7 @@ class ReportPublisher:
         marker = json.dumps({"published_at": now.isoformat()}).encode()
         self.store.write_bytes(key(report_id, SUCCESS_MARKER), marker)
         logger.info("published report %s", report_id)
-        return self._published(report_id, now)
+        return self.published(report_id, now)
 
     def list_reports(self) -> list[PublishedReport]:
         """Every report with _SUCCESS, newest first; half-written ones are not there."""
@@ -72,7 +72,7 @@ class ReportPublisher:
         for name, info in objects.items():
             parts = name.removeprefix(prefix + "/").split("/")
             if len(parts) == 2 and parts[1] == SUCCESS_MARKER:
-                reports.append(self._published(parts[0], modified_at(info)))
+                reports.append(self.published(parts[0], modified_at(info)))
         return sorted(reports, key=lambda report: report.published_at, reverse=True)
 
     def read_metadata(self, report_id: str) -> ReportMetadata:
@@ -87,7 +87,8 @@ class ReportPublisher:
         raw = self.store.read_bytes(metadata_key)
         return ReportMetadata.from_json(raw, source=self.paths.uri(metadata_key))
 
-    def _published(self, report_id: str, published_at: datetime) -> PublishedReport:
+    def published(self, report_id: str, published_at: datetime) -> PublishedReport:
+        """Where a published report's files are (its prefix under `results/reports/`)."""
         uri = self.paths.uri
         key = self.paths.report_key
         return PublishedReport(

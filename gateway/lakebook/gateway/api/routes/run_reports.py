@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from lakebook.common.api import FailedCellOut, ReportOut
-from lakebook.common.lake import REPORT_HTML_FILE, REPORT_NOTEBOOK_FILE
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     CurrentUser,
@@ -76,10 +75,10 @@ async def list_reports(
 
 def report_out(store: LakeStore, run_id: str, expires_in: int) -> ReportOut:
     """A published report as the API answers it; LakeNotFoundError when there is none."""
-    metadata = ReportPublisher(store).read_metadata(run_id)
-    notebook_key = store.paths.report_key(run_id, REPORT_NOTEBOOK_FILE)
-    html_key = store.paths.report_key(run_id, REPORT_HTML_FILE)
-    notebook_url = store.presigned_url(notebook_key, expires_in)
+    reports = ReportPublisher(store)
+    metadata = reports.read_metadata(run_id)
+    files = reports.published(run_id, metadata.published_at)
+    notebook_url = presigned(store, files.notebook_uri, expires_in)
     failed = metadata.failed_cell
     return ReportOut(
         run_id=run_id,
@@ -93,9 +92,15 @@ def report_out(store: LakeStore, run_id: str, expires_in: int) -> ReportOut:
         finished_at=metadata.finished_at,
         duration_seconds=metadata.duration_seconds,
         published_at=metadata.published_at,
-        notebook_uri=store.paths.uri(notebook_key),
-        html_uri=store.paths.uri(html_key),
+        notebook_uri=files.notebook_uri,
+        html_uri=files.html_uri,
         notebook_url=notebook_url,
-        html_url=store.presigned_url(html_key, expires_in),
+        html_url=presigned(store, files.html_uri, expires_in),
         download_expires_at=download_expiry(notebook_url, expires_in),
     )
+
+
+def presigned(store: LakeStore, uri: str, expires_in: int) -> str | None:
+    """A short-lived GET URL of one of the report's files (None for a local-folder lake)."""
+    key = store.paths.key_of(uri)
+    return None if key is None else store.presigned_url(key, expires_in)
