@@ -119,6 +119,10 @@ export interface IRunReport {
    */
   status: string;
   user: string | null;
+  /**
+   * The owner's notebook schedule that made the run, if one did.
+   */
+  schedule?: string | null;
   parameters: Record<string, unknown>;
   failed_cell: {
     index: number;

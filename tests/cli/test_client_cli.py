@@ -196,6 +196,11 @@ def test_reports_lists_the_users_notebook_reports(flow_stack: FlowStack, signed_
     assert "failed" in line
     assert "cli_report" in line
     assert "cell 0: ZeroDivisionError: division by zero" in line
+    assert "(schedule" not in line  # launched, not scheduled
+    by_schedule = lakebook(flow_stack, signed_in, "reports", "--schedule", "nightly")
+    assert by_schedule.returncode == 0, by_schedule.stderr
+    assert by_schedule.stdout == ""
+    assert "no reports of a schedule named 'nightly' yet" in by_schedule.stderr
     refused = lakebook(flow_stack, signed_in, "reports", "--limit", "500")
     assert refused.returncode == 2
     assert "500 is not between 1 and 100" in refused.stderr

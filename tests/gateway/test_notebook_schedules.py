@@ -73,6 +73,8 @@ def parameterised_notebook(parameters_cell: str) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(parameters_cell, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("print(sorted(globals()))"),
     ]
+    # Scheduled runs execute it (with the kernel it names) when the runner serves run_notebook.
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     return notebook
 
 
@@ -356,6 +358,25 @@ def test_scheduled_runs_belong_to_the_schedule_owner(
         owner_tag = f"{OWNER_TAG_PREFIX}{created.json()['owner']}"
         claimed = [r for r in schedule_runs(flow_stack, schedule_id) if str(r.id) in run_ids]
         assert all(owner_tag in r.tags for r in claimed)
+
+        # Their reports name the schedule's owner (the run started before the gateway tagged
+        # it) and the schedule, and are listed by schedule: the owner's only.
+        reports = flow_stack.gateway.api("/reports")
+        scheduled = wait_until(
+            lambda: _reports(reports, analyst, schedule="backfilled"),
+            awaiting="the scheduled runs' reports",
+            timeout=120,
+            interval=1,
+        )
+        assert {r["run_id"] for r in scheduled} <= run_ids
+        assert {(r["user"], r["schedule"]) for r in scheduled} == {
+            (created.json()["owner"], "backfilled")
+        }
+        assert _reports(reports, analyst, schedule="another") == []
+        assert _reports(reports, other, schedule="backfilled") == []
+        long_name = httpx.get(reports, params={"schedule": "x" * 65}, headers=analyst, timeout=60)
+        assert long_name.status_code == 422, long_name.text
+        assert "schedule" in long_name.text
     finally:
         url = flow_stack.gateway.api("/notebooks/schedules/backfilled")
         httpx.delete(url, headers=analyst, timeout=60)
@@ -401,6 +422,13 @@ def test_scheduled_run_opens_by_id_for_its_owner_without_a_listing(
     finally:
         url = flow_stack.gateway.api("/notebooks/schedules/direct")
         httpx.delete(url, headers=analyst, timeout=60)
+
+
+def _reports(url: str, headers: dict[str, str], **params: str) -> list[dict[str, object]]:
+    response = httpx.get(url, params=params, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    answer: list[dict[str, object]] = response.json()
+    return answer
 
 
 def _recorded_owner(stack: FlowStack, run_id: str) -> str | None:

@@ -27,6 +27,7 @@ def report_metadata(
     source: NotebookSource,
     parameters: Mapping[str, Any],
     user: str | None,
+    schedule: str | None,
     outcome: ExecutionOutcome,
     timeout_seconds: int,
 ) -> ReportDraft:
@@ -42,6 +43,7 @@ def report_metadata(
         notebook_source=source.kind,
         parameters=json.loads(json.dumps(dict(parameters), default=str)),
         user=user,
+        schedule=schedule,
         status=outcome.status,
         failed_cell=None
         if failed is None

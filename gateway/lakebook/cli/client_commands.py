@@ -97,13 +97,16 @@ def run_flow(
     return EXIT_OK if final == "COMPLETED" else EXIT_FAILURE
 
 
-def show_reports(settings: Settings, console: Console, limit: int) -> int:
+def show_reports(settings: Settings, console: Console, limit: int, schedule: str | None) -> int:
     """The caller's notebook reports, newest first: run, name, status, when, where it stopped."""
     try:
         with connect(settings=settings) as client:
-            reports = client.reports(limit=limit)
+            reports = client.reports(limit=limit, schedule=schedule)
     except LakebookError as error:
         return _failed(console, error)
+    if not reports and schedule is not None:
+        console.note(f"no reports of a schedule named {schedule!r} yet (lakebook schedule list)")
+        return EXIT_OK
     if not reports:
         console.note("no reports yet: run a notebook (lakebook run run_notebook -p notebook=…)")
         return EXIT_OK
@@ -113,7 +116,9 @@ def show_reports(settings: Settings, console: Console, limit: int) -> int:
         if report.failed_cell is not None:
             cell = report.failed_cell
             stopped = f"  cell {cell.index}: {cell.ename}: {cell.evalue}"
-        console.say(f"{report.run_id}  {when}  {report.status:<9}  {report.report_name}{stopped}")
+        made_by = f"  (schedule {report.schedule})" if report.schedule else ""
+        name = f"{report.report_name}{made_by}"
+        console.say(f"{report.run_id}  {when}  {report.status:<9}  {name}{stopped}")
     return EXIT_OK
 
 

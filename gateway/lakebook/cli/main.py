@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument(
         "--limit", type=_report_limit, default=20, help="notebook runs to look at (1-100)"
     )
+    reports.add_argument("--schedule", metavar="NAME", help="only the runs of your schedule NAME")
     _add_data_dir(reports)
     user = commands.add_parser("user", help="manage gateway users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -154,7 +155,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "reports":
         from lakebook.cli.client_commands import show_reports
 
-        return show_reports(settings, console, args.limit)
+        return show_reports(settings, console, args.limit, args.schedule)
     if args.command in ("login", "run"):
         from lakebook.cli import client_commands as client
 

@@ -25,6 +25,7 @@ class RunRecordView:
     owner: str
     parameters: dict[str, Any]
     created_at: datetime
+    schedule: str | None = None
 
 
 def _runs_with_owners() -> Select[FlowRunRecord, str]:
@@ -40,6 +41,7 @@ def _view(record: FlowRunRecord, owner: str) -> RunRecordView:
         owner,
         record.parameters,
         record.created_at,
+        record.schedule,
     )
 
 
@@ -50,14 +52,23 @@ def find_run_record(session: Session, run_id: str) -> RunRecordView | None:
 
 
 def list_run_records(
-    session: Session, *, owner_id: int | None, flow: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    owner_id: int | None,
+    flow: str | None,
+    limit: int,
+    offset: int,
+    schedule: str | None = None,
 ) -> list[RunRecordView]:
-    """Newest first; `owner_id` None means everyone's, `flow` None every flow's."""
+    """Newest first; `owner_id` None means everyone's, `flow` None every flow's, `schedule` None
+    launched and scheduled runs alike."""
     query = _runs_with_owners()
     if owner_id is not None:
         query = query.where(FlowRunRecord.owner_id == owner_id)
     if flow is not None:
         query = query.where(FlowRunRecord.flow_name == flow)
+    if schedule is not None:
+        query = query.where(FlowRunRecord.schedule == schedule)
     query = query.order_by(FlowRunRecord.created_at.desc()).limit(limit).offset(offset)
     return [_view(record, owner) for record, owner in session.execute(query)]
 

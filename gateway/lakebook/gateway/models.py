@@ -80,6 +80,8 @@ class FlowRunRecord(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The owner's notebook schedule that made the run; None for launches.
+    schedule: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 

@@ -28,9 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lakebook.common.deployments import OWNER_TAG_PREFIX, deployment_path
+from lakebook.common.deployments import OWNER_TAG_PREFIX, deployment_path, parse_schedule_slug
 from lakebook.gateway.models import FlowRunRecord, User
-from lakebook.gateway.schedules import NOTEBOOK_FLOW, answering, owner_of_slug
+from lakebook.gateway.schedules import NOTEBOOK_FLOW, answering
 
 # The newest scheduled runs looked at per listing; older ones were claimed by earlier listings.
 CLAIM_WINDOW = 200
@@ -54,7 +54,7 @@ async def claim_scheduled_run(client: PrefectClient, session: Session, run_id: s
             run = await client.read_flow_run(wanted)
         except ObjectNotFound:
             return False
-        if run.state_type in (None, StateType.SCHEDULED) or _schedule_owner(run) is None:
+        if run.state_type in (None, StateType.SCHEDULED) or _schedule_of(run) is None:
             return False
         deployment_id = await _notebook_deployment_id(client)
         if deployment_id is None or run.deployment_id != deployment_id:
@@ -89,36 +89,40 @@ async def _notebook_deployment_id(client: PrefectClient) -> UUID | None:
 async def _claim(client: PrefectClient, session: Session, runs: list[FlowRun]) -> int:
     """Records those of `runs` that lakebook schedules made under their owners and tags them in
     Prefect; returns how many were new."""
-    owned = {run.id: owner for run in runs if (owner := _schedule_owner(run))}
+    owned = {run.id: schedule for run in runs if (schedule := _schedule_of(run))}
     if not owned:
         return 0
     claimed = _record(session, [r for r in runs if r.id in owned], owned)
     for run in claimed:
-        tag = f"{OWNER_TAG_PREFIX}{owned[run.id]}"
+        tag = f"{OWNER_TAG_PREFIX}{owned[run.id][0]}"
         if tag not in run.tags:
             await client.update_flow_run(run.id, tags=[*run.tags, tag])
     return len(claimed)
 
 
-def _schedule_owner(run: FlowRun) -> str | None:
-    """The owner of the lakebook schedule that created the run, if one did."""
+def _schedule_of(run: FlowRun) -> tuple[str, str] | None:
+    """(owner, name) of the lakebook schedule that created the run, if one did."""
     made_by = run.created_by
     if made_by is None or made_by.type != "SCHEDULE":
         return None
-    return owner_of_slug(made_by.display_value)
+    return parse_schedule_slug(made_by.display_value)
 
 
-def _record(session: Session, runs: list[FlowRun], owners: dict[UUID, str]) -> list[FlowRun]:
+def _record(
+    session: Session, runs: list[FlowRun], schedules: dict[UUID, tuple[str, str]]
+) -> list[FlowRun]:
     known = set(
         session.scalars(
             select(FlowRunRecord.run_id).where(FlowRunRecord.run_id.in_([str(r.id) for r in runs]))
         )
     )
-    wanted = select(User.name, User.id).where(User.name.in_(set(owners.values())))
+    owners = {owner for owner, _ in schedules.values()}
+    wanted = select(User.name, User.id).where(User.name.in_(owners))
     user_ids = dict(session.execute(wanted).all())
     claimed = []
     for run in runs:
-        owner_id = user_ids.get(owners[run.id])
+        owner, schedule = schedules[run.id]
+        owner_id = user_ids.get(owner)
         if str(run.id) in known or owner_id is None:
             continue
         record = FlowRunRecord(
@@ -126,6 +130,7 @@ def _record(session: Session, runs: list[FlowRun], owners: dict[UUID, str]) -> l
             flow_name=NOTEBOOK_FLOW,
             owner_id=owner_id,
             parameters=dict(run.parameters),
+            schedule=schedule,
             created_at=run.expected_start_time or run.created or datetime.now(UTC),
         )
         try:

@@ -33,7 +33,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from pydantic import ValidationError
 
-from lakebook.common.deployments import deployment_path
+from lakebook.common.deployments import deployment_path, parse_schedule_slug, schedule_slug
 from lakebook.common.lake import LakePaths
 from lakebook.gateway.orchestrator import PrefectUnavailableError
 from lakebook.lake.notebook_params import (
@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 # The built-in flow that executes a notebook with papermill (lakebook.flows).
 NOTEBOOK_FLOW = "run_notebook"
-SLUG_PREFIX = "lakebook:"
 SCHEDULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 # Read whole to find the `parameters` cell; outputs can make notebooks big, but not this big.
 MAX_NOTEBOOK_BYTES = 32 * 2**20
@@ -217,7 +216,7 @@ class NotebookSchedules:
                         schedule=schedule,
                         active=True,
                         parameters=flow_parameters,
-                        slug=f"{SLUG_PREFIX}{owner}:{name}",
+                        slug=schedule_slug(owner, name),
                     )
                 ],
             )
@@ -230,7 +229,9 @@ class NotebookSchedules:
             deployment_id = await self._deployment_id()
             found = await self.client.read_deployment_schedules(deployment_id)
             mine = [
-                s for s in found if (owned := _owner_and_name(s.slug)) and owner in (None, owned[0])
+                s
+                for s in found
+                if (owned := parse_schedule_slug(s.slug)) and owner in (None, owned[0])
             ]
             next_runs = await self._next_runs(deployment_id) if mine else {}
         schedules = [_schedule(s, next_runs.get(s.id)) for s in mine]
@@ -266,7 +267,7 @@ class NotebookSchedules:
         self, deployment_id: UUID, owner: str, name: str, missing_ok: bool = False
     ) -> Any:
         for schedule in await self.client.read_deployment_schedules(deployment_id):
-            if _owner_and_name(schedule.slug) == (owner, name):
+            if parse_schedule_slug(schedule.slug) == (owner, name):
                 return schedule
         if missing_ok:
             return None
@@ -305,22 +306,8 @@ class NotebookSchedules:
             logger.warning("Prefect did not create the next scheduled runs: %s", error)
 
 
-def _owner_and_name(slug: str | None) -> tuple[str, str] | None:
-    """(owner, name) of a lakebook schedule's slug; None for schedules made outside lakebook."""
-    if not slug or not slug.startswith(SLUG_PREFIX):
-        return None
-    owner, _, name = slug.removeprefix(SLUG_PREFIX).partition(":")
-    return (owner, name) if owner and name else None
-
-
-def owner_of_slug(slug: str | None) -> str | None:
-    """The owner named by a lakebook schedule slug (its runs carry the slug in created_by)."""
-    found = _owner_and_name(slug)
-    return found[0] if found else None
-
-
 def _schedule(found: DeploymentSchedule, next_run_at: datetime | None) -> NotebookSchedule:
-    owner_and_name = _owner_and_name(found.slug)
+    owner_and_name = parse_schedule_slug(found.slug)
     assert owner_and_name is not None  # only lakebook schedules get here
     cron = found.schedule
     parameters = dict(found.parameters or {})

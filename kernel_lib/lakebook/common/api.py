@@ -130,6 +130,9 @@ class ReportOut(WireModel):
         description="completed, or failed (a cell raised, timed out or killed its kernel)."
     )
     user: str | None
+    schedule: str | None = Field(
+        default=None, description="The owner's notebook schedule that made the run, if one did."
+    )
     parameters: dict[str, Any]
     failed_cell: FailedCellOut | None
     started_at: datetime

@@ -126,10 +126,15 @@ class LakebookClient:
         listed = parse_answers(RunOut, self.http.request("GET", RUNS_PATH, params=params))
         return [Run(self, info.run_id, info.flow_name) for info in listed]
 
-    def reports(self, *, limit: int = 20, offset: int = 0) -> list[ReportOut]:
-        """The reports of the caller's notebook runs (admins: everyone's), newest run first;
-        `limit` counts notebook runs, so runs without a report yet make a page shorter."""
-        params = {"limit": limit, "offset": offset}
+    def reports(
+        self, *, limit: int = 20, offset: int = 0, schedule: str | None = None
+    ) -> list[ReportOut]:
+        """The reports of the caller's notebook runs (admins: everyone's), newest run first, or
+        only those of the `schedule` of that name; `limit` counts notebook runs, so runs without
+        a report yet make a page shorter."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if schedule is not None:
+            params["schedule"] = schedule
         return parse_answers(ReportOut, self.http.request("GET", REPORTS_PATH, params=params))
 
     def run_info(self, run_id: str) -> RunOut:

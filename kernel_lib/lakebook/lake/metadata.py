@@ -142,6 +142,7 @@ class ReportDraft(LakeDocument):
     notebook_source: str
     parameters: dict[str, Any] = Field(default_factory=dict)
     user: str | None = None
+    schedule: str | None = None
     status: str
     failed_cell: FailedCellRecord | None = None
     started_at: IsoDatetime

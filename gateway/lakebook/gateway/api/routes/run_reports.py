@@ -55,6 +55,13 @@ async def list_reports(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     expires_in: ExpiresIn = 900,
+    schedule: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only the runs of the caller's schedule of this name (admins: anyone's).",
+        ),
+    ] = None,
 ) -> list[ReportOut]:
     """The reports of the caller's notebook runs (admins: everyone's), newest run first, scheduled
     ones included. Pages count notebook runs: a run still going, or one that failed before its
@@ -62,7 +69,12 @@ async def list_reports(
     await claim_scheduled_runs(orchestrator.client, session)
     owner_id = None if user.is_admin else user.id
     records = list_run_records(
-        session, owner_id=owner_id, flow=NOTEBOOK_FLOW, limit=limit, offset=offset
+        session,
+        owner_id=owner_id,
+        flow=NOTEBOOK_FLOW,
+        limit=limit,
+        offset=offset,
+        schedule=schedule,
     )
     reports = []
     for record in records:
@@ -86,6 +98,7 @@ def report_out(store: LakeStore, run_id: str, expires_in: int) -> ReportOut:
         notebook=metadata.notebook,
         status=metadata.status,
         user=metadata.user,
+        schedule=metadata.schedule,
         parameters=metadata.parameters,
         failed_cell=FailedCellOut.model_validate(failed.model_dump()) if failed else None,
         started_at=metadata.started_at,
