@@ -4,14 +4,14 @@ import { ReadonlyJSONObject } from '@lumino/coreutils';
 import { ErrorSchema, RJSFSchema } from '@rjsf/utils';
 import * as React from 'react';
 
+import { openRunEvents } from '../api/events';
 import { getRun, IRunState, IUploadOut } from '../api/lake';
 import { LakebookResponseError } from '../api/request';
 import { launchFlow, listDeployments } from '../api/runs';
 import { toErrorSchema } from '../form/fieldErrors';
 import { ParametersForm } from '../form/ParametersForm';
 import { INGEST_FLOW, ingestFormData } from './ingestPrefill';
-import { isTerminal } from '../model/runStates';
-import { backoffDelays, pollUntil } from './poll';
+import { followRunToEnd, RunProgress } from '../model/followRun';
 
 export interface IIngestFormProps {
   trans: TranslationBundle;
@@ -29,12 +29,13 @@ type Phase =
   | { name: 'loading' }
   | { name: 'editing' }
   | { name: 'launching' }
-  | { name: 'running'; run: IRunState | null; runId: string }
+  | { name: 'running'; run: RunProgress | null; runId: string }
   | { name: 'ended'; run: IRunState | null; runId: string };
 
 /**
  * The `ingest_upload` launch form, pre-filled with the upload's key and a dataset name from
- * the file's name, followed by the run it launched until it ends.
+ * the file's name, followed by the run it launched until it ends (over its event stream, so
+ * each state shows as it happens).
  */
 export function IngestForm(props: IIngestFormProps): JSX.Element {
   const { trans, upload, filename } = props;
@@ -45,9 +46,12 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
   const [message, setMessage] = React.useState<string | null>(null);
   const [phase, setPhase] = React.useState<Phase>({ name: 'loading' });
   const mounted = React.useRef(true);
+  // Stops following the run when the form goes away.
+  const following = React.useRef(new AbortController());
 
   React.useEffect(() => {
     mounted.current = true;
+    following.current = new AbortController();
     listDeployments()
       .then(deployments => {
         const ingest = deployments.find(d => d.name === INGEST_FLOW);
@@ -73,6 +77,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       .catch(error => mounted.current && setMessage(String(error.message)));
     return () => {
       mounted.current = false;
+      following.current.abort();
     };
   }, [upload.key]);
 
@@ -99,13 +104,13 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       return;
     }
     setPhase({ name: 'running', run: null, runId });
-    const ended = await pollUntil<IRunState>({
+    const ended = await followRunToEnd({
+      runId,
       read: () => getRun(runId),
-      isDone: run => isTerminal(run.state),
-      delays: backoffDelays(),
-      onValue: run =>
+      openStream: openRunEvents,
+      onRun: run =>
         mounted.current && setPhase({ name: 'running', run, runId }),
-      cancelled: () => !mounted.current
+      signal: following.current.signal
     });
     if (!mounted.current) {
       return;
@@ -114,9 +119,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
     if (ended?.state === 'COMPLETED') {
       props.onIngested(String(data.dataset ?? ''));
     } else if (!ended) {
-      setMessage(
-        trans.__('Stopped following run %1: it is still not done.', runId)
-      );
+      setMessage(trans.__('Stopped following run %1 before it ended.', runId));
     }
   };
 

@@ -20,7 +20,7 @@ import {
   isDatasetName
 } from '../ingestPrefill';
 import { describeInput } from '../lineage';
-import { backoffDelays, pollUntil } from '../poll';
+import { backoffDelays, pollUntil } from '../../model/poll';
 import {
   ACCEPT_ATTRIBUTE,
   buildUploadRequest,
