@@ -101,7 +101,7 @@ def publish_dataset(
     inputs: Sequence[str],
     column_bytes: Mapping[str, float] | None = None,
     run_prepared: bool = False,
-    rows_rejected: int = 0,
+    rows_rejected: int | None = None,
     reject_sample: Sequence[RejectedRowRecord] = (),
 ) -> RunMetadata:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""

@@ -293,7 +293,7 @@ class RunMetadataLike(Protocol):
     def inputs(self) -> Sequence[str]: ...
 
     @property
-    def rows_rejected(self) -> int: ...
+    def rows_rejected(self) -> int | None: ...
 
     @property
     def reject_sample(self) -> Sequence[RejectedRowLike]: ...
@@ -363,6 +363,6 @@ class DatasetDetail(WireModel):
             inputs=list(metadata.inputs),
             latest_run_id=runs[0].run_id,
             runs=[RunSummary(run_id=run.run_id, published_at=run.published_at) for run in runs],
-            rows_rejected=metadata.rows_rejected,
+            rows_rejected=metadata.rows_rejected or 0,
             reject_sample=rejected_rows_out(metadata.reject_sample),
         )

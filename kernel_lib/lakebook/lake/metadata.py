@@ -123,10 +123,13 @@ class RunMetadata(LakeDocument):
     bytes: int
     # Added after the first runs: theirs read as none recorded.
     text_bytes: TextWidths = Field(default_factory=dict)
-    # Rows the flow left out (ingest_upload's malformed rows) and the first few of them; runs
-    # from before these fields, and flows that reject nothing, read as none.
-    rows_rejected: int = 0
-    reject_sample: list[RejectedRowRecord] = Field(default_factory=list)
+    # Input rows the flow left out (ingest_upload's malformed rows) and the first few of them.
+    # None: the flow counts none (a transform), or the run is older than the field. Left out of
+    # the file when None or empty, so such runs' files stay as they were.
+    rows_rejected: int | None = Field(None, exclude_if=lambda count: count is None)
+    reject_sample: list[RejectedRowRecord] = Field(
+        default_factory=list, exclude_if=lambda sample: not sample
+    )
     started_at: IsoDatetime
     published_at: IsoDatetime
 

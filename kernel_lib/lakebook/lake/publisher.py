@@ -39,15 +39,15 @@ class LakePublisher(LakeRuns):
         started_at: datetime | None = None,
         column_bytes: Mapping[str, float] | None = None,
         run_prepared: bool = False,
-        rows_rejected: int = 0,
+        rows_rejected: int | None = None,
         reject_sample: Sequence[RejectedRowRecord] = (),
     ) -> RunMetadata:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
         `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
         measured it, so its row groups stay near 128 MB (`frame_row_group_rows`).
         `run_prepared`: the caller has just called `prepare_run` for this run, as this would
-        first. `rows_rejected`: rows the flow left out of the frame, `reject_sample` the first
-        few (at most REJECT_SAMPLE_ROWS are kept)."""
+        first. `rows_rejected`: input rows the flow left out of the frame (None: it counts
+        none), `reject_sample` the first few (at most REJECT_SAMPLE_ROWS are kept)."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)

@@ -251,7 +251,7 @@ def read_result(
         preview=preview.to_dicts(),
         download_url=url,
         download_expires_at=download_expiry(url, expires_in),
-        rows_rejected=metadata.rows_rejected,
+        rows_rejected=metadata.rows_rejected or 0,
         reject_sample=rejected_rows_out(metadata.reject_sample),
     )
 
