@@ -99,6 +99,11 @@ def test_run_follows_the_run_to_completion(flow_stack: FlowStack, signed_in: Pat
         (["run", "ping", "-p", "wait_seconds=-1"], "wait_seconds"),
         (["run", "ping", "-p", "colour=red"], "colour"),
         (["run", "no_such_flow"], "no flow named 'no_such_flow'"),
+        # Refused before a run exists, as `lakebook schedule` refuses it (issue 23).
+        (
+            ["run", "ingest_upload", "-p", "upload_key=raw/x.csv", "-p", "dataset=Sales"],
+            "dataset name 'Sales' is not allowed",
+        ),
         (["run", "ping", "-p", "message"], "write parameters as key=value"),
     ],
 )

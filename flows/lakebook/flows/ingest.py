@@ -9,7 +9,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
-from lakebook.common.lake import check_dataset_name
+from lakebook.common.lake import DatasetName, check_dataset_name
 from lakebook.flows.csv_fields import ShortRecords, short_csv_records
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
@@ -85,7 +85,7 @@ def read_upload(upload: Upload, column_types: dict[str, ColumnType]) -> StagedUp
 )
 def ingest_upload(
     upload_key: str,
-    dataset: str,
+    dataset: DatasetName,
     column_types: dict[str, ColumnType] | None = None,
     max_reject_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01,
 ) -> IngestReport:
