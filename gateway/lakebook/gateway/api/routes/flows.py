@@ -61,8 +61,9 @@ async def execute_flow(
         str | None, Header(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     ] = None,
 ) -> Launched:
-    """Validates the parameters against the flow's schema, and what a built-in flow would
-    refuse from them alone (launch_checks), then creates a Prefect run."""
+    """Validates the parameters against the flow's schema and creates a Prefect run."""
+    # Also checked before the run exists: what a built-in flow would refuse from its parameters
+    # alone (launch_checks). The docstring is the published OpenAPI description: kept as it was.
     try:
         check_dataset_name(flow_name)
         deployment = await orchestrator.deployment(flow_name)
