@@ -142,15 +142,16 @@ def stage_upload(
     )
     too_long = pl.col(EXTRA_FIELDS).is_not_null() if ragged else pl.lit(False)
     texts = [name for name in schema if targets[name] == pl.String]
-    # A short CSV line reads as nulls in its last columns; only such rows can be one.
-    last = list(schema)[-1]
-    maybe_short = ragged and count_short_records is not None
-    staged = _flag_rejects(typed, too_long, {}, list(schema))
-    counts = _counts(
-        staged, texts, pl.col(last).is_null() & ~pl.col(_EMPTY) if maybe_short else None
+    # A short CSV line reads as nulls in its last columns: only a non-empty row without a last
+    # value can be one, so fields are counted only when there is such a row.
+    maybe_short = (
+        pl.col(list(schema)[-1]).is_null() & ~pl.col(_EMPTY)
+        if ragged and count_short_records is not None and len(schema) > 1
+        else None
     )
-    if maybe_short and counts["maybe_short"][0]:
-        assert count_short_records is not None
+    staged = _flag_rejects(typed, too_long, {}, list(schema))
+    counts = _counts(staged, texts, maybe_short)
+    if count_short_records is not None and maybe_short is not None and counts["maybe_short"][0]:
         short = _short_rows(count_short_records(len(schema)), int(counts["rows"][0]))
         if short:
             staged = _flag_rejects(typed, too_long, short, list(schema))
