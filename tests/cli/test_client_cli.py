@@ -118,9 +118,15 @@ def test_bad_runs_exit_2_with_the_reason(
 
 def test_a_run_that_fails_prints_one_line_per_error(flow_stack: FlowStack, signed_in: Path) -> None:
     """The run's failure shows as its first line; the traceback stays in the run's log."""
-    user = json.loads((signed_in / "credentials.json").read_text())["user"]
-    missing = f"raw/uploads/{user}/{'0' * 32}/data.csv"
-    args = ["run", "ingest_upload", "-p", f"upload_key={missing}", "-p", "dataset=never_made"]
+    # Every row fails its column's type: the run fails (a missing upload, used here before,
+    # is now refused before the run exists).
+    csv_file = signed_in / "bad.csv"
+    csv_file.write_text("n\none\ntwo\n")
+    settings = flow_stack.gateway.settings.with_values(data_dir=signed_in)
+    with connect(settings=settings) as client:
+        key = client.upload(csv_file).key
+    args = ["run", "ingest_upload", "-p", f"upload_key={key}", "-p", "dataset=never_made"]
+    args += ["-p", 'column_types={"n": "Int64"}']
     done = lakebook(flow_stack, signed_in, *args)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ended FAILED" in done.stdout

@@ -74,6 +74,16 @@ def test_a_bad_dataset_name_is_refused_naming_the_field(
     assert message.startswith(f"dataset name 'Sales 2026' {DATASET_RULE}")
 
 
+def test_an_upload_that_is_not_there_is_refused(flow_stack: FlowStack, analyst: Analyst) -> None:
+    key = f"raw/uploads/{analyst.name}/{'0' * 32}/data.csv"
+    assert refused(flow_stack, analyst, "ingest_upload", upload_key=key, dataset="sales") == [
+        (
+            "parameters.upload_key",
+            f"there is no upload '{key}' (POST /api/v1/lake/uploads makes one)",
+        )
+    ]
+
+
 @pytest.fixture
 def report_notebook(flow_stack: FlowStack) -> str:
     """A workspace notebook whose parameters cell takes `rows: int` and `region`."""

@@ -2,8 +2,8 @@
 
 The schema check (core/parameters.py) covers types, ranges and dataset names. This adds what
 needs a look at the notebook or the lake, by the same code the flow and `lakebook schedule` use:
-a run_notebook's notebook and its `parameters` cell (schedules.py), a transform's input
-datasets and pinned runs. Each problem is a FastAPI-style field error under
+a run_notebook's notebook and its `parameters` cell (schedules.py), an ingest's upload, a
+transform's input datasets and pinned runs. Each problem is a FastAPI-style field error under
 `body.parameters`. Blocking (file and S3 reads): the route calls it in a worker thread.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
 from lakebook.gateway.schedules import (
     NOTEBOOK_FLOW,
@@ -25,6 +26,7 @@ from lakebook.lake.notebook_params import NotebookParameter
 from lakebook.lake.runs import LakeRuns
 from lakebook.lake.store import LakeNotFoundError, LakeStore
 
+INGEST_FLOW = "ingest_upload"
 TRANSFORM_FLOW = "transform_dataset"
 
 FieldError = dict[str, Any]
@@ -36,9 +38,21 @@ def launch_errors(
     """The field errors of a launch whose parameters already fit the flow's schema."""
     if flow_name == NOTEBOOK_FLOW:
         return _notebook_errors(parameters, settings, store)
+    if flow_name == INGEST_FLOW:
+        return _upload_errors(str(parameters["upload_key"]), store)
     if flow_name == TRANSFORM_FLOW:
         return _transform_errors(parameters["spec"], LakeRuns(store))
     return []
+
+
+def _upload_errors(upload_key: str, store: LakeStore) -> list[FieldError]:
+    """The upload must be there (one HEAD). Whose it is, the route has checked (404 for someone
+    else's, so ids are no oracle); its format was checked when it was uploaded. A key outside
+    the upload folders (an admin may send one) is left to the flow to refuse, unread."""
+    if LakePaths.upload_owner(upload_key) is None or store.details(upload_key) is not None:
+        return []
+    message = f"there is no upload {upload_key!r} (POST /api/v1/lake/uploads makes one)"
+    return [_error(["upload_key"], message, "unknown_upload")]
 
 
 def _notebook_errors(
