@@ -150,11 +150,10 @@ def ingest_upload(
 
 
 def _reject_record(upload: Upload, rejected: RejectedRow) -> RejectedRowRecord:
-    """A rejected row as metadata.json keeps it. Its line counts the CSV header as line 1 and
-    one line per row (a quoted value spanning lines is not counted); a JSON lines upload's data
-    rows are its lines; a Parquet file has none."""
-    offset = {"csv": 1, "json": 0}.get(upload.extension)
-    line = None if offset is None else rejected.row + offset
+    """A rejected row as metadata.json keeps it. A CSV row's line counts the header as line 1
+    and one line per row, blank ones included (a quoted value spanning lines is not counted).
+    Other uploads name the row only: Polars skips a JSON lines file's blank lines unnumbered."""
+    line = rejected.row + 1 if upload.extension == "csv" else None
     return RejectedRowRecord.bounded(rejected.row, line, rejected.reason())
 
 
