@@ -116,6 +116,25 @@ def test_bad_runs_exit_2_with_the_reason(
     assert "Traceback" not in done.stderr
 
 
+def test_a_notebook_parameter_of_the_wrong_type_exits_2_before_a_run_exists(
+    flow_stack: FlowStack, signed_in: Path
+) -> None:
+    """As `lakebook schedule` refuses it: the same check, at launch (issue 23)."""
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    cell = nbformat.v4.new_code_cell("rows = 10")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), workspace / "cli_typed.ipynb")
+    args = ["-p", "notebook=cli_typed.ipynb", "-p", 'parameters={"rows": "ten"}']
+    done = lakebook(flow_stack, signed_in, "run", "run_notebook", *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "parameters.rows: parameter 'rows' must be int (default 10), got str 'ten'" in (
+        done.stderr
+    )
+    assert "launched" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
 def test_a_run_that_fails_prints_one_line_per_error(flow_stack: FlowStack, signed_in: Path) -> None:
     """The run's failure shows as its first line; the traceback stays in the run's log."""
     # Every row fails its column's type: the run fails (a missing upload, used here before,
