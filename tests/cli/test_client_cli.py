@@ -99,6 +99,11 @@ def test_run_follows_the_run_to_completion(flow_stack: FlowStack, signed_in: Pat
         (["run", "ping", "-p", "wait_seconds=-1"], "wait_seconds"),
         (["run", "ping", "-p", "colour=red"], "colour"),
         (["run", "no_such_flow"], "no flow named 'no_such_flow'"),
+        # Refused before a run exists, as `lakebook schedule` refuses it (issue 23).
+        (
+            ["run", "ingest_upload", "-p", "upload_key=raw/x.csv", "-p", "dataset=Sales"],
+            "dataset name 'Sales' is not allowed",
+        ),
         (["run", "ping", "-p", "message"], "write parameters as key=value"),
     ],
 )
@@ -111,11 +116,36 @@ def test_bad_runs_exit_2_with_the_reason(
     assert "Traceback" not in done.stderr
 
 
+def test_a_notebook_parameter_of_the_wrong_type_exits_2_before_a_run_exists(
+    flow_stack: FlowStack, signed_in: Path
+) -> None:
+    """As `lakebook schedule` refuses it: the same check, at launch (issue 23)."""
+    workspace = flow_stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    cell = nbformat.v4.new_code_cell("rows = 10")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), workspace / "cli_typed.ipynb")
+    args = ["-p", "notebook=cli_typed.ipynb", "-p", 'parameters={"rows": "ten"}']
+    done = lakebook(flow_stack, signed_in, "run", "run_notebook", *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "parameters.rows: parameter 'rows' must be int (default 10), got str 'ten'" in (
+        done.stderr
+    )
+    assert "launched" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
 def test_a_run_that_fails_prints_one_line_per_error(flow_stack: FlowStack, signed_in: Path) -> None:
     """The run's failure shows as its first line; the traceback stays in the run's log."""
-    user = json.loads((signed_in / "credentials.json").read_text())["user"]
-    missing = f"raw/uploads/{user}/{'0' * 32}/data.csv"
-    args = ["run", "ingest_upload", "-p", f"upload_key={missing}", "-p", "dataset=never_made"]
+    # Every row fails its column's type: the run fails (a missing upload, used here before,
+    # is now refused before the run exists).
+    csv_file = signed_in / "bad.csv"
+    csv_file.write_text("n\none\ntwo\n")
+    settings = flow_stack.gateway.settings.with_values(data_dir=signed_in)
+    with connect(settings=settings) as client:
+        key = client.upload(csv_file).key
+    args = ["run", "ingest_upload", "-p", f"upload_key={key}", "-p", "dataset=never_made"]
+    args += ["-p", 'column_types={"n": "Int64"}']
     done = lakebook(flow_stack, signed_in, *args)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ended FAILED" in done.stdout

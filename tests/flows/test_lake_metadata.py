@@ -15,6 +15,7 @@ from lakebook.lake.metadata import (
     METADATA_VERSION,
     FailedCellRecord,
     LakeMetadataError,
+    RejectedRowRecord,
     ReportDraft,
     ReportMetadata,
     RunMetadata,
@@ -279,3 +280,32 @@ def test_old_newer_and_wrong_report_files(publisher: LakePublisher) -> None:
     rewrite_report_file(reports, "rep-1", json.dumps(wrong_cell))
     with pytest.raises(LakeMetadataError, match="'failed_cell.index': input should be"):
         reports.read_metadata("rep-1")
+
+
+def test_rejects_are_kept_bounded_and_left_out_where_none_were_counted(
+    publisher: LakePublisher,
+) -> None:
+    """A run that counted rejects records them, five at most, reasons cut short; a run that
+    counts none (every run but ingest_upload's) writes the file as before, and reads as None."""
+    sample = [RejectedRowRecord.bounded(row, row + 1, "x" * 500) for row in range(1, 8)]
+    frame = pl.DataFrame({"a": [1]})
+    published = publisher.publish(
+        frame,
+        dataset="sales",
+        run_id="run-1",
+        flow_name="ingest_upload",
+        rows_rejected=7,
+        reject_sample=sample,
+    )
+    document = run_file(publisher)
+    assert document["rows_rejected"] == 7
+    assert [entry["row"] for entry in document["reject_sample"]] == [1, 2, 3, 4, 5]
+    assert {len(entry["reason"]) for entry in document["reject_sample"]} == {200}
+    assert document["reject_sample"][0]["line"] == 2
+    assert publisher.read_metadata("sales", "run-1") == published
+
+    publisher.publish(frame, dataset="sales", run_id="run-1", flow_name="transform_dataset")
+    document = run_file(publisher)
+    assert {"rows_rejected", "reject_sample"}.isdisjoint(document)
+    metadata = publisher.read_metadata("sales", "run-1")
+    assert (metadata.rows_rejected, metadata.reject_sample) == (None, [])

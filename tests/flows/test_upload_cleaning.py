@@ -9,7 +9,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lakebook.flows.upload_cleaning import clean_column_names, snake_case, stage_upload
+from lakebook.flows.csv_fields import ShortRecords, short_csv_records
+from lakebook.flows.upload_cleaning import (
+    StagedUpload,
+    clean_column_names,
+    snake_case,
+    stage_upload,
+)
 from lakebook.flows.upload_formats import (
     UploadError,
     check_upload_format,
@@ -160,3 +166,54 @@ def test_valid_uploads_pass_the_check_and_scan(publisher: LakePublisher) -> None
 def test_keys_that_are_not_uploads_are_refused(publisher: LakePublisher, key: str) -> None:
     with pytest.raises(UploadError, match="upload"):
         parse_upload_key(publisher.store, key)
+
+
+RAGGED = b'a,b,c\n1,x,2\n3,y\n\n4,"q\nr, s",5\n6,z,\n7\n'
+
+
+def stage_local_csv(
+    publisher: LakePublisher, body: bytes, records: int | None = None
+) -> tuple[StagedUpload, list[int]]:
+    """The CSV staged as ingest_upload stages it; also the header sizes the reader was asked
+    about. `records`, if given, is what the field count pretends the file has."""
+    upload = parse_upload_key(publisher.store, "raw/uploads/ana/u1/data.csv")
+    publisher.store.write_bytes(upload.key, body)
+    asked: list[int] = []
+
+    def count(header_fields: int) -> ShortRecords:
+        asked.append(header_fields)
+        found = short_csv_records(publisher.store, upload.key, header_fields)
+        return found if records is None else ShortRecords(records, found.fields)
+
+    return stage_upload(scan_upload(publisher.store, upload), {}, count), asked
+
+
+def test_short_csv_lines_are_rejected_and_trailing_empty_values_kept(
+    publisher: LakePublisher,
+) -> None:
+    staged, asked = stage_local_csv(publisher, RAGGED)
+    assert asked == [3]
+    assert (staged.rows_read, staged.empty_rows, staged.rejected_rows) == (6, 1, 2)
+    assert [r.describe() for r in staged.reject_sample] == [
+        "row 2: 2 of 3 fields",
+        "row 6: 1 of 3 fields",
+    ]
+    # The quoted line end and separator are one value; `6,z,` has its three fields.
+    assert staged.frame.collect().rows() == [(1, "x", 2), (4, "q\nr, s", 5), (6, "z", None)]
+
+
+def test_fields_are_not_counted_when_every_row_has_its_last_value(
+    publisher: LakePublisher,
+) -> None:
+    staged, asked = stage_local_csv(publisher, b"a,b\n1,x\n\n2,y\n")
+    assert (asked, staged.rejected_rows) == ([], 0)
+
+
+def test_short_lines_are_not_judged_when_the_readers_disagree_on_the_records(
+    publisher: LakePublisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Row numbers would not match: the rows are kept as before rather than the wrong ones
+    rejected."""
+    staged, _ = stage_local_csv(publisher, RAGGED, records=7)
+    assert staged.rejected_rows == 0
+    assert "short lines are not checked" in caplog.text

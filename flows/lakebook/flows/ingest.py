@@ -9,7 +9,8 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
-from lakebook.common.lake import check_dataset_name
+from lakebook.common.lake import DatasetName, check_dataset_name
+from lakebook.flows.csv_fields import ShortRecords, short_csv_records
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -26,6 +27,7 @@ from lakebook.flows.upload_formats import (
     parse_upload_key,
     scan_upload,
 )
+from lakebook.lake.metadata import RejectedRowRecord
 
 FLOW_NAME = "ingest_upload"
 TAGS = {"lake"}
@@ -63,8 +65,14 @@ def check_upload(upload_key: str) -> Upload:
 @lake_task("read-upload", tags=TAGS)
 def read_upload(upload: Upload, column_types: dict[str, ColumnType]) -> StagedUpload:
     """Reads the whole upload once to type it and count its empty and rejected rows."""
+    store = lake_publisher().store
+
+    def count_short_records(header_fields: int) -> ShortRecords:
+        return short_csv_records(store, upload.key, header_fields)
+
+    csv_only = count_short_records if upload.extension == "csv" else None
     try:
-        return stage_upload(scan_upload(lake_publisher().store, upload), column_types)
+        return stage_upload(scan_upload(store, upload), column_types, csv_only)
     except pl.exceptions.PolarsError as error:
         detail = str(error).strip().splitlines()[0][:300]
         raise UploadError(f"cannot read {upload.key}: {detail}") from error
@@ -77,7 +85,7 @@ def read_upload(upload: Upload, column_types: dict[str, ColumnType]) -> StagedUp
 )
 def ingest_upload(
     upload_key: str,
-    dataset: str,
+    dataset: DatasetName,
     column_types: dict[str, ColumnType] | None = None,
     max_reject_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01,
 ) -> IngestReport:
@@ -123,6 +131,8 @@ def ingest_upload(
         },
         inputs=[upload.key],
         column_bytes=staged.text_bytes,
+        rows_rejected=staged.rejected_rows,
+        reject_sample=[_reject_record(upload, rejected) for rejected in staged.reject_sample],
     )
     return IngestReport(
         dataset=dataset,
@@ -137,6 +147,14 @@ def ingest_upload(
         reject_fraction=staged.reject_fraction,
         reject_sample=staged.reject_sample,
     )
+
+
+def _reject_record(upload: Upload, rejected: RejectedRow) -> RejectedRowRecord:
+    """A rejected row as metadata.json keeps it. A CSV row's line counts the header as line 1
+    and one line per row, blank ones included (a quoted value spanning lines is not counted).
+    Other uploads name the row only: Polars skips a JSON lines file's blank lines unnumbered."""
+    line = rejected.row + 1 if upload.extension == "csv" else None
+    return RejectedRowRecord.bounded(rejected.row, line, rejected.reason())
 
 
 def _report_rejects(dataset: str, upload: Upload, staged: StagedUpload) -> None:
@@ -154,6 +172,11 @@ def _report_rejects(dataset: str, upload: Upload, staged: StagedUpload) -> None:
             lines.append(f"| {rejected.row} | {column} | {cell} | {staged.column_types[column]} |")
         if rejected.extra_fields:
             lines.append(f"| {rejected.row} | (the line) | more fields than the header | — |")
+        if rejected.fields is not None:
+            lines.append(
+                f"| {rejected.row} | (the line) | {rejected.fields} of "
+                f"{rejected.header_fields} fields | — |"
+            )
     create_markdown_artifact(
         markdown="\n".join(lines),
         key=f"rejected-rows-{dataset.replace('_', '-')}",

@@ -16,7 +16,7 @@ from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 
 from lakebook.common.deployments import OWNER_TAG_PREFIX
 from lakebook.common.settings import get_settings
-from lakebook.lake.metadata import ReportDraft, RunMetadata
+from lakebook.lake.metadata import RejectedRowRecord, ReportDraft, RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.reports import PublishedReport, ReportPublisher
 from lakebook.lake.store import LakeAccessError, LakeError, LakeNotFoundError, LakeStore
@@ -101,6 +101,8 @@ def publish_dataset(
     inputs: Sequence[str],
     column_bytes: Mapping[str, float] | None = None,
     run_prepared: bool = False,
+    rows_rejected: int | None = None,
+    reject_sample: Sequence[RejectedRowRecord] = (),
 ) -> RunMetadata:
     """Publishes one run of a dataset (streaming a lazy frame) and returns its metadata."""
     return lake_publisher().publish(
@@ -113,6 +115,8 @@ def publish_dataset(
         inputs=inputs,
         column_bytes=column_bytes,
         run_prepared=run_prepared,
+        rows_rejected=rows_rejected,
+        reject_sample=reject_sample,
     )
 
 

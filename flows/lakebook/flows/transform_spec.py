@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from lakebook.common.lake import check_dataset_name, check_identifier
+from lakebook.common.lake import DatasetName, check_identifier
 
 ColumnName = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -196,14 +196,9 @@ Step = Annotated[
 class InputDataset(_Strict):
     """A published dataset, at its latest run unless `run_id` pins one."""
 
-    dataset: str
+    dataset: DatasetName
     run_id: str | None = None
     alias: str | None = Field(None, description="Name joins use; defaults to the dataset name.")
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset_name(cls, value: str) -> str:
-        return check_dataset_name(value)
 
     @field_validator("run_id")
     @classmethod
@@ -220,12 +215,7 @@ class TransformSpec(_Strict):
 
     inputs: list[InputDataset] = Field(min_length=1)
     steps: list[Step] = Field(default_factory=list)
-    output: str
-
-    @field_validator("output")
-    @classmethod
-    def _output_name(cls, value: str) -> str:
-        return check_dataset_name(value)
+    output: DatasetName
 
     @model_validator(mode="after")
     def _check_references(self) -> TransformSpec:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
 import polars as pl
 from pydantic import BaseModel
 
+from lakebook.flows.csv_fields import ShortRecords
 from lakebook.flows.upload_formats import EXTRA_FIELDS, UploadError
 from lakebook.lake.row_widths import mean_text_bytes
+
+logger = logging.getLogger(__name__)
 
 ColumnType = Literal[
     "String", "Int64", "Int32", "Float64", "Float32", "Boolean", "Date", "Datetime"
@@ -38,11 +42,12 @@ REJECT_SAMPLE_ROWS = 10
 _ROW = "__row"
 _EMPTY = "__empty"
 _REJECTED = "__rejected"
+_SHORT = "__short"
 
 
 class RejectedRow(BaseModel):
-    """A row left out: some values did not fit their column's type, or a CSV line had more
-    fields than the header."""
+    """A row left out: some values did not fit their column's type, or a CSV line had more or
+    fewer fields than the header."""
 
     row: int
     """1-based position among the upload's data rows (the CSV header is not counted)."""
@@ -50,12 +55,23 @@ class RejectedRow(BaseModel):
     """The values that did not fit, by column."""
     extra_fields: bool = False
     """The CSV line had more fields than the header names."""
+    fields: int | None = None
+    """How many fields the CSV line had, when it had fewer than the header."""
+    header_fields: int | None = None
+    """How many fields the header names (set with `fields`)."""
 
-    def describe(self) -> str:
-        problems = [f"{column}={value!r}" for column, value in self.values.items()]
+    def reason(self) -> str:
+        """What is wrong with the row: `3 of 8 fields`, `amount='oops'`, ..."""
+        problems = []
+        if self.fields is not None:
+            problems.append(f"{self.fields} of {self.header_fields} fields")
+        problems += [f"{column}={value!r}" for column, value in self.values.items()]
         if self.extra_fields:
             problems.append("more fields than the header")
-        return f"row {self.row}: {', '.join(problems)}"
+        return ", ".join(problems)
+
+    def describe(self) -> str:
+        return f"row {self.row}: {self.reason()}"
 
 
 @dataclass(frozen=True)
@@ -102,8 +118,14 @@ def clean_column_names(names: list[str]) -> dict[str, str]:
     return cleaned
 
 
-def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> StagedUpload:
-    """Cleans and types the upload, counts empty and rejected rows, and plans the good rows."""
+def stage_upload(
+    raw: pl.LazyFrame,
+    column_types: Mapping[str, ColumnType],
+    count_short_records: Callable[[int], ShortRecords] | None = None,
+) -> StagedUpload:
+    """Cleans and types the upload, counts empty and rejected rows, and plans the good rows.
+    `count_short_records(header_fields)` finds a CSV's lines with fewer fields than its header;
+    it is asked only when some non-empty row lacks a value in the last column."""
     names = raw.collect_schema().names()
     ragged = EXTRA_FIELDS in names
     renamed = raw.rename(clean_column_names([name for name in names if name != EXTRA_FIELDS]))
@@ -113,40 +135,36 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
     targets = _target_types(renamed, schema, column_types)
     converted = {name: _convert(name, schema[name], targets[name]) for name in schema}
     failed = {name: _failed(name, schema[name], converted[name]) for name in schema}
-    staged = renamed.with_row_index(_ROW, offset=1).with_columns(
+    typed = renamed.with_row_index(_ROW, offset=1).with_columns(
         pl.all_horizontal(_blank(name, schema[name]) for name in schema).alias(_EMPTY),
         *(flag.alias(f"__failed_{name}") for name, flag in failed.items()),
         *(value.alias(f"__value_{name}") for name, value in converted.items()),
     )
     too_long = pl.col(EXTRA_FIELDS).is_not_null() if ragged else pl.lit(False)
-    staged = staged.with_columns(too_long.alias(EXTRA_FIELDS)).with_columns(
-        pl.any_horizontal(pl.col(EXTRA_FIELDS), *(pl.col(f"__failed_{n}") for n in schema)).alias(
-            _REJECTED
-        )
-    )
-    # Streaming: an upload may not fit in memory. The sample costs a second pass, so only
-    # when there is something to show; the rows themselves are read again when published.
     texts = [name for name in schema if targets[name] == pl.String]
-    published = ~pl.col(_EMPTY) & ~pl.col(_REJECTED)
-    counts = staged.select(
-        pl.len().alias("rows"),
-        pl.col(_EMPTY).sum().alias("empty"),
-        pl.col(_REJECTED).sum().alias("rejected"),
-        # Measured over the rows published, as the publisher measures a DataFrame's.
-        *(
-            mean_text_bytes(pl.col(f"__value_{n}").filter(published), pl.String()).alias(
-                f"__bytes_{n}"
-            )
-            for n in texts
-        ),
-    ).collect(engine="streaming")
+    # A short CSV line reads as nulls in its last columns: only a non-empty row without a last
+    # value can be one, so fields are counted only when there is such a row.
+    maybe_short = (
+        pl.col(list(schema)[-1]).is_null() & ~pl.col(_EMPTY)
+        if ragged and count_short_records is not None and len(schema) > 1
+        else None
+    )
+    staged = _flag_rejects(typed, too_long, {}, list(schema))
+    counts = _counts(staged, texts, maybe_short)
+    if count_short_records is not None and maybe_short is not None and counts["maybe_short"][0]:
+        short = _short_rows(count_short_records(len(schema)), int(counts["rows"][0]))
+        if short:
+            staged = _flag_rejects(typed, too_long, short, list(schema))
+            counts = _counts(staged, texts, None)
+    else:
+        short = {}
     rejected_rows = int(counts["rejected"][0])
     sample = (
         staged.filter(pl.col(_REJECTED)).head(REJECT_SAMPLE_ROWS).collect(engine="streaming")
         if rejected_rows
         else pl.DataFrame()
     )
-    good_rows = staged.filter(published).select(
+    good_rows = staged.filter(_published()).select(
         pl.col(f"__value_{name}").alias(name) for name in schema
     )
     return StagedUpload(
@@ -156,10 +174,63 @@ def stage_upload(raw: pl.LazyFrame, column_types: Mapping[str, ColumnType]) -> S
         empty_rows=int(counts["empty"][0]),
         rejected_rows=rejected_rows,
         reject_sample=[
-            _rejected_row(record, list(schema)) for record in sample.iter_rows(named=True)
+            _rejected_row(record, list(schema), short) for record in sample.iter_rows(named=True)
         ],
         text_bytes={name: float(counts[f"__bytes_{name}"][0] or 0.0) for name in texts},
     )
+
+
+def _flag_rejects(
+    typed: pl.LazyFrame, too_long: pl.Expr, short: Mapping[int, int], columns: list[str]
+) -> pl.LazyFrame:
+    """The typed rows with EXTRA_FIELDS, SHORT and REJECTED flags."""
+    too_short = (
+        pl.col(_ROW).is_in(pl.Series(list(short), dtype=pl.UInt32).implode()) & ~pl.col(_EMPTY)
+        if short
+        else pl.lit(False)
+    )
+    flagged = typed.with_columns(too_long.alias(EXTRA_FIELDS), too_short.alias(_SHORT))
+    failed = (pl.col(f"__failed_{name}") for name in columns)
+    return flagged.with_columns(
+        pl.any_horizontal(pl.col(EXTRA_FIELDS), pl.col(_SHORT), *failed).alias(_REJECTED)
+    )
+
+
+def _published() -> pl.Expr:
+    return ~pl.col(_EMPTY) & ~pl.col(_REJECTED)
+
+
+def _counts(staged: pl.LazyFrame, texts: list[str], maybe_short: pl.Expr | None) -> pl.DataFrame:
+    """Rows, empty and rejected rows, the published text columns' widths, and (when asked) how
+    many rows might be short lines, in one streaming pass: an upload may not fit in memory. The
+    sample costs a second pass, so only when there is something to show; the rows themselves
+    are read again when published."""
+    return staged.select(
+        pl.len().alias("rows"),
+        pl.col(_EMPTY).sum().alias("empty"),
+        pl.col(_REJECTED).sum().alias("rejected"),
+        *([] if maybe_short is None else [maybe_short.sum().alias("maybe_short")]),
+        # Measured over the rows published, as the publisher measures a DataFrame's.
+        *(
+            mean_text_bytes(pl.col(f"__value_{n}").filter(_published()), pl.String()).alias(
+                f"__bytes_{n}"
+            )
+            for n in texts
+        ),
+    ).collect(engine="streaming")
+
+
+def _short_rows(found: ShortRecords, rows_read: int) -> dict[int, int]:
+    """The short lines, where both readers agree on how many records the file has: otherwise
+    (a quoting Python's csv module reads differently) the row numbers would not match."""
+    if found.records != rows_read:
+        logger.warning(
+            "the csv module read %d records where Polars read %d: short lines are not checked",
+            found.records,
+            rows_read,
+        )
+        return {}
+    return found.fields
 
 
 def _target_types(
@@ -237,8 +308,16 @@ def _type_name(dtype: pl.DataType) -> str:
     return names.get(str(dtype), str(dtype))
 
 
-def _rejected_row(record: dict[str, object], columns: list[str]) -> RejectedRow:
+def _rejected_row(
+    record: dict[str, object], columns: list[str], short: Mapping[int, int]
+) -> RejectedRow:
     bad = {name: str(record[name]) for name in columns if record[f"__failed_{name}"]}
+    row = cast(int, record[_ROW])
+    fields = short.get(row) if record[_SHORT] else None
     return RejectedRow(
-        row=cast(int, record[_ROW]), values=bad, extra_fields=bool(record[EXTRA_FIELDS])
+        row=row,
+        values=bad,
+        extra_fields=bool(record[EXTRA_FIELDS]),
+        fields=fields,
+        header_fields=None if fields is None else len(columns),
     )

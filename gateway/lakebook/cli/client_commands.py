@@ -88,6 +88,8 @@ def run_flow(
             if not wait:
                 return EXIT_OK
             final = _follow(console, run)
+            if final == "COMPLETED":
+                _say_rejects(console, run)
     except LakebookError as error:
         return _failed(console, error)
     except KeyboardInterrupt:
@@ -134,6 +136,18 @@ def _follow(console: Console, run: Run) -> str:
         elif event.kind == "end":
             final = str(event.data.get("state"))
     return final
+
+
+def _say_rejects(console: Console, run: Run) -> None:
+    """`3 rows rejected, e.g. line 7: 3 of 8 fields`, when the run left input rows out. The run
+    has completed whatever this finds: a failure to ask is a remark, not the command's error."""
+    try:
+        note = run.rejects_note()
+    except LakebookError as error:
+        console.note(f"could not ask run {run.id} for its rejected rows: {error.message}")
+        return
+    if note is not None:
+        console.say(f"  {note}")
 
 
 def _failed(console: Console, error: LakebookError) -> int:

@@ -14,6 +14,13 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakebook.common.rejects import (
+    RejectedRowLike,
+    RejectedRowOut,
+    rejected_rows_out,
+    rejects_note,
+)
+
 Role = Literal["viewer", "analyst", "admin"]
 # Prefect state types after which a run never changes again.
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -108,6 +115,15 @@ class ResultOut(WireModel):
     preview: list[dict[str, Any]]
     download_url: str | None = Field(description="Presigned GET URL of the Parquet file.")
     download_expires_at: datetime | None
+    rows_rejected: int = Field(0, description="Input rows the run left out (malformed rows).")
+    reject_sample: list[RejectedRowOut] = Field(
+        default_factory=list, description="The first few rejected rows."
+    )
+
+    @property
+    def rejects_note(self) -> str | None:
+        """`3 rows rejected, e.g. line 7: 3 of 8 fields`; None when nothing was rejected."""
+        return rejects_note(self.rows_rejected, self.reject_sample)
 
 
 class FailedCellOut(WireModel):
@@ -279,6 +295,12 @@ class RunMetadataLike(Protocol):
     @property
     def inputs(self) -> Sequence[str]: ...
 
+    @property
+    def rows_rejected(self) -> int | None: ...
+
+    @property
+    def reject_sample(self) -> Sequence[RejectedRowLike]: ...
+
 
 class DatasetOut(WireModel):
     """A dataset with at least one published run, and its latest run."""
@@ -324,6 +346,10 @@ class DatasetDetail(WireModel):
     inputs: list[str]
     latest_run_id: str
     runs: list[RunSummary]
+    rows_rejected: int = Field(0, description="Input rows the latest run left out.")
+    reject_sample: list[RejectedRowOut] = Field(
+        default_factory=list, description="The first few rows the latest run rejected."
+    )
 
     @classmethod
     def from_metadata(
@@ -340,4 +366,6 @@ class DatasetDetail(WireModel):
             inputs=list(metadata.inputs),
             latest_run_id=runs[0].run_id,
             runs=[RunSummary(run_id=run.run_id, published_at=run.published_at) for run in runs],
+            rows_rejected=metadata.rows_rejected or 0,
+            reject_sample=rejected_rows_out(metadata.reject_sample),
         )

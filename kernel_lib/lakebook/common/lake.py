@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 RAW_ZONE = "raw"
 PROCESSED_ZONE = "processed"
@@ -42,6 +45,16 @@ def check_dataset_name(name: str) -> str:
             "starting with a letter, at most 63 characters"
         )
     return name
+
+
+# A flow parameter or spec field naming a dataset: checked by check_dataset_name when the run
+# validates it, and carrying the rule as a JSON-schema pattern, so the parameter schema Prefect
+# derives lets the gateway (and the launch forms) refuse a bad name before a run exists.
+DatasetName = Annotated[
+    str,
+    AfterValidator(check_dataset_name),
+    Field(json_schema_extra={"pattern": DATASET_NAME.pattern}),
+]
 
 
 def _is_identifier(value: str) -> bool:

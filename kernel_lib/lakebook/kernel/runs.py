@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from lakebook.common.api import (
     ResultOut,
     RunOut,
 )
-from lakebook.kernel.errors import LakebookNotFound, LakebookTimeout, parse_answer, parse_answers
+from lakebook.kernel.errors import (
+    LakebookError,
+    LakebookNotFound,
+    LakebookTimeout,
+    parse_answer,
+    parse_answers,
+)
 from lakebook.kernel.gateway_http import (
     GatewayHTTP,
     run_cancel_path,
@@ -34,6 +41,8 @@ from lakebook.kernel.gateway_http import (
 
 if TYPE_CHECKING:
     from lakebook.lake.publisher import LakePublisher
+
+logger = logging.getLogger(__name__)
 
 
 class RunClient(Protocol):
@@ -101,11 +110,14 @@ class Run:
         return self.info().state
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> str:
-        """Blocks until the run ends and returns its final state; raises LakebookTimeout."""
+        """Blocks until the run ends and returns its final state; raises LakebookTimeout.
+        A completed run that left input rows out says so in a warning (`rejects_note()`)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             state = self.state
             if state in TERMINAL_STATES:
+                if state == "COMPLETED":
+                    self._warn_of_rejects()
                 return state
             if deadline is not None and time.monotonic() >= deadline:
                 raise LakebookTimeout(
@@ -162,6 +174,23 @@ class Run:
             "GET", run_result_path(self.id), params={"rows": preview_rows}
         )
         return RunResult.read(body, self.client)
+
+    def rejects_note(self) -> str | None:
+        """`3 rows rejected, e.g. line 7: 3 of 8 fields` when the run published a dataset and
+        left input rows out of it (`published()` has the count and a sample); else None."""
+        try:
+            return self.published(preview_rows=0).rejects_note
+        except LakebookNotFound:
+            return None  # nothing published: a notebook run, a flow that publishes no dataset
+
+    def _warn_of_rejects(self) -> None:
+        try:
+            note = self.rejects_note()
+        except LakebookError as error:
+            logger.debug("could not ask run %s for its rejected rows: %s", self.id, error)
+            return
+        if note is not None:
+            logger.warning("run %s of %s: %s", self.id, self.flow_name, note)
 
     def report(self) -> ReportOut:
         """A `run_notebook` run's published report: its status, failing cell, parameters and

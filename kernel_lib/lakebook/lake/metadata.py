@@ -24,6 +24,10 @@ from lakebook.lake.store import LakeError
 METADATA_VERSION: Final = 1
 # How much of a wrong value a LakeMetadataError quotes.
 QUOTED_VALUE_CHARACTERS: Final = 80
+# A run's metadata.json keeps this many of its rejected rows, each reason cut to this length:
+# the file stays small however bad the upload (the run's Prefect artifact shows more).
+REJECT_SAMPLE_ROWS: Final = 5
+REJECT_REASON_CHARACTERS: Final = 200
 
 # Written as `datetime.isoformat()` ("+00:00", as lakebook always wrote them; pydantic's own
 # JSON would write "Z").
@@ -81,6 +85,25 @@ def describe_problem(error: ValidationError) -> str:
     return f"{where}{message[:1].lower()}{message[1:]}, got {value}"
 
 
+class RejectedRowRecord(BaseModel):
+    """One row a run left out of its dataset: where it was in its input, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    row: int
+    """1-based position among the input's data rows."""
+    line: int | None = None
+    """The line in the input file (a CSV's header is line 1); None where rows are not lines."""
+    reason: str
+
+    @classmethod
+    def bounded(cls, row: int, line: int | None, reason: str) -> Self:
+        """The record with its reason cut to REJECT_REASON_CHARACTERS."""
+        if len(reason) > REJECT_REASON_CHARACTERS:
+            reason = reason[: REJECT_REASON_CHARACTERS - 1] + "…"
+        return cls(row=row, line=line, reason=reason)
+
+
 class RunMetadata(LakeDocument):
     """metadata.json of a published dataset run (`processed/flows/{dataset}/{run_id}/`)."""
 
@@ -100,6 +123,13 @@ class RunMetadata(LakeDocument):
     bytes: int
     # Added after the first runs: theirs read as none recorded.
     text_bytes: TextWidths = Field(default_factory=dict)
+    # Input rows the flow left out (ingest_upload's malformed rows) and the first few of them.
+    # None: the flow counts none (a transform), or the run is older than the field. Left out of
+    # the file when None or empty, so such runs' files stay as they were.
+    rows_rejected: int | None = Field(None, exclude_if=lambda count: count is None)
+    reject_sample: list[RejectedRowRecord] = Field(
+        default_factory=list, exclude_if=lambda sample: not sample
+    )
     started_at: IsoDatetime
     published_at: IsoDatetime
 

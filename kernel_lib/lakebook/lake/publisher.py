@@ -12,7 +12,7 @@ import polars as pl
 from polars.io.partition import SinkedPath, SinkedPathsCallbackArgs
 
 from lakebook.common.lake import check_dataset_name, check_identifier
-from lakebook.lake.metadata import RunMetadata
+from lakebook.lake.metadata import REJECT_SAMPLE_ROWS, RejectedRowRecord, RunMetadata
 from lakebook.lake.row_widths import TEXT_BYTES_FOOTER_KEY, frame_row_group_rows, text_widths
 from lakebook.lake.runs import LakeRuns
 from lakebook.lake.store import LakeError, describe_write_failure
@@ -39,12 +39,15 @@ class LakePublisher(LakeRuns):
         started_at: datetime | None = None,
         column_bytes: Mapping[str, float] | None = None,
         run_prepared: bool = False,
+        rows_rejected: int | None = None,
+        reject_sample: Sequence[RejectedRowRecord] = (),
     ) -> RunMetadata:
         """Publishes one run of a dataset and returns its metadata; readers see it once done.
         `column_bytes`: a lazy frame's mean string length in bytes by column, where the caller
         measured it, so its row groups stay near 128 MB (`frame_row_group_rows`).
         `run_prepared`: the caller has just called `prepare_run` for this run, as this would
-        first."""
+        first. `rows_rejected`: input rows the flow left out of the frame (None: it counts
+        none), `reject_sample` the first few (at most REJECT_SAMPLE_ROWS are kept)."""
         check_dataset_name(dataset)
         check_identifier("run id", run_id)
         started_at = started_at or datetime.now(UTC)
@@ -74,6 +77,8 @@ class LakePublisher(LakeRuns):
             row_count=written.num_rows,
             bytes=written.num_bytes,
             text_bytes=widths,
+            rows_rejected=rows_rejected,
+            reject_sample=list(reject_sample[:REJECT_SAMPLE_ROWS]),
             started_at=started_at,
             published_at=published_at,
         )

@@ -90,7 +90,7 @@ class LakeRuns:
             if entry is None:
                 continue
             run_id, published_at = entry
-            if self._is_published(dataset, run_id):
+            if self.is_published(dataset, run_id):
                 return self._run(dataset, run_id, published_at)
         return None
 
@@ -150,7 +150,7 @@ class LakeRuns:
     def read_metadata(self, dataset: str, run_id: str) -> RunMetadata:
         """metadata.json of a published run; an unpublished run is reported as missing, one
         lakebook did not write as a LakeMetadataError naming the file and the field."""
-        if not self._is_published(dataset, run_id):
+        if not self.is_published(dataset, run_id):
             raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
         key = self.paths.run_metadata_key(dataset, run_id)
         return RunMetadata.from_json(self.store.read_bytes(key), source=self.paths.uri(key))
@@ -185,7 +185,7 @@ class LakeRuns:
         _SUCCESS), or the pinned run's check."""
         if run_id is None:
             run_id = self.latest_run(dataset).run_id
-        elif not self._is_published(dataset, run_id):
+        elif not self.is_published(dataset, run_id):
             raise LakeNotFoundError(f"run {run_id!r} of dataset {dataset!r} is not published")
         return OpenedRun(run_id=run_id, frame=self._scan_data(dataset, run_id))
 
@@ -197,7 +197,8 @@ class LakeRuns:
         target = self.store.data_target(self.paths.run_data_key(dataset, run_id))
         return pl.scan_parquet(target, storage_options=self.store.polars_options or None)
 
-    def _is_published(self, dataset: str, run_id: str) -> bool:
+    def is_published(self, dataset: str, run_id: str) -> bool:
+        """Whether that run of the dataset exists for readers (its _SUCCESS is there)."""
         key = self.paths.run_success_key(dataset, run_id)
         with self.store.translate_errors("check", key):
             return bool(self.store.fs.exists(self.store.fs_path(key)))

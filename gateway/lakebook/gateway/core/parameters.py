@@ -8,6 +8,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.validators import validator_for
 
+from lakebook.common.lake import DATASET_NAME, LakePathError, check_dataset_name
+
 # Validators whose own message ("… is not valid under any of the given schemas") says nothing
 # of what is wrong: the branch errors under them do.
 UNIONS = frozenset({"anyOf", "oneOf"})
@@ -36,6 +38,13 @@ def _most_telling(problem: ValidationError) -> ValidationError:
 
 
 def _message(problem: ValidationError) -> str:
+    if problem.validator == "pattern" and problem.validator_value == DATASET_NAME.pattern:
+        # A dataset name (lakebook.common.lake.DatasetName): the rule in words, as the flow
+        # would have said it, rather than the regular expression.
+        try:
+            check_dataset_name(str(problem.instance))
+        except LakePathError as error:
+            return str(error)
     if problem.validator in UNIONS and problem.context:
         kinds = _discriminator_values(problem.context)
         if kinds is not None:

@@ -13,7 +13,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from lakebook.common.api import TERMINAL_STATES, Cancelled, LogOut, ResultOut, RunOut, StateOut
+from lakebook.common.api import (
+    TERMINAL_STATES,
+    Cancelled,
+    LogOut,
+    ResultOut,
+    RunOut,
+    StateOut,
+)
+from lakebook.common.rejects import rejected_rows_out
 from lakebook.common.settings import Settings
 from lakebook.gateway.api.deps import (
     API_PREFIX,
@@ -243,6 +251,8 @@ def read_result(
         preview=preview.to_dicts(),
         download_url=url,
         download_expires_at=download_expiry(url, expires_in),
+        rows_rejected=metadata.rows_rejected or 0,
+        reject_sample=rejected_rows_out(metadata.reject_sample),
     )
 
 
