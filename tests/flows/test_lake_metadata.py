@@ -64,6 +64,7 @@ REPORT_KEYS = {
     "papermill_version",
     "nbconvert_version",
     "published_at",
+    "schedule",
 }
 
 
