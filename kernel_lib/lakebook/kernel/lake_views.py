@@ -9,19 +9,12 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 
 from lakebook.common.lake import LakePathError
+from lakebook.kernel.sql_text import quote_identifier, quote_literal
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.runs import DatasetSummary, PublishedRun
 from lakebook.lake.store import LakeNotFoundError
 
 SCHEMA = "lake"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def duckdb_location(data_uri: str) -> str:

@@ -6,7 +6,7 @@ import contextlib
 import math
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 from IPython.core import magic_arguments as ipython_arguments
@@ -16,16 +16,18 @@ from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.kernel import account
 from lakebook.kernel.connection import apply_limits, open_connection
 from lakebook.kernel.frames import scannable_frames
-from lakebook.kernel.lake_views import LakeViews
 from lakebook.kernel.params import bind_parameters, lake_datasets, mentioned_words
 from lakebook.kernel.query import OutputFormat, QueryOutcome, describe_error, explain, run_query
 from lakebook.kernel.render import ResultPreview, TextPreview
-from lakebook.lake.publisher import LakePublisher
-from lakebook.lake.runs import DatasetSummary
-from lakebook.lake.store import LakeError, LakeStore
+from lakebook.kernel.sql_text import UnsafeLiteralError
+
+# The lake (fsspec, and the S3 stack behind it) and the gateway client (httpx) load on first
+# use: `%load_ext` and a first query over local files need neither (see `_lake_errors`).
+if TYPE_CHECKING:
+    from lakebook.kernel.lake_views import LakeViews
+    from lakebook.lake.runs import DatasetSummary
 
 # Options of %duckdb that take a value: the line magic's SQL starts after the options.
 _VALUE_OPTIONS = frozenset({"-o", "--out", "--limit", "--run"})
@@ -98,7 +100,7 @@ class DuckDBMagic(Magics, Configurable):
                 self._connection = open_connection(
                     self.settings, threads=self.threads, memory_limit=self.memory_limit
                 )
-            except (SettingsError, duckdb.Error) as error:
+            except (SettingsError, UnsafeLiteralError, duckdb.Error) as error:
                 raise UsageError(f"cannot set up DuckDB: {error}") from None
             except (KeyboardInterrupt, RuntimeError) as error:
                 # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
@@ -112,6 +114,10 @@ class DuckDBMagic(Magics, Configurable):
     @property
     def views(self) -> LakeViews:
         if self._views is None:
+            from lakebook.kernel.lake_views import LakeViews
+            from lakebook.lake.publisher import LakePublisher
+            from lakebook.lake.store import LakeStore
+
             try:
                 store = LakeStore.from_settings(self.settings)
             except SettingsError as error:
@@ -242,6 +248,8 @@ class DuckDBMagic(Magics, Configurable):
 
     @contextlib.contextmanager
     def _lake_errors(self) -> Iterator[None]:
+        from lakebook.lake.store import LakeError  # loaded with the views already
+
         try:
             yield
         except (LakeError, LookupError) as error:
@@ -266,10 +274,8 @@ class DuckDBMagic(Magics, Configurable):
             if len(args.names) != 2:
                 raise UsageError("usage: %lakebook pin DATASET RUN_ID")
             dataset, run_id = args.names
-            try:
+            with self._lake_errors():
                 self.views.pinned_run(dataset, run_id)
-            except (LakeError, LookupError) as error:
-                raise UsageError(str(error)) from None
             self.views.pins[dataset] = run_id
         elif args.command == "unpin":
             if len(args.names) != 1:
@@ -294,6 +300,8 @@ class DuckDBMagic(Magics, Configurable):
         return ResultPreview(columns, types, rows, len(rows), 0.0)
 
     def _account_command(self, command: str, names: list[str]) -> ResultPreview | TextPreview:
+        from lakebook.kernel import account  # the gateway client: httpx, Polars-backed runs
+
         if command == "status":
             return account.status(self.settings)
         if command == "runs":
