@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
@@ -37,10 +39,15 @@ def httpfs_extension_path() -> Path:
 
 
 def open_connection(
-    settings: Settings, *, threads: int | None = None, memory_limit: str | None = None
+    settings: Settings,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    remote: bool = True,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that reads the lake: httpfs loaded locally, never downloaded."""
-    extension = httpfs_extension_path()
+    """An in-memory DuckDB that reads the lake: httpfs loaded locally, never downloaded.
+    `remote=False` leaves httpfs and the S3 secret to `enable_remote` (the kernel calls it before
+    its first query that reads anything remote: a local query need not wait for them)."""
     config: dict[str, str | bool | int | float | list[str]] = {
         # Extensions come from the wheel; DuckDB must never try to fetch one at query time.
         "autoinstall_known_extensions": False,
@@ -48,18 +55,37 @@ def open_connection(
     }
     connection = duckdb.connect(config=config)
     try:
-        # LOAD takes no parameters: the path goes in as a quoted SQL string literal.
-        connection.execute(f"LOAD {quote_literal(str(extension), 'the httpfs extension path')}")
         # Remote Parquet is immutable once published: cache its bytes and footers in memory.
         connection.execute("SET enable_external_file_cache = true")
         connection.execute("SET parquet_metadata_cache = true")
         apply_limits(connection, threads=threads, memory_limit=memory_limit)
-        if settings.s3.lake_root.startswith("s3://"):
-            create_s3_secret(connection, settings)
+        if remote:
+            enable_remote(connection, settings)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def enable_remote(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Loads httpfs from the wheel (~50 ms) and, for a lake on S3, creates its secret."""
+    extension = httpfs_extension_path()
+    # LOAD takes no parameters: the path goes in as a quoted SQL string literal.
+    connection.execute(f"LOAD {quote_literal(str(extension), 'the httpfs extension path')}")
+    if settings.s3.lake_root.startswith("s3://"):
+        create_s3_secret(connection, settings)
+
+
+def reads_remote(sql: str, parameters: Mapping[str, Any]) -> bool:
+    """Whether a statement may read a URL (s3://, https://, …): its text or a bound value names
+    one. What this misses (a URL assembled inside SQL) fails with `needs_httpfs`'s error."""
+    values = (str(value) for value in parameters.values() if isinstance(value, str | list | tuple))
+    return "://" in sql or any("://" in value for value in values)
+
+
+def needs_httpfs(message: str) -> bool:
+    """Whether DuckDB refused a statement for want of httpfs (a URL, or an S3 secret)."""
+    return "extension httpfs" in message or "in the httpfs extension" in message
 
 
 def apply_limits(

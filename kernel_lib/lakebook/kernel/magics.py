@@ -16,7 +16,14 @@ from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.kernel.connection import apply_limits, open_connection
+from lakebook.kernel.connection import (
+    DuckDBSetupError,
+    apply_limits,
+    enable_remote,
+    needs_httpfs,
+    open_connection,
+    reads_remote,
+)
 from lakebook.kernel.frames import scannable_frames
 from lakebook.kernel.params import bind_parameters, lake_datasets, mentioned_words
 from lakebook.kernel.query import OutputFormat, QueryOutcome, describe_error, explain, run_query
@@ -81,6 +88,8 @@ class DuckDBMagic(Magics, Configurable):
         super().__init__(shell=shell, **kwargs)
         self._settings = settings
         self._connection: duckdb.DuckDBPyConnection | None = None
+        # httpfs and the lake's S3 secret, set up before the first query that reads remotely.
+        self._remote_ready = False
         self._views: LakeViews | None = None
 
     @property
@@ -94,22 +103,36 @@ class DuckDBMagic(Magics, Configurable):
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The kernel's one connection, opened on first use."""
+        """The kernel's one connection, opened on first use (httpfs not yet loaded)."""
         if self._connection is None:
-            try:
+            with self._setup_errors():
                 self._connection = open_connection(
-                    self.settings, threads=self.threads, memory_limit=self.memory_limit
+                    self.settings,
+                    threads=self.threads,
+                    memory_limit=self.memory_limit,
+                    remote=False,
                 )
-            except (SettingsError, UnsafeLiteralError, duckdb.Error) as error:
-                raise UsageError(f"cannot set up DuckDB: {error}") from None
-            except (KeyboardInterrupt, RuntimeError) as error:
-                # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
-                if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
-                    raise
-                raise UsageError(
-                    "interrupted while setting up DuckDB; run the cell again"
-                ) from None
         return self._connection
+
+    def _enable_remote(self) -> None:
+        """httpfs and the S3 secret, once: before a query that reads a URL or the lake."""
+        if not self._remote_ready:
+            connection = self.connection
+            with self._setup_errors():
+                enable_remote(connection, self.settings)
+            self._remote_ready = True
+
+    @contextlib.contextmanager
+    def _setup_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (SettingsError, UnsafeLiteralError, DuckDBSetupError, duckdb.Error) as error:
+            raise UsageError(f"cannot set up DuckDB: {error}") from None
+        except (KeyboardInterrupt, RuntimeError) as error:
+            # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
+            if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
+                raise
+            raise UsageError("interrupted while setting up DuckDB; run the cell again") from None
 
     @property
     def views(self) -> LakeViews:
@@ -122,6 +145,7 @@ class DuckDBMagic(Magics, Configurable):
                 store = LakeStore.from_settings(self.settings)
             except SettingsError as error:
                 raise UsageError(str(error)) from None
+            self._enable_remote()  # views read the lake's Parquet over httpfs
             self._views = LakeViews(self.connection, LakePublisher(store))
         return self._views
 
@@ -134,7 +158,7 @@ class DuckDBMagic(Magics, Configurable):
         """Closes the connection; the next query opens a new one."""
         if self._connection is not None:
             self._connection.close()
-        self._connection, self._views = None, None
+        self._connection, self._views, self._remote_ready = None, None, False
 
     # IPython would paste `$name` into the line before we see it: that is the injection
     # this magic exists to prevent, so the line is taken verbatim and `$name` bound by DuckDB.
@@ -198,14 +222,32 @@ class DuckDBMagic(Magics, Configurable):
         frames = scannable_frames(mentioned_words(sql), namespace)
         pins = dict(_parse_pin(text) for text in args.run)
         self._prepare_lake(lake_datasets(sql), pins)
+        if reads_remote(sql, parameters):
+            self._enable_remote()
         try:
-            outcome = self._execute(sql, args, parameters, frames)
+            outcome = self._execute_loading_httpfs(sql, args, parameters, frames)
         finally:
             if pins:
                 self._update_views(list(pins))  # back to the latest (or sticky-pinned) runs
         if args.out is not None:
             namespace[args.out] = outcome.result
         return outcome.preview
+
+    def _execute_loading_httpfs(
+        self, sql: str, args: Any, parameters: dict[str, Any], frames: dict[str, Any]
+    ) -> QueryOutcome:
+        """Runs the statement; one DuckDB refused for want of httpfs (a URL `reads_remote` could
+        not see) runs again once httpfs is loaded, if it is a single statement: it failed
+        binding, before doing anything. Several statements may have run in part: not repeated."""
+        try:
+            return self._execute(sql, args, parameters, frames)
+        except UsageError as error:
+            if self._remote_ready or not needs_httpfs(str(error)):
+                raise
+            self._enable_remote()
+            if len(self.connection.extract_statements(sql)) != 1:
+                raise UsageError(f"{error} (httpfs is loaded now: run the cell again)") from None
+        return self._execute(sql, args, parameters, frames)
 
     def _execute(
         self, sql: str, args: Any, parameters: dict[str, Any], frames: dict[str, Any]
