@@ -5,6 +5,7 @@ query reads, however soon."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -118,6 +119,12 @@ def test_markers_change_with_each_publish_of_their_dataset_only(
         second = markers.tags()
         assert second["sales"] != first["sales"]
         assert second["costs"] == first["costs"]
+        # The store closing the kept-alive connection costs one more request, not an error.
+        connection = markers._connection
+        assert connection is not None
+        assert connection.sock is not None
+        connection.sock.shutdown(socket.SHUT_RDWR)
+        assert markers.tags() == second
     finally:
         markers.close()
 
