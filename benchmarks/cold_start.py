@@ -7,6 +7,9 @@ group-by over a local Parquet file (1M and 10M rows) as the first thing a new ke
   type `%%duckdb` hands back;
 - lakebook: `%load_ext lakebook.kernel` + `%%duckdb -o out ...`, with the lake on S3 as in a Lab
   kernel (its keys set; the query does not touch the lake, so no S3 server is needed).
+`BENCH_COLD_BASELINE=DIR` adds the same lakebook cell run with an earlier `kernel_lib` (e.g. one
+`git archive <commit> kernel_lib | tar -x -C DIR` made) first on the kernel's PYTHONPATH, so the
+code before a change is measured in the same run.
 Every case gets a new kernel each round (the kernel's own start is not counted: it is the same
 for all); the time is measured inside the kernel around the cell's work. Rounds take turns in a
 new seeded order. A fixed + per-row fit over the two sizes separates the start-up from the scan.
@@ -50,6 +53,10 @@ CELLS = {
     ),
 }
 TARGET_SECONDS_OVER_RAW = 0.25
+BASELINE = os.environ.get("BENCH_COLD_BASELINE")
+BASELINE_CASE = "lakebook before (BENCH_COLD_BASELINE)"
+if BASELINE:
+    CELLS[BASELINE_CASE] = CELLS["lakebook %load_ext + %%duckdb"]
 
 
 def kernel_env(root: Path) -> dict[str, str]:
@@ -62,6 +69,12 @@ def kernel_env(root: Path) -> dict[str, str]:
         "LAKEBOOK_S3_ACCESS_KEY_ID": "LBBENCHCOLDSTART",
         "LAKEBOOK_S3_SECRET_ACCESS_KEY": "cold-start-benchmark-secret-key",
     }
+
+
+def case_env(case: str, env: dict[str, str]) -> dict[str, str]:
+    if case != BASELINE_CASE or not BASELINE:
+        return env
+    return env | {"PYTHONPATH": str(Path(BASELINE).resolve() / "kernel_lib")}
 
 
 def first_cell_seconds(code: str, env: dict[str, str]) -> float:
@@ -112,7 +125,9 @@ def main() -> None:
                 random.Random(round_number * 31 + rows).shuffle(order)
                 for case in order:
                     sql = SQL.format(path=files[rows])
-                    samples[rows][case].append(first_cell_seconds(CELLS[case].format(sql=sql), env))
+                    samples[rows][case].append(
+                        first_cell_seconds(CELLS[case].format(sql=sql), case_env(case, env))
+                    )
             print(f"round {round_number + 1}/{ROUNDS} done", flush=True)
     medians = {
         rows: {case: statistics.median(values) for case, values in by_case.items()}
