@@ -21,7 +21,7 @@ from lakebook.kernel.magics import DuckDBMagic
 from lakebook.lake.changes import ChangeMarkers
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.runs import LakeRuns, PublishedRun
-from lakebook.lake.store import LakeStore
+from lakebook.lake.store import LakeError, LakeStore
 from tests.utils.services import S3Server
 
 # The second writer: another process with its own store, as a flow run publishing would be.
@@ -177,3 +177,14 @@ def test_a_dataset_without_a_marker_is_looked_up_every_time(
     assert count(s3_shell, "sales") == 1
     assert count(s3_shell, "sales") == 1
     assert lookups == ["sales", "sales"]
+
+
+def test_an_unreachable_store_is_a_lake_error_naming_it(lake_settings: Settings) -> None:
+    """The views then look every dataset up through s3fs, whose error the user sees."""
+    unreachable = lake_settings.with_values(s3_endpoint_url="http://127.0.0.1:9")
+    markers = ChangeMarkers(LakeStore.from_settings(unreachable))
+    try:
+        with pytest.raises(LakeError, match=r"cannot list http://127\.0\.0\.1:9"):
+            markers.tags()
+    finally:
+        markers.close()

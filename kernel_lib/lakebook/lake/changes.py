@@ -94,14 +94,16 @@ class ChangeMarkers:
             raise LakeError(f"the store's listing is not XML: {error}") from error
 
     def _get(self, url: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
-        """One GET on the kept-alive connection; once more on a new one if that fails (the
-        store may have closed the old one; a GET changes nothing, so it is safe to repeat)."""
+        """One GET on the kept-alive connection; once more on a new one if a kept connection
+        failed (the store may have closed it while idle; a GET changes nothing, so it is safe to
+        repeat). A new connection that fails is not tried again."""
         parts = urlsplit(url)
         with self._lock:
-            try:
-                return self._request(parts, headers)
-            except (OSError, http.client.HTTPException):
-                pass
+            if self._connection is not None:
+                try:
+                    return self._request(parts, headers)
+                except (OSError, http.client.HTTPException):
+                    pass  # `_request` closed it: once more, on a new connection
             try:
                 return self._request(parts, headers)
             except (OSError, http.client.HTTPException) as error:
