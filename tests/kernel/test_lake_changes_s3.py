@@ -188,3 +188,16 @@ def test_an_unreachable_store_is_a_lake_error_naming_it(lake_settings: Settings)
             markers.tags()
     finally:
         markers.close()
+
+
+def test_a_refresh_remembers_the_markers_it_listed_before(
+    s3_shell: InteractiveShell, publisher: LakePublisher, lookups: list[str]
+) -> None:
+    publisher.publish(pl.DataFrame({"n": [1, 2]}), dataset="sales", run_id="s1", flow_name="t")
+    datasets = s3_shell.run_line_magic("lakebook", "datasets")
+    assert [row[:3] for row in datasets.rows] == [("sales", "s1", "s1")]
+    assert count(s3_shell, "sales") == 2
+    assert lookups == []  # the listing found the latest run; its marker has not changed since
+    publisher.publish(pl.DataFrame({"n": [1]}), dataset="sales", run_id="s2", flow_name="t")
+    assert count(s3_shell, "sales") == 1
+    assert lookups == ["sales"]
