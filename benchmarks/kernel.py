@@ -295,6 +295,7 @@ def main() -> None:
             "duckdb": duckdb.__version__,
             "polars": pl.__version__,
             "pandas": pd.__version__,
+            "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
         },
         "rows": ROWS,
         "query": SQL,

@@ -132,6 +132,16 @@ class LakePaths:
         run_id = check_identifier("run id", run_id)
         return f"{self.publications_prefix(dataset)}/{newest_first:017d}-{run_id}"
 
+    def changes_prefix(self) -> str:
+        """Where each dataset's change marker is (`change_marker_key`): one LIST of this prefix
+        tells a reader which datasets' latest run may have changed since it last looked."""
+        return f"{PROCESSED_ZONE}/changes"
+
+    def change_marker_key(self, dataset: str) -> str:
+        """Rewritten after every change to which run is a dataset's latest (a publish's
+        _SUCCESS, a retry hiding its run's): its ETag changes with each."""
+        return f"{self.changes_prefix()}/{check_dataset_name(dataset)}"
+
     def run_index_prefix(self, run_id: str) -> str:
         """Where a run's index lists the datasets it publishes (one empty object each), so its
         output is found without listing every dataset."""

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit
 
 import duckdb
 
 from lakebook.common.lake import LakePathError
+from lakebook.kernel.sql_text import quote_identifier, quote_literal
+from lakebook.lake.changes import ChangeMarkers
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.runs import DatasetSummary, PublishedRun
-from lakebook.lake.store import LakeNotFoundError
+from lakebook.lake.store import LakeError, LakeNotFoundError
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = "lake"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+# Datasets of one query whose latest runs are looked up side by side (each a LIST and a HEAD).
+_LOOKUP_THREADS = 8
 
 
 def duckdb_location(data_uri: str) -> str:
@@ -42,6 +42,11 @@ class LakeViews:
         # When each view that reads its dataset's latest run was last pointed at it (monotonic
         # seconds); a view on a pinned run has no entry.
         self.latest_at: dict[str, float] = {}
+        # The change-marker tag listed just before each of those lookups: while a dataset's tag
+        # is the same, its latest run is too (`ChangeMarkers`).
+        self.tags: dict[str, str] = {}
+        self.markers = ChangeMarkers(publisher.store)
+        self._schema_made = False
 
     @property
     def root(self) -> str:
@@ -49,11 +54,12 @@ class LakeViews:
 
     def refresh(self) -> list[DatasetSummary]:
         """Lists the lake once and points every view at its dataset's latest or pinned run."""
+        tags = self._marker_tags()  # before the listing: a change after it shows next time
         datasets = self.publisher.list_datasets()
         wanted = {summary.name: summary.latest for summary in datasets}
         for dataset, run_id in self.pins.items():
             wanted[dataset] = self.pinned_run(dataset, run_id)
-        self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        self._ensure_schema()
         for gone in set(self.runs) - set(wanted):
             self._drop_view(gone)
         for dataset, run in wanted.items():
@@ -62,6 +68,7 @@ class LakeViews:
         self.runs = wanted
         listed_at = time.monotonic()
         self.latest_at = {name: listed_at for name in wanted if name not in self.pins}
+        self.tags = {name: tags[name] for name in self.latest_at if name in tags}
         return datasets
 
     def update(
@@ -70,31 +77,85 @@ class LakeViews:
         """Points the views of these datasets (the ones a query reads) at their pinned runs
         (`extra_pins` first, for one query) or latest runs, and returns those that have none.
 
-        A latest run is looked up per dataset (`LakePublisher.latest_run`: its newest
-        publication entries), not by listing the lake, and only for a view not pointed at its
-        latest run within `max_age` seconds."""
+        A view not pointed at its latest run within `max_age` seconds is checked: one LIST of
+        the lake's change markers (`ChangeMarkers`) for all of them, and a lookup of the latest
+        run (`LakePublisher.latest_run`: its newest publication entries), side by side, only for
+        a dataset whose marker changed since its view's last lookup, or that has none."""
         extra_pins = extra_pins or {}
-        self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        self._ensure_schema()
+        wanted = {name: extra_pins.get(name) or self.pins.get(name) for name in datasets}
+        stale = {
+            name: pin for name, pin in wanted.items() if not self._is_current(name, pin, max_age)
+        }
+        if not stale:
+            return []
+        checked_at = time.monotonic()
+        tags = self._marker_tags() if None in stale.values() else {}
+        unchanged = [
+            name
+            for name, pin in stale.items()
+            if pin is None
+            and name in self.latest_at
+            and name in tags
+            and self.tags.get(name) == tags[name]
+        ]
+        for name in unchanged:
+            self.latest_at[name] = checked_at
+        found = self._look_up({name: pin for name, pin in stale.items() if name not in unchanged})
         missing = []
-        for dataset in dict.fromkeys(datasets):
-            pin = extra_pins.get(dataset) or self.pins.get(dataset)
-            if self._is_current(dataset, pin, max_age):
+        for name, run in found.items():
+            if run is None:
+                self._drop_view(name)
+                missing.append(name)
                 continue
-            looked_up_at = time.monotonic()
-            try:
-                run = self.pinned_run(dataset, pin) if pin else self.publisher.latest_run(dataset)
-            except (LakeNotFoundError, LakePathError):
-                self._drop_view(dataset)
-                missing.append(dataset)
-                continue
-            if self.runs.get(dataset) != run:
+            if self.runs.get(name) != run:
                 self._point_view(run)
-            self.runs[dataset] = run
-            if pin is None:
-                self.latest_at[dataset] = looked_up_at
+            self.runs[name] = run
+            if stale[name] is None:
+                self.latest_at[name] = checked_at
+                self._remember_tag(name, tags.get(name))
             else:
-                self.latest_at.pop(dataset, None)
+                self.latest_at.pop(name, None)
+                self.tags.pop(name, None)
         return missing
+
+    def _look_up(self, datasets: Mapping[str, str | None]) -> dict[str, PublishedRun | None]:
+        """Each dataset's pinned run (a value) or latest run (None), side by side; None for a
+        dataset with no such run. Other lake errors propagate, the first one's first."""
+
+        def one(name: str) -> PublishedRun | None:
+            pin = datasets[name]
+            try:
+                return self.pinned_run(name, pin) if pin else self.publisher.latest_run(name)
+            except (LakeNotFoundError, LakePathError):
+                return None
+
+        if len(datasets) <= 1:
+            return {name: one(name) for name in datasets}
+        with ThreadPoolExecutor(max_workers=min(len(datasets), _LOOKUP_THREADS)) as pool:
+            return dict(zip(datasets, pool.map(one, datasets), strict=True))
+
+    def _marker_tags(self) -> dict[str, str]:
+        """Every dataset's change-marker tag; empty where the lake has none to offer (a local
+        folder) or the listing failed: then every checked dataset is looked up, as before."""
+        if not self.markers.available:
+            return {}
+        try:
+            return self.markers.tags()
+        except LakeError as error:
+            logger.debug("change markers not listed, looking every dataset up: %s", error)
+            return {}
+
+    def _remember_tag(self, dataset: str, tag: str | None) -> None:
+        if tag is None:
+            self.tags.pop(dataset, None)
+        else:
+            self.tags[dataset] = tag
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_made:
+            self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            self._schema_made = True
 
     def _is_current(self, dataset: str, pin: str | None, max_age: float) -> bool:
         """Whether the view already reads its pinned run, or its latest as of `max_age` ago."""
@@ -120,6 +181,7 @@ class LakeViews:
         self.connection.execute(f"DROP VIEW IF EXISTS {SCHEMA}.{quote_identifier(dataset)}")
         self.runs.pop(dataset, None)
         self.latest_at.pop(dataset, None)
+        self.tags.pop(dataset, None)
 
     def _point_view(self, run: PublishedRun) -> None:
         # DDL cannot take parameters; the location is built from checked names and the lake root.

@@ -6,7 +6,7 @@ import contextlib
 import math
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 from IPython.core import magic_arguments as ipython_arguments
@@ -16,16 +16,25 @@ from traitlets import Bool, Float, Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from lakebook.common.settings import Settings, SettingsError, get_settings
-from lakebook.kernel import account
-from lakebook.kernel.connection import apply_limits, open_connection
+from lakebook.kernel.connection import (
+    DuckDBSetupError,
+    apply_limits,
+    enable_remote,
+    needs_httpfs,
+    open_connection,
+    reads_remote,
+)
 from lakebook.kernel.frames import scannable_frames
-from lakebook.kernel.lake_views import LakeViews
 from lakebook.kernel.params import bind_parameters, lake_datasets, mentioned_words
 from lakebook.kernel.query import OutputFormat, QueryOutcome, describe_error, explain, run_query
 from lakebook.kernel.render import ResultPreview, TextPreview
-from lakebook.lake.publisher import LakePublisher
-from lakebook.lake.runs import DatasetSummary
-from lakebook.lake.store import LakeError, LakeStore
+from lakebook.kernel.sql_text import UnsafeLiteralError
+
+# The lake (fsspec, and the S3 stack behind it) and the gateway client (httpx) load on first
+# use: `%load_ext` and a first query over local files need neither (see `_lake_errors`).
+if TYPE_CHECKING:
+    from lakebook.kernel.lake_views import LakeViews
+    from lakebook.lake.runs import DatasetSummary
 
 # Options of %duckdb that take a value: the line magic's SQL starts after the options.
 _VALUE_OPTIONS = frozenset({"-o", "--out", "--limit", "--run"})
@@ -64,12 +73,13 @@ class DuckDBMagic(Magics, Configurable):
     refresh_lake = Bool(
         True, config=True, help="List the lake before each query that reads `lake.`."
     )
-    # Finding a dataset's latest run is an S3 LIST and a HEAD (~7 ms here, more on a busy
-    # store): per query it is the magic's main overhead over raw DuckDB. A run takes seconds to
-    # publish, so a lookup younger than this still names the newest run; `%lakebook refresh`
-    # lists the whole lake at once.
+    # Checking a query's datasets is one LIST of the lake's change markers (~1 ms on a local
+    # SeaweedFS), and a dataset's latest run (an S3 LIST and a HEAD, ~7 ms) is looked up only if
+    # its marker changed: cheap enough to check before every query, so that a run another
+    # process has just published is what the next query reads. A positive value skips even the
+    # check for that long; `%lakebook refresh` lists the whole lake at once.
     lake_listing_seconds = Float(
-        2.0,
+        0.0,
         config=True,
         help="Reuse a dataset's latest-run lookup for this many seconds (0: look up before "
         "every query that reads it).",
@@ -79,6 +89,8 @@ class DuckDBMagic(Magics, Configurable):
         super().__init__(shell=shell, **kwargs)
         self._settings = settings
         self._connection: duckdb.DuckDBPyConnection | None = None
+        # httpfs and the lake's S3 secret, set up before the first query that reads remotely.
+        self._remote_ready = False
         self._views: LakeViews | None = None
 
     @property
@@ -92,30 +104,49 @@ class DuckDBMagic(Magics, Configurable):
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The kernel's one connection, opened on first use."""
+        """The kernel's one connection, opened on first use (httpfs not yet loaded)."""
         if self._connection is None:
-            try:
+            with self._setup_errors():
                 self._connection = open_connection(
-                    self.settings, threads=self.threads, memory_limit=self.memory_limit
+                    self.settings,
+                    threads=self.threads,
+                    memory_limit=self.memory_limit,
+                    remote=False,
                 )
-            except (SettingsError, duckdb.Error) as error:
-                raise UsageError(f"cannot set up DuckDB: {error}") from None
-            except (KeyboardInterrupt, RuntimeError) as error:
-                # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
-                if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
-                    raise
-                raise UsageError(
-                    "interrupted while setting up DuckDB; run the cell again"
-                ) from None
         return self._connection
+
+    def _enable_remote(self) -> None:
+        """httpfs and the S3 secret, once: before a query that reads a URL or the lake."""
+        if not self._remote_ready:
+            connection = self.connection
+            with self._setup_errors():
+                enable_remote(connection, self.settings)
+            self._remote_ready = True
+
+    @contextlib.contextmanager
+    def _setup_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (SettingsError, UnsafeLiteralError, DuckDBSetupError, duckdb.Error) as error:
+            raise UsageError(f"cannot set up DuckDB: {error}") from None
+        except (KeyboardInterrupt, RuntimeError) as error:
+            # DuckDB turns a SIGINT during set-up (LOAD httpfs) into "Query interrupted".
+            if not isinstance(error, KeyboardInterrupt) and "interrupted" not in str(error):
+                raise
+            raise UsageError("interrupted while setting up DuckDB; run the cell again") from None
 
     @property
     def views(self) -> LakeViews:
         if self._views is None:
+            from lakebook.kernel.lake_views import LakeViews
+            from lakebook.lake.publisher import LakePublisher
+            from lakebook.lake.store import LakeStore
+
             try:
                 store = LakeStore.from_settings(self.settings)
             except SettingsError as error:
                 raise UsageError(str(error)) from None
+            self._enable_remote()  # views read the lake's Parquet over httpfs
             self._views = LakeViews(self.connection, LakePublisher(store))
         return self._views
 
@@ -128,7 +159,9 @@ class DuckDBMagic(Magics, Configurable):
         """Closes the connection; the next query opens a new one."""
         if self._connection is not None:
             self._connection.close()
-        self._connection, self._views = None, None
+        if self._views is not None:
+            self._views.markers.close()
+        self._connection, self._views, self._remote_ready = None, None, False
 
     # IPython would paste `$name` into the line before we see it: that is the injection
     # this magic exists to prevent, so the line is taken verbatim and `$name` bound by DuckDB.
@@ -169,8 +202,8 @@ class DuckDBMagic(Magics, Configurable):
     def duckdb(self, line: str, cell: str | None = None) -> ResultPreview | TextPreview:
         """Runs SQL in the kernel's DuckDB and shows the first rows.
 
-        `lake.<dataset>` reads the latest published run of a dataset (looked up again for a
-        query that reads it once the last lookup is `lake_listing_seconds` old);
+        `lake.<dataset>` reads the latest published run of a dataset (checked before every
+        query that reads it, unless `lake_listing_seconds` says how long to trust a check);
         `--run sales=r1` reads run r1 for this cell and `%lakebook pin sales r1` holds it there
         until `%lakebook unpin sales`; `%lakebook refresh` lists the lake at once.
         `$name` binds the Python variable `name` as a query parameter (never pasted into the
@@ -192,14 +225,32 @@ class DuckDBMagic(Magics, Configurable):
         frames = scannable_frames(mentioned_words(sql), namespace)
         pins = dict(_parse_pin(text) for text in args.run)
         self._prepare_lake(lake_datasets(sql), pins)
+        if reads_remote(sql, parameters):
+            self._enable_remote()
         try:
-            outcome = self._execute(sql, args, parameters, frames)
+            outcome = self._execute_loading_httpfs(sql, args, parameters, frames)
         finally:
             if pins:
                 self._update_views(list(pins))  # back to the latest (or sticky-pinned) runs
         if args.out is not None:
             namespace[args.out] = outcome.result
         return outcome.preview
+
+    def _execute_loading_httpfs(
+        self, sql: str, args: Any, parameters: dict[str, Any], frames: dict[str, Any]
+    ) -> QueryOutcome:
+        """Runs the statement; one DuckDB refused for want of httpfs (a URL `reads_remote` could
+        not see) runs again once httpfs is loaded, if it is a single statement: it failed
+        binding, before doing anything. Several statements may have run in part: not repeated."""
+        try:
+            return self._execute(sql, args, parameters, frames)
+        except UsageError as error:
+            if self._remote_ready or not needs_httpfs(str(error)):
+                raise
+            self._enable_remote()
+            if len(self.connection.extract_statements(sql)) != 1:
+                raise UsageError(f"{error} (httpfs is loaded now: run the cell again)") from None
+        return self._execute(sql, args, parameters, frames)
 
     def _execute(
         self, sql: str, args: Any, parameters: dict[str, Any], frames: dict[str, Any]
@@ -242,6 +293,8 @@ class DuckDBMagic(Magics, Configurable):
 
     @contextlib.contextmanager
     def _lake_errors(self) -> Iterator[None]:
+        from lakebook.lake.store import LakeError  # loaded with the views already
+
         try:
             yield
         except (LakeError, LookupError) as error:
@@ -266,10 +319,8 @@ class DuckDBMagic(Magics, Configurable):
             if len(args.names) != 2:
                 raise UsageError("usage: %lakebook pin DATASET RUN_ID")
             dataset, run_id = args.names
-            try:
+            with self._lake_errors():
                 self.views.pinned_run(dataset, run_id)
-            except (LakeError, LookupError) as error:
-                raise UsageError(str(error)) from None
             self.views.pins[dataset] = run_id
         elif args.command == "unpin":
             if len(args.names) != 1:
@@ -294,6 +345,8 @@ class DuckDBMagic(Magics, Configurable):
         return ResultPreview(columns, types, rows, len(rows), 0.0)
 
     def _account_command(self, command: str, names: list[str]) -> ResultPreview | TextPreview:
+        from lakebook.kernel import account  # the gateway client: httpx, Polars-backed runs
+
         if command == "status":
             return account.status(self.settings)
         if command == "runs":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -91,6 +92,8 @@ class LakePublisher(LakeRuns):
             }
         )
         self._mark_success(success_key, published_at.isoformat())
+        # After _SUCCESS: a reader that sees the marker change and looks up finds this run.
+        self._mark_change(dataset, run_id, "published")
         logger.info("published %s run %s (%d rows)", dataset, run_id, metadata.row_count)
         return metadata
 
@@ -98,9 +101,16 @@ class LakePublisher(LakeRuns):
         """Made before a run writes its data: removes the run's _SUCCESS, so readers no longer
         see it (a retry of the same run reuses its prefix, and hides the old run before
         overwriting it), and adds the dataset to the run's index (`find_run` reads it).
-        Indexed first, a run that then fails is in the index without a _SUCCESS: not found."""
+        Indexed first, a run that then fails is in the index without a _SUCCESS: not found.
+        The dataset's change marker is rewritten too (after the removal, beside the index
+        entry): a reader whose view read this run looks the latest up again."""
         self.store.remove(self.paths.run_success_key(dataset, run_id))
-        self.store.write_bytes(self.paths.run_index_key(run_id, dataset), b"")
+        self.store.write_many(
+            {
+                self.paths.run_index_key(run_id, dataset): b"",
+                self.paths.change_marker_key(dataset): _change(run_id, "prepared"),
+            }
+        )
 
     def write_part(self, frame: pl.DataFrame | pl.LazyFrame, key: str) -> None:
         """Writes an intermediate Parquet file (a partition's output); readers never list it."""
@@ -144,9 +154,20 @@ class LakePublisher(LakeRuns):
             raise LakeError(f"Polars reported {len(written)} files written for {target}, not 1")
         return written[0]
 
+    def _mark_change(self, dataset: str, run_id: str, change: str) -> None:
+        self.store.write_bytes(self.paths.change_marker_key(dataset), _change(run_id, change))
+
     def _mark_success(self, success_key: str, published_at: str) -> None:
         """Written last: its presence is what makes a run visible."""
         self.store.write_bytes(success_key, json.dumps({"published_at": published_at}).encode())
+
+
+def _change(run_id: str, change: str) -> bytes:
+    """A change marker's body: unique to each write (the time and a random nonce), so that its
+    ETag (on S3 the MD5 of the body) differs from every earlier one."""
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    body = {"run_id": run_id, "change": change, "at": stamp, "nonce": secrets.token_hex(8)}
+    return json.dumps(body).encode()
 
 
 def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,13 +9,17 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fsspec
-from aiobotocore.session import AioSession
 
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
+
+if TYPE_CHECKING:
+    # aiobotocore (with aiohttp and botocore, ~0.35 s to import) loads with the first S3 store:
+    # a kernel that only reads local files, or a lake in a local folder, never needs it.
+    from aiobotocore.session import AioSession
 
 
 class LakeError(RuntimeError):
@@ -237,6 +241,8 @@ def s3_session() -> AioSession:
     global _s3_session
     with _s3_session_lock:
         if _s3_session is None:
+            from aiobotocore.session import AioSession
+
             _s3_session = AioSession()
         return _s3_session
 
