@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -9,17 +11,28 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Any constant both racers agree on: the key of PostgreSQL's advisory lock for migrations.
+MIGRATION_LOCK_KEY = 0x1A4EB00C
+# Alembic keeps the running migration in module globals (`alembic.context`, `alembic.op`):
+# two threads migrating at once clobber each other's (`KeyError: 'script'`, seen on the first
+# requests after a restart), so a process migrates, and builds its engines, one at a time.
+_engines_lock = threading.Lock()
+
+
+def engine_for(url: str) -> Engine:
+    """The engine for a database URL, with its schema migrated (once per process)."""
+    with _engines_lock:
+        return _migrated_engine(url)
 
 
 @cache
-def engine_for(url: str) -> Engine:
-    """The engine for a database URL, with its schema migrated (once per process)."""
+def _migrated_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -38,12 +51,39 @@ def engine_for(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Alembic `upgrade head` on this engine."""
+    """Alembic `upgrade head` on this engine, safe to race: gateways (or their workers)
+    starting at once on one fresh database each took the empty schema for theirs and both ran
+    `CREATE TABLE` (`table users already exists`). One migrates; the others wait, then find
+    the schema at head and do nothing."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _across_processes(engine), engine.begin() as connection:
+        _lock_in_database(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _across_processes(engine: Engine) -> Iterator[None]:
+    """SQLite runs DDL outside transactions (pysqlite's default), so a file lock beside the
+    database serialises migrations instead; an in-memory database has no one to race."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _lock_in_database(connection: Connection) -> None:
+    """PostgreSQL's DDL is transactional: an advisory lock held to the commit serialises the
+    migrations of every process on that server."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 @cache

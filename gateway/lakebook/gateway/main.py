@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.crud import RunRecords
+from lakebook.gateway.db import engine_for
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
@@ -41,6 +43,9 @@ from lakebook.lake.store import LakeError
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    # Migrated before the first request, not by it: a gateway that cannot open its database
+    # fails its start (the supervisor restarts it) instead of answering 500s.
+    await asyncio.to_thread(engine_for, settings.gateway.database)
     async with Orchestrator(
         settings.prefect.url,
         settings.outbound_timeout_seconds,

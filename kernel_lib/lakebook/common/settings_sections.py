@@ -46,6 +46,14 @@ class StackSettings(Section):
     host: str = Field(DEFAULT_HOST, description=HOST_DESCRIPTION)
     lab_port: Port = 8888
     runner_port: Port = Field(8002, description="Health endpoint of the embedded flow runner.")
+    # A crashed service is restarted with back-off (lakebook.cli.stack.restarts); one that
+    # crashes more often than this within the window is broken, not unlucky: `lakebook up` stops.
+    restart_limit: int = Field(
+        5, ge=0, description="Restarts of a crashed service within the window; more stop the stack."
+    )
+    restart_window_seconds: float = Field(
+        300.0, gt=0, description="The window, in seconds, LAKEBOOK_RESTART_LIMIT counts over."
+    )
 
 
 class S3Settings(Section):

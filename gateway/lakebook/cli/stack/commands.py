@@ -17,6 +17,7 @@ from lakebook.cli.stack.bootstrap import (
     write_kernel_credentials,
     write_seaweed_identities,
 )
+from lakebook.cli.stack.restarts import RestartPolicy
 from lakebook.cli.stack.services import plan_stack, port_variables
 from lakebook.cli.stack.state import live_supervisor_pid, state_file
 from lakebook.cli.stack.supervisor import StackError, Supervisor
@@ -57,7 +58,10 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         console.error(f"cannot prepare the gateway database: {error}")
         return EXIT_FAILURE
 
-    supervisor = Supervisor(console, settings.stack.host, state_file(settings))
+    restart_policy = RestartPolicy(
+        settings.stack.restart_limit, settings.stack.restart_window_seconds
+    )
+    supervisor = Supervisor(console, settings.stack.host, state_file(settings), restart_policy)
     try:
         supervisor.preflight(services, port_variables(settings))
     except StackError as error:

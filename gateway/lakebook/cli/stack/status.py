@@ -23,8 +23,13 @@ def run_status(settings: Settings, console: Console) -> int:
             healthy = process_alive(int(service["pid"])) and _answers(client, service["health_url"])
             all_up = all_up and healthy
             mark = "up  " if healthy else "DOWN"
+            # Written by the supervisor since it restarts crashed services; absent before.
+            restarts = f"restarts {service.get('restarts', 0)}"
+            if service.get("restarting"):
+                restarts += ", restarting"
             console.say(
-                f"  {mark} {service['name']:<8} {service['url']}  (log {service['log_file']})"
+                f"  {mark} {service['name']:<8} {service['url']}  {restarts}  "
+                f"(log {service['log_file']})"
             )
     return EXIT_OK if all_up else EXIT_FAILURE
 

@@ -1,4 +1,4 @@
-"""Starts the embedded services in order, watches them, and stops every one of them."""
+"""Starts the embedded services in order, restarts those that crash, and stops every one."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import httpx
 import psutil
 
 from lakebook.cli.console import Console
+from lakebook.cli.stack.restarts import RestartHistory, RestartPolicy
 from lakebook.cli.stack.services import GRPC_OFFSET, Service, wait_interval
 from lakebook.common.private_files import write_private_json
 
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # How long stop_all waits for a killed group's last members to be gone.
 GROUP_EXIT_SECONDS = 5.0
+# Test fixtures and benchmarks start services without watching them: a crash there is news.
+NO_RESTARTS = RestartPolicy(limit=0, window_seconds=1.0)
 
 
 class StackError(RuntimeError):
@@ -84,11 +87,16 @@ class Supervisor:
         console: Console,
         host: str,
         state_file: Path,
+        restart_policy: RestartPolicy = NO_RESTARTS,
     ) -> None:
         self.console = console
         self.host = host
         self.state_file = state_file
+        self.restart_policy = restart_policy
         self.running: list[RunningService] = []
+        self.restarts: dict[str, RestartHistory] = {}
+        # Crashed services waiting out their back-off: when each is due to start again.
+        self.restart_due: dict[str, float] = {}
 
     def preflight(self, services: list[Service], port_variables: Mapping[int, str]) -> None:
         """Checks every port before starting anything, so a clash costs nothing to undo; the
@@ -115,6 +123,13 @@ class Supervisor:
     def start(self, service: Service) -> None:
         self.console.starting(service.name)
         began = time.monotonic()
+        self.running.append(self._spawn(service))
+        self.restarts[service.name] = RestartHistory(self.restart_policy)
+        self._write_state()
+        self._wait_healthy(self.running[-1], began)
+        self.console.ready(service.name, time.monotonic() - began, service.url)
+
+    def _spawn(self, service: Service) -> RunningService:
         service.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = service.log_file.open("ab")
         try:
@@ -130,10 +145,7 @@ class Supervisor:
         except OSError as error:
             log.close()
             raise StackError(f"{service.name}: cannot start {service.argv[0]}: {error}") from error
-        self.running.append(RunningService(service, process, log))
-        self._write_state()
-        self._wait_healthy(self.running[-1], began)
-        self.console.ready(service.name, time.monotonic() - began, service.url)
+        return RunningService(service, process, log)
 
     def _wait_healthy(self, running: RunningService, began: float) -> None:
         service, process = running.service, running.process
@@ -162,16 +174,67 @@ class Supervisor:
         )
 
     def watch(self, poll_seconds: float = 0.5) -> None:
-        """Blocks until a child exits, then raises StackError naming it (no silent restarts)."""
+        """Restarts each service that exits, after its back-off, until one exits once more than
+        the restart policy allows: then raises StackError naming it. Lab is restarted like the
+        rest, and nothing else is stopped while a service is down: its dependents keep its URL
+        (same ports) and answer 503 or retry until it is back."""
         while True:
-            for running in self.running:
+            for index, running in enumerate(self.running):
                 code = running.process.poll()
-                if code is not None:
-                    raise StackError(
-                        f"{running.service.name} stopped unexpectedly with code {code}; "
-                        f"see {running.service.log_file}"
-                    )
+                if code is None:
+                    continue
+                due = self.restart_due.get(running.service.name)
+                if due is None:
+                    self._schedule_restart(running, code)
+                elif time.monotonic() >= due:
+                    self._restart(index)
             time.sleep(poll_seconds)
+
+    def _schedule_restart(self, running: RunningService, code: int) -> None:
+        service = running.service
+        delay = self.restarts[service.name].next_delay(time.monotonic())
+        if delay is None:
+            policy = self.restart_policy
+            tried = (
+                f" after {policy.limit} restarts within {policy.window_seconds:.0f} s"
+                if policy.limit
+                else ""
+            )
+            raise StackError(
+                f"{service.name} stopped unexpectedly with code {code}{tried}; "
+                f"see {service.log_file}"
+            )
+        # What the leader leaves behind (uvicorn's workers, a flow run) would keep the ports
+        # the restarted service needs, and run on unsupervised.
+        _signal_group(running.process, signal.SIGKILL)
+        number = self.restarts[service.name].total + 1
+        self.console.note(
+            f"{service.name} exited with code {code}; restart {number} in {delay:.1f} s "
+            f"(see {service.log_file})"
+        )
+        self.restart_due[service.name] = time.monotonic() + delay
+        self._write_state()
+
+    def _restart(self, index: int) -> None:
+        """Starts a crashed service again, on its ports; a restart that fails to come up
+        counts as one more crash (the next pass of watch schedules it)."""
+        crashed = self.running[index]
+        service = crashed.service
+        del self.restart_due[service.name]
+        self.restarts[service.name].record(time.monotonic())
+        _wait_ports_free(self.host, service.ports, GROUP_EXIT_SECONDS)
+        crashed.log.close()
+        began = time.monotonic()
+        self.running[index] = restarted = self._spawn(service)
+        self._write_state()
+        try:
+            self._wait_healthy(restarted, began)
+        except StackError as error:
+            self.console.note(str(error))
+            _signal_group(restarted.process, signal.SIGKILL)
+            restarted.process.wait()
+            return
+        self.console.ready(service.name, time.monotonic() - began, service.url)
 
     def stop_all(self) -> None:
         """Stops services last-started first, so nothing outlives what it depends on: TERM the
@@ -207,6 +270,8 @@ class Supervisor:
                     "url": r.service.url,
                     "health_url": r.service.health_url,
                     "log_file": str(r.service.log_file),
+                    "restarts": self.restarts[r.service.name].total,
+                    "restarting": r.service.name in self.restart_due,
                 }
                 for r in self.running
             ],
@@ -229,6 +294,14 @@ def _group_members(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
         except ProcessLookupError:
             pass
     return members
+
+
+def _wait_ports_free(host: str, ports: tuple[int, ...], timeout: float) -> None:
+    """Waits, at most `timeout` seconds, until nothing listens on the ports any more (a killed
+    group's sockets close as its members go); a port still taken then fails the restart."""
+    deadline = time.monotonic() + timeout
+    while any(port_in_use(host, port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
