@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The system packages README lists for the test suite (Debian's; nothing is downloaded).
 TEST_SYSTEM_BINARIES := /usr/bin/chromium /usr/bin/redis-server
 
-.PHONY: install up test test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup
+.PHONY: install up test test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup bench-ingest-fields
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -62,7 +62,7 @@ clean:
 
 # Benchmarks (not tests): results go to benchmarks/results/*.json; see benchmarks/README.md.
 # One at a time: each benchmark would skew the others on a small machine.
-bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup
+bench: bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup bench-ingest-fields
 
 bench-gateway: install
 	command -v wrk >/dev/null || apt-get install -y wrk
@@ -100,3 +100,6 @@ bench-cold-start: install
 
 bench-lake-lookup: install
 	$(BIN)/python -m benchmarks.lake_lookup
+
+bench-ingest-fields: install
+	$(BIN)/python -m benchmarks.ingest_fields

@@ -96,12 +96,16 @@ class RunningStack:
 
 @contextlib.contextmanager
 def running_stack(
-    tmp_path: Path, *up_args: str, services: int, sigint_ignored: bool = False
+    tmp_path: Path,
+    *up_args: str,
+    services: int,
+    sigint_ignored: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningStack]:
     """`lakebook up` in a subprocess, stopped with Ctrl-C at the end if the test did not;
     `sigint_ignored` starts it as nohup or `&` in a script do, with SIGINT inherited ignored."""
     data_dir = tmp_path / "data"
-    env = lakebook_env(data_dir)
+    env = lakebook_env(data_dir, **(extra_env or {}))
     process = subprocess.Popen(
         [*LAKEBOOK, "up", *up_args],
         env=env,

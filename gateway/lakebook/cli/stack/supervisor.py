@@ -195,8 +195,9 @@ class Supervisor:
         delay = self.restarts[service.name].next_delay(time.monotonic())
         if delay is None:
             policy = self.restart_policy
+            plural = "s" if policy.limit > 1 else ""
             tried = (
-                f" after {policy.limit} restarts within {policy.window_seconds:.0f} s"
+                f" after {policy.limit} restart{plural} within {policy.window_seconds:.0f} s"
                 if policy.limit
                 else ""
             )
