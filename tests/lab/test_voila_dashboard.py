@@ -120,6 +120,7 @@ def test_dashboard_renders_the_launcher_follows_a_run_and_redraws_the_chart(
 ) -> None:
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
+    CHART_SCREENSHOT.unlink(missing_ok=True)
     outside: list[str] = []
 
     def loopback_only(route: Route) -> None:
