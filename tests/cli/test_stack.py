@@ -219,14 +219,16 @@ def test_up_with_lab_serves_the_extension_and_stops_on_sigterm(tmp_path: Path) -
         }
         page = httpx.get(f"{base}/lab", headers={"Authorization": f"token {token}"})
         assert page.status_code == 200
-        # Voila inside Lab, on Lab's port: the page is rendered after the notebook ran, its
-        # kernel signed in with `lakebook up`'s credential file and read the (empty) lake.
+        # Voila inside Lab, on Lab's port: the page comes once the notebook ran; its kernel
+        # signed in with `lakebook up`'s credential file and showed its three widgets (the
+        # browser draws them from the kernel; the page holds their outputs).
         dashboard = f"{base}/voila/render/notebooks/02_dashboard.ipynb?token={token}"
         rendered = httpx.get(dashboard, timeout=180)
         assert rendered.status_code == 200, rendered.text
         assert "lakebook dashboard" in rendered.text
         assert "Cannot sign in" not in rendered.text
-        assert "No carrier_delays dataset to chart yet" in rendered.text
+        assert '"output_type": "error"' not in rendered.text
+        assert rendered.text.count("application/vnd.jupyter.widget-view+json") == 3
         output = stop_and_check_nothing_is_left(stack, signal.SIGTERM)
         assert f"  dashboard (Voila, in JupyterLab): {dashboard}\n" in output, output
 
