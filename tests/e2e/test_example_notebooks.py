@@ -5,9 +5,13 @@ chart's numbers are checked against pandas over the package's own CSV files."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import nbformat
@@ -28,6 +32,11 @@ from tests.utils.services import FlowStack
 MONTH = 1
 MIN_FLIGHTS = 100
 REPORT_DAY = "2013-01-15"
+# The `lakebook schedule` line README shows (after the command's name).
+README_SCHEDULE = (
+    "notebooks/03_daily_report.ipynb", "--cron", "0 7 * * *", "--timezone", "UTC",
+    "-p", "origin=JFK",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,14 +104,19 @@ def test_quickstart_published_the_transform_to_the_lake(quickstart: Quickstart) 
     )
 
 
+@pytest.fixture(scope="module")
+def workspace(flow_stack: FlowStack) -> Path:
+    """The flow stack's workspace folder standing for the repository `make up` serves."""
+    folder = flow_stack.gateway.settings.flows.notebook_dir
+    assert folder is not None
+    (folder / "notebooks").mkdir(exist_ok=True)
+    shutil.copy(NOTEBOOKS / "03_daily_report.ipynb", folder / "notebooks")
+    return folder
+
+
 def test_daily_report_runs_as_run_notebook_over_the_quickstarts_data(
-    quickstart: Quickstart, flow_stack: FlowStack
+    quickstart: Quickstart, workspace: Path
 ) -> None:
-    # The workspace folder of the flow stack stands for the repository `make up` serves.
-    workspace = flow_stack.gateway.settings.flows.notebook_dir
-    assert workspace is not None
-    (workspace / "notebooks").mkdir(exist_ok=True)
-    shutil.copy(NOTEBOOKS / "03_daily_report.ipynb", workspace / "notebooks")
     env = quickstart.env
     with connect(env["LAKEBOOK_GATEWAY_URL"], env["LAKEBOOK_TOKEN"]) as lb:
         run = lb.run(
@@ -125,3 +139,36 @@ def test_daily_report_runs_as_run_notebook_over_the_quickstarts_data(
     assert bars["x"] == expected.index.tolist()
     assert bars["y"] == pytest.approx(expected.tolist(), abs=1e-9)
     assert sum(bars["customdata"]) == len(day)
+
+
+def test_readmes_schedule_line_schedules_the_daily_report(
+    flow_stack: FlowStack, workspace: Path
+) -> None:
+    """README's line, run from the repository's root (here the workspace folder), as a new
+    user (the default owner is `lakebook up`'s admin, whom this stack does not have)."""
+    owner, _ = flow_stack.gateway.add_user("analyst")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
+    env |= {
+        "LAKEBOOK_DATA_DIR": str(flow_stack.gateway.settings.data_dir),
+        "LAKEBOOK_PREFECT_API_URL": flow_stack.prefect_api_url,
+    }
+
+    def schedule(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lakebook.cli.main", "schedule", *args, "--owner", owner],
+            env=env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    made = schedule(*README_SCHEDULE)
+    try:
+        assert made.returncode == 0, made.stderr
+        assert f"{owner}:03_daily_report" in made.stdout
+        assert 'notebooks/03_daily_report.ipynb {"origin": "JFK"}' in made.stdout
+    finally:
+        deleted = schedule("delete", "03_daily_report")
+    assert deleted.returncode == 0, deleted.stderr

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = NOTEBOOKS / "02_dashboard.ipynb"
 SCREENSHOT = REPO / "test-artifacts" / "voila-dashboard.png"
 CHART_SCREENSHOT = REPO / "test-artifacts" / "voila-dashboard-chart.png"
+DARK_SCREENSHOT = REPO / "test-artifacts" / "voila-dashboard-dark.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -121,6 +122,7 @@ def test_dashboard_renders_the_launcher_follows_a_run_and_redraws_the_chart(
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     CHART_SCREENSHOT.unlink(missing_ok=True)
+    DARK_SCREENSHOT.unlink(missing_ok=True)
     outside: list[str] = []
 
     def loopback_only(route: Route) -> None:
@@ -156,11 +158,20 @@ def test_dashboard_renders_the_launcher_follows_a_run_and_redraws_the_chart(
             bars = recompute_the_chart(page)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             page.locator(".js-plotly-plot").screenshot(path=str(CHART_SCREENSHOT))
+            # A second kernel for the dark page; it charts the run Recompute published.
+            dark = browser.new_page(viewport={"width": 1100, "height": 1700})
+            dark.route("**/*", loopback_only)
+            dark.goto(f"{voila}&voila-theme=dark", timeout=RENDER_TIMEOUT_MS)
+            expect(dark.locator(".js-plotly-plot g.point")).to_have_count(
+                len(bars["x"]), timeout=RENDER_TIMEOUT_MS
+            )
+            dark.screenshot(path=str(DARK_SCREENSHOT), full_page=True)
         finally:
             browser.close()
 
     assert SCREENSHOT.stat().st_size > 0
     assert CHART_SCREENSHOT.stat().st_size > 0
+    assert DARK_SCREENSHOT.stat().st_size > 0
     # The bars plotly.js drew are pandas' mean arrival delay per airline, worst first.
     assert bars["x"] == flights_in_the_lake["name"].tolist()
     assert bars["y"] == pytest.approx(flights_in_the_lake["arr_delay"].tolist(), abs=1e-9)
