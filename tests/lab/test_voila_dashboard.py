@@ -161,7 +161,7 @@ def test_dashboard_renders_the_launcher_follows_a_run_and_redraws_the_chart(
             # A second kernel for the dark page; it charts the run Recompute published.
             dark = browser.new_page(viewport={"width": 1100, "height": 1700})
             dark.route("**/*", loopback_only)
-            dark.goto(f"{voila}&voila-theme=dark", timeout=RENDER_TIMEOUT_MS)
+            dark.goto(f"{voila}&theme=dark", timeout=RENDER_TIMEOUT_MS)
             expect(dark.locator(".js-plotly-plot g.point")).to_have_count(
                 len(bars["x"]), timeout=RENDER_TIMEOUT_MS
             )
