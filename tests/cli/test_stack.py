@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -31,6 +32,7 @@ from tests.utils.waiting import wait_until
 pytestmark = pytest.mark.stack
 
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
+EXAMPLE_DASHBOARD = Path(__file__).resolve().parents[2] / "notebooks" / "02_dashboard.ipynb"
 
 
 def lakebook_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -205,6 +207,9 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -
 
 
 def test_up_with_lab_serves_the_extension_and_stops_on_sigterm(tmp_path: Path) -> None:
+    # JupyterLab's root (the cwd) holds the example workspace, as the repository does.
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(EXAMPLE_DASHBOARD, tmp_path / "notebooks")
     with running_stack(tmp_path, services=5) as stack:
         lab = stack.state["services"][-1]
         assert lab["name"] == "lab"
@@ -218,7 +223,18 @@ def test_up_with_lab_serves_the_extension_and_stops_on_sigterm(tmp_path: Path) -
         }
         page = httpx.get(f"{base}/lab", headers={"Authorization": f"token {token}"})
         assert page.status_code == 200
-        stop_and_check_nothing_is_left(stack, signal.SIGTERM)
+        # Voila inside Lab, on Lab's port: the page comes once the notebook ran; its kernel
+        # signed in with `lakebook up`'s credential file and showed its three widgets (the
+        # browser draws them from the kernel; the page holds their outputs).
+        dashboard = f"{base}/voila/render/notebooks/02_dashboard.ipynb?token={token}"
+        rendered = httpx.get(dashboard, timeout=180)
+        assert rendered.status_code == 200, rendered.text
+        assert "lakebook dashboard" in rendered.text
+        assert "Cannot sign in" not in rendered.text
+        assert '"output_type": "error"' not in rendered.text
+        assert rendered.text.count("application/vnd.jupyter.widget-view+json") == 3
+        output = stop_and_check_nothing_is_left(stack, signal.SIGTERM)
+        assert f"  dashboard (Voila, in JupyterLab): {dashboard}\n" in output, output
 
 
 def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from lakebook.cli.stack.bootstrap import (
     write_kernel_credentials,
     write_seaweed_identities,
 )
+from lakebook.cli.stack.dashboard import dashboard_url
 from lakebook.cli.stack.restarts import RestartPolicy
 from lakebook.cli.stack.services import plan_stack, port_variables
 from lakebook.cli.stack.state import live_supervisor_pid, state_file
@@ -75,7 +76,8 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
     console.say(f"lakebook up — data in {settings.data_dir}")
     try:
         supervisor.start_all(services)
-        _print_summary(console, settings, admin_password, credentials)
+        dashboard = dashboard_url(settings, lab_token, notebook_dir) if with_lab else None
+        _print_summary(console, settings, admin_password, credentials, dashboard)
         supervisor.watch()
     except StackError as error:
         console.error(str(error))
@@ -97,7 +99,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _print_summary(
-    console: Console, settings: Settings, admin_password: str | None, credentials: Path
+    console: Console,
+    settings: Settings,
+    admin_password: str | None,
+    credentials: Path,
+    dashboard: str | None,
 ) -> None:
     console.say("")
     console.say(f"lakebook is up. Gateway API docs: {settings.gateway.base_url}/docs")
@@ -105,4 +111,6 @@ def _print_summary(
         console.say(f"  admin login (shown once): user {ADMIN_USER!r}, password {admin_password}")
     console.say(f"  kernel token: {credentials}")
     console.say(f"  logs: {settings.data_dir / 'logs'}")
+    if dashboard is not None:
+        console.say(f"  dashboard (Voila, in JupyterLab): {dashboard}")
     console.say("Press Ctrl-C to stop.")
