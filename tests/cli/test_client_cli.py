@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,37 +15,8 @@ import pytest
 
 from lakebook.kernel.client import connect
 from lakebook.kernel.errors import LakebookCredentialsError
+from tests.utils.cli_client import LAKEBOOK, lakebook
 from tests.utils.services import FlowStack
-
-LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
-
-
-def lakebook(
-    stack: FlowStack, data_dir: Path, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEBOOK_")}
-    env |= {"LAKEBOOK_DATA_DIR": str(data_dir), "LAKEBOOK_GATEWAY_URL": stack.gateway.url}
-    return subprocess.run(
-        [*LAKEBOOK, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-
-
-@pytest.fixture
-def signed_in(flow_stack: FlowStack, tmp_path: Path) -> Path:
-    """A data dir whose credential file `lakebook login` wrote for a new analyst."""
-    name, password = flow_stack.gateway.add_user("analyst")
-    done = lakebook(
-        flow_stack, tmp_path, "login", "--user", name, "--password-stdin", stdin=password + "\n"
-    )
-    assert done.returncode == 0, done.stderr
-    assert f"as {name}" in done.stdout
-    return tmp_path
 
 
 def saved(data_dir: Path) -> dict[str, str]:

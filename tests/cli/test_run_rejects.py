@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from lakebook.kernel.client import connect
-from tests.cli.test_client_cli import lakebook
 from tests.gateway.test_flows_api import wait_for_state
+from tests.utils.cli_client import lakebook
 from tests.utils.services import FlowStack
 
 HEADER = "a,b,c,d,e,f,g,h"
@@ -19,16 +19,6 @@ GOOD = "1,2,3,4,5,6,7,8"
 # Line 3 is cut to 3 of the 8 fields, line 5 has a ninth; line 6 keeps its last value empty.
 FLIGHTS = "\n".join([HEADER, GOOD, "9,10,11", GOOD, f"{GOOD},9", "1,2,3,4,5,6,7,", GOOD]) + "\n"
 NOTE = "2 rows rejected, e.g. line 3: 3 of 8 fields"
-
-
-@pytest.fixture
-def signed_in(flow_stack: FlowStack, tmp_path: Path) -> Path:
-    name, password = flow_stack.gateway.add_user("analyst")
-    done = lakebook(
-        flow_stack, tmp_path, "login", "--user", name, "--password-stdin", stdin=password + "\n"
-    )
-    assert done.returncode == 0, done.stderr
-    return tmp_path
 
 
 def uploaded(flow_stack: FlowStack, data_dir: Path) -> str:
