@@ -37,9 +37,9 @@ from benchmarks.common import (
     write_results,
 )
 from lakebook.cli.stack.services import prefect_env
-from lakebook.flows.transform_spec import TransformSpec
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
+from lakebook.lake.transform_spec import TransformSpec
 
 RUNS = int(os.environ.get("BENCH_FORKED_RUNS", 10))
 RUN_TIMEOUT_SECONDS = 120.0

@@ -54,9 +54,9 @@ from benchmarks.common import (
 from lakebook.cli.stack.services import prefect_env, prefect_service
 from lakebook.flows.lake_tasks import NO_PREFECT_RESULT, lake_publisher
 from lakebook.flows.transform import TAGS, plan_transform
-from lakebook.flows.transform_spec import TransformSpec
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
+from lakebook.lake.transform_spec import TransformSpec
 
 ORDERS = int(os.environ.get("BENCH_TRANSFORM_ROWS", 10_000_000))
 CUSTOMERS = 100_000

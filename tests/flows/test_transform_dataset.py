@@ -13,14 +13,14 @@ from prefect.exceptions import ParameterTypeError
 
 from lakebook.flows.transform import (
     Planning,
-    TransformError,
     output_text_bytes,
     transform_dataset,
 )
-from lakebook.flows.transform_spec import TransformSpec
 from lakebook.lake import row_widths
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError
+from lakebook.lake.transform_check import TransformError
+from lakebook.lake.transform_spec import TransformSpec
 
 ORDERS = pl.DataFrame(
     {

@@ -19,8 +19,8 @@ from lakebook.common.settings import Settings, get_settings
 from lakebook.flows.partitions import row_wise_prefix
 from lakebook.flows.task_runners import check_lake_access, task_runner_for
 from lakebook.flows.transform import plan_transform, transform_dataset
-from lakebook.flows.transform_spec import TransformSpec
 from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.transform_spec import TransformSpec
 from tests.utils.flow_lake import tags_by_task, task_runs_of, task_tags
 
 ROWS = 10_000

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from lakebook.common.settings import Settings
 from lakebook.flows.partitions import rows_per_partition
-from lakebook.flows.transform import TransformError, check_steps
-from lakebook.flows.transform_spec import TransformSpec, apply_step
+from lakebook.lake.transform_check import TransformError, check_steps
+from lakebook.lake.transform_spec import TransformSpec, apply_step
 
 PEOPLE = pl.LazyFrame({"name": ["ana", "bo", "cy", None], "age": [31, 17, 45, 22]})
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from lakebook.flows.transform_spec import Aggregation, Join, Operation, Operator, TransformSpec
+from lakebook.lake.transform_spec import Aggregation, Join, Operation, Operator, TransformSpec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "transform-spec.md"
 

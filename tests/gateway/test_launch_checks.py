@@ -167,3 +167,55 @@ def test_a_transform_of_a_dataset_that_is_not_there_is_refused(
         "parameters.spec.output",
     ]
     assert all(DATASET_RULE in message for _, message in errors)
+
+
+def test_a_transform_whose_steps_do_not_fit_its_inputs_is_refused(
+    flow_stack: FlowStack, analyst: Analyst
+) -> None:
+    """Column names and types are checked against the inputs' schemas before the run exists,
+    by the flow's own check over empty frames; a join to an input the spec lacks, by the spec's."""
+    publisher = LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))
+    publisher.publish(
+        pl.DataFrame({"region": ["north"], "amount": [1.0]}),
+        dataset="fitted_sales",
+        run_id="fitted-r1",
+        flow_name="test",
+    )
+    filter_amount = {"op": ">", "args": [{"col": "amount"}, {"lit": 0}]}
+    misspelt = {
+        "inputs": [{"dataset": "fitted_sales"}],
+        "steps": [
+            {"step": "filter", "condition": filter_amount},
+            {
+                "step": "group_by",
+                "by": ["regoin"],
+                "aggs": [{"name": "total", "expr": {"agg": "sum", "col": "amount"}}],
+            },
+        ],
+        "output": "fitted_totals",
+    }
+    ((field, message),) = refused(flow_stack, analyst, "transform_dataset", spec=misspelt)
+    assert field == "parameters.spec.steps.1"
+    assert message.startswith("step 2 (group_by) does not fit its input: ")
+    assert "regoin" in message
+    assert message.endswith("columns before this step: region, amount")
+
+    text_compared = {
+        "inputs": [{"dataset": "fitted_sales", "run_id": "fitted-r1"}],
+        "steps": [
+            {"step": "filter", "condition": {"op": ">", "args": [{"col": "region"}, {"lit": 1}]}}
+        ],
+        "output": "fitted_totals",
+    }
+    ((field, message),) = refused(flow_stack, analyst, "transform_dataset", spec=text_compared)
+    assert field == "parameters.spec.steps.0"
+    assert message.startswith("step 1 (filter) does not fit its input: ")
+
+    unknown_join = {
+        "inputs": [{"dataset": "fitted_sales"}],
+        "steps": [{"step": "join", "right": "regions", "on": ["region"]}],
+        "output": "fitted_totals",
+    }
+    ((field, message),) = refused(flow_stack, analyst, "transform_dataset", spec=unknown_join)
+    assert field == "parameters.spec"
+    assert "step 1 (join) refers to input 'regions'; inputs are ['fitted_sales']" in message

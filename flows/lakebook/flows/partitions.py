@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lakebook.common.settings import Settings
 from lakebook.flows.lake_tasks import lake_publisher, lake_task
-from lakebook.flows.transform_spec import (
+from lakebook.lake.transform_spec import (
     AggregationOf,
     ColumnRef,
     Expression,

@@ -28,27 +28,15 @@ from lakebook.flows.partitions import (
     transform_partition,
 )
 from lakebook.flows.task_runners import SettingsTaskRunner
-from lakebook.flows.transform_spec import InputDataset, TransformSpec, apply_step, apply_steps
 from lakebook.lake.metadata import RunMetadata
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.row_widths import is_text
 from lakebook.lake.runs import OpenedRun
+from lakebook.lake.transform_check import check_steps
+from lakebook.lake.transform_spec import InputDataset, TransformSpec, apply_steps
 
 FLOW_NAME = "transform_dataset"
 TAGS = {"lake", "heavy"}
-
-# What Polars raises when a plan does not fit its data: unknown columns, mismatched types.
-_PLAN_ERRORS = (
-    pl.exceptions.ColumnNotFoundError,
-    pl.exceptions.SchemaError,
-    pl.exceptions.InvalidOperationError,
-    pl.exceptions.DuplicateError,
-    pl.exceptions.ComputeError,
-)
-
-
-class TransformError(ValueError):
-    """A spec that does not fit the datasets it reads; the message names the step."""
 
 
 @dataclass(frozen=True)
@@ -150,36 +138,6 @@ def combine_parts(
     """The rest of the pipeline (from the first step that needs all rows) over the parts."""
     rest = spec.steps[row_wise_prefix(spec.steps) :]
     return apply_steps(publisher.scan_parts(part_keys), rest, planned.frames)
-
-
-def check_steps(spec: TransformSpec, schemas: dict[str, pl.Schema]) -> pl.Schema:
-    """Runs the steps over empty frames of the inputs' schemas: type errors surface in Polars
-    only when data is computed, and this finds them, by step, before any data is read."""
-    empty = {name: pl.LazyFrame(schema=schema) for name, schema in schemas.items()}
-    whole = apply_steps(empty[spec.inputs[0].name], spec.steps, empty)
-    try:
-        # One collect for a spec that fits (each costs about a millisecond); step by step
-        # only to name the step that does not.
-        return whole.collect().schema
-    except _PLAN_ERRORS:
-        raise_first_misfit(spec, empty)
-        raise
-
-
-def raise_first_misfit(spec: TransformSpec, empty: dict[str, pl.LazyFrame]) -> None:
-    """Raises TransformError for the first step whose output Polars cannot compute."""
-    frame = empty[spec.inputs[0].name]
-    columns = frame.collect_schema().names()
-    for position, step in enumerate(spec.steps, start=1):
-        frame = apply_step(frame, step, empty)
-        try:
-            columns = frame.collect().columns
-        except _PLAN_ERRORS as error:
-            detail = str(error).strip().splitlines()[0]
-            raise TransformError(
-                f"step {position} ({step.step}) does not fit its input: {detail}; "
-                f"columns before this step: {', '.join(columns)}"
-            ) from error
 
 
 class Planning:

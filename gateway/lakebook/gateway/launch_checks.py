@@ -3,15 +3,21 @@
 The schema check (core/parameters.py) covers types, ranges and dataset names. This adds what
 needs a look at the notebook or the lake, by the same code the flow and `lakebook schedule` use:
 a run_notebook's notebook and its `parameters` cell (schedules.py), an ingest's upload, a
-transform's input datasets and pinned runs. Each problem is a FastAPI-style field error under
-`body.parameters`. Blocking (file and S3 reads): the route calls it in a worker thread.
+transform's input datasets and pinned runs, and its steps against the inputs' schemas (the
+flow's own check, F1). Each problem is a FastAPI-style field error under `body.parameters`.
+Blocking (file and S3 reads): the route calls it in a worker thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import polars as pl
+from pydantic import ValidationError
 
 from lakebook.common.lake import LakePaths
 from lakebook.common.settings import Settings
@@ -25,6 +31,8 @@ from lakebook.gateway.schedules import (
 from lakebook.lake.notebook_params import NotebookParameter
 from lakebook.lake.runs import LakeRuns
 from lakebook.lake.store import LakeNotFoundError, LakeStore
+from lakebook.lake.transform_check import PLAN_ERRORS, TransformError, check_steps
+from lakebook.lake.transform_spec import InputDataset, TransformSpec
 
 INGEST_FLOW = "ingest_upload"
 TRANSFORM_FLOW = "transform_dataset"
@@ -87,23 +95,58 @@ def _parameter_errors(
 
 
 def _transform_errors(spec: Mapping[str, Any], runs: LakeRuns) -> list[FieldError]:
-    """Each input must be a published dataset, and a pinned run one of its published runs: a
-    lookup of a few keys per input (L3), no data read. Columns stay the flow's to check: that
-    needs each input's schema."""
-    errors: list[FieldError] = []
-    for position, source in enumerate(spec.get("inputs") or []):
-        dataset, run_id = source["dataset"], source.get("run_id")
-        where = ["spec", "inputs", position]
+    """Each input must be a published dataset, and a pinned run one of its published runs (a
+    lookup of a few keys per input, L3); then the steps must fit the inputs' schemas (their
+    Parquet footers, read side by side), checked as the flow's planning checks them, over
+    empty frames: no data is read."""
+    try:
+        parsed = TransformSpec.model_validate(spec)
+    except ValidationError as error:
+        # The rules the JSON schema cannot say (a join's `with` names an input, …).
+        return [
+            _error(["spec", *problem["loc"]], problem["msg"], "transform_spec")
+            for problem in error.errors(include_url=False)
+        ]
+    with ThreadPoolExecutor(max_workers=len(parsed.inputs)) as pool:
+        opened = list(
+            pool.map(partial(_open_input, runs), range(len(parsed.inputs)), parsed.inputs)
+        )
+    errors = [error for _, error in opened if error is not None]
+    if errors:
+        return errors
+    schemas = {
+        source.name: schema
+        for source, (schema, _) in zip(parsed.inputs, opened, strict=True)
+        if schema is not None
+    }
+    try:
+        check_steps(parsed, schemas)
+    except TransformError as error:
+        where = ["spec", "steps"] if error.step is None else ["spec", "steps", error.step]
+        return [_error(where, str(error), "transform_step")]
+    except PLAN_ERRORS as error:
+        return [_error(["spec", "steps"], str(error).strip().splitlines()[0], "transform_step")]
+    return []
+
+
+def _open_input(
+    runs: LakeRuns, position: int, source: InputDataset
+) -> tuple[pl.Schema | None, FieldError | None]:
+    """An input's schema (the latest run's unless one is pinned), or the field error saying why
+    it cannot be read."""
+    where = ["spec", "inputs", position]
+    if source.run_id is not None:
         try:
-            if run_id is None:
-                runs.latest_run(dataset)
-            elif not runs.is_published(dataset, run_id):
-                message = f"run {run_id!r} of dataset {dataset!r} is not published"
-                errors.append(_error([*where, "run_id"], message, "unpublished_run"))
+            return runs.open_run(source.dataset, source.run_id).frame.collect_schema(), None
         except LakeNotFoundError:
-            message = f"there is no published dataset {dataset!r} (GET /api/v1/lake/datasets)"
-            errors.append(_error([*where, "dataset"], message, "unknown_dataset"))
-    return errors
+            message = f"run {source.run_id!r} of dataset {source.dataset!r} is not published"
+            return None, _error([*where, "run_id"], message, "unpublished_run")
+    try:
+        latest = runs.latest_run(source.dataset)
+    except LakeNotFoundError:
+        message = f"there is no published dataset {source.dataset!r} (GET /api/v1/lake/datasets)"
+        return None, _error([*where, "dataset"], message, "unknown_dataset")
+    return runs.scan_published(latest).collect_schema(), None
 
 
 def _error(path: list[Any], message: str, kind: str) -> FieldError:
