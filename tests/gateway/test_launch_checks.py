@@ -219,3 +219,27 @@ def test_a_transform_whose_steps_do_not_fit_its_inputs_is_refused(
     ((field, message),) = refused(flow_stack, analyst, "transform_dataset", spec=unknown_join)
     assert field == "parameters.spec"
     assert "step 1 (join) refers to input 'regions'; inputs are ['fitted_sales']" in message
+
+
+def test_a_transform_whose_input_cannot_be_read_is_the_lakes_fault(
+    flow_stack: FlowStack, analyst: Analyst
+) -> None:
+    """A published run whose data file is gone (a lake broken under the gateway) is answered
+    503 naming the dataset, not 500 and not the caller's mistake; nothing is launched."""
+    store = LakeStore.from_settings(flow_stack.gateway.settings)
+    publisher = LakePublisher(store)
+    publisher.publish(
+        pl.DataFrame({"region": ["north"]}),
+        dataset="broken_sales",
+        run_id="broken-r1",
+        flow_name="t",
+    )
+    store.remove(publisher.paths.run_data_key("broken_sales", "broken-r1"))
+    response = httpx.post(
+        flow_stack.gateway.api("/flows/transform_dataset/execute"),
+        json={"parameters": {"spec": {"inputs": [{"dataset": "broken_sales"}], "output": "out"}}},
+        headers=analyst.headers,
+        timeout=30,
+    )
+    assert response.status_code == 503, response.text
+    assert "cannot read the schema of dataset 'broken_sales'" in response.json()["detail"]

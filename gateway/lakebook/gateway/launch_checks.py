@@ -30,7 +30,7 @@ from lakebook.gateway.schedules import (
 )
 from lakebook.lake.notebook_params import NotebookParameter
 from lakebook.lake.runs import LakeRuns
-from lakebook.lake.store import LakeNotFoundError, LakeStore
+from lakebook.lake.store import LakeError, LakeNotFoundError, LakeStore
 from lakebook.lake.transform_check import PLAN_ERRORS, TransformError, check_steps
 from lakebook.lake.transform_spec import InputDataset, TransformSpec
 
@@ -137,16 +137,27 @@ def _open_input(
     where = ["spec", "inputs", position]
     if source.run_id is not None:
         try:
-            return runs.open_run(source.dataset, source.run_id).frame.collect_schema(), None
+            frame = runs.open_run(source.dataset, source.run_id).frame
         except LakeNotFoundError:
             message = f"run {source.run_id!r} of dataset {source.dataset!r} is not published"
             return None, _error([*where, "run_id"], message, "unpublished_run")
+    else:
+        try:
+            frame = runs.scan_published(runs.latest_run(source.dataset))
+        except LakeNotFoundError:
+            message = (
+                f"there is no published dataset {source.dataset!r} (GET /api/v1/lake/datasets)"
+            )
+            return None, _error([*where, "dataset"], message, "unknown_dataset")
     try:
-        latest = runs.latest_run(source.dataset)
-    except LakeNotFoundError:
-        message = f"there is no published dataset {source.dataset!r} (GET /api/v1/lake/datasets)"
-        return None, _error([*where, "dataset"], message, "unknown_dataset")
-    return runs.scan_published(latest).collect_schema(), None
+        return frame.collect_schema(), None
+    except (pl.exceptions.PolarsError, OSError) as error:
+        # The store went away after the lookup, or the file is unreadable: the lake's fault,
+        # answered 503 like every LakeError, not the caller's.
+        first_line = str(error).strip().split("\n", 1)[0]
+        raise LakeError(
+            f"cannot read the schema of dataset {source.dataset!r}: {first_line}"
+        ) from error
 
 
 def _error(path: list[Any], message: str, kind: str) -> FieldError:
