@@ -49,6 +49,26 @@ export interface IDatasetDetail {
    * Newest first.
    */
   runs: IRunSummary[];
+  /**
+   * Input rows the latest run left out (malformed rows), and the first few of them.
+   */
+  rows_rejected?: number;
+  reject_sample?: IRejectedRow[];
+}
+
+/**
+ * A row a run left out of its dataset (`RejectedRowOut`): where it was, and why.
+ */
+export interface IRejectedRow {
+  /**
+   * 1-based position among the input's data rows.
+   */
+  row: number;
+  /**
+   * Line in the input file (a CSV's header is line 1), if it has lines.
+   */
+  line: number | null;
+  reason: string;
 }
 
 /**

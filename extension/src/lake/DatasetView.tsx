@@ -104,6 +104,7 @@ function DatasetDetail(props: IDatasetViewOptions): JSX.Element {
       {detail && (
         <>
           <Summary trans={trans} detail={detail} openRun={props.openRun} />
+          <Rejects trans={trans} detail={detail} />
           <Lineage
             trans={trans}
             detail={detail}
@@ -180,6 +181,48 @@ function Summary(props: {
         </>
       )}
     </dl>
+  );
+}
+
+/**
+ * The rows the latest run left out, so a dataset shorter than its file is never a surprise:
+ * how many, and where the first few were and why.
+ */
+function Rejects(props: {
+  trans: TranslationBundle;
+  detail: IDatasetDetail;
+}): JSX.Element | null {
+  const { trans, detail } = props;
+  const count = detail.rows_rejected ?? 0;
+  if (count === 0) {
+    return null;
+  }
+  const sample = detail.reject_sample ?? [];
+  return (
+    <section
+      className="jp-lakebook-DatasetView-rejects"
+      aria-label={trans.__('Rejected rows')}
+    >
+      <h3>{trans._n('%1 row rejected', '%1 rows rejected', count)}</h3>
+      <ul>
+        {sample.map(rejected => (
+          <li key={rejected.row} data-row={rejected.row}>
+            <span className="jp-lakebook-DatasetView-rejectWhere">
+              {rejected.line !== null
+                ? trans.__('line %1', rejected.line)
+                : trans.__('row %1', rejected.row)}
+            </span>
+            {': '}
+            {rejected.reason}
+          </li>
+        ))}
+      </ul>
+      {sample.length < count && (
+        <p className="jp-lakebook-Lake-empty">
+          {trans.__('The first %1 are shown.', sample.length)}
+        </p>
+      )}
+    </section>
   );
 }
 

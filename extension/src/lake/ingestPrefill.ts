@@ -30,7 +30,7 @@ export function isDatasetName(name: string): boolean {
 }
 
 /**
- * The ingest form's data for an upload: the schema's defaults, then the upload's key and a
+ * The ingest form's data for an upload: the schema's (non-null) defaults, then the upload's key and a
  * dataset name from the file's name, for the parameters the schema has.
  */
 export function ingestFormData(
@@ -44,7 +44,13 @@ export function ingestFormData(
   >;
   const data: Record<string, unknown> = {};
   for (const [name, property] of Object.entries(properties)) {
-    if (property && property.default !== undefined) {
+    // A null default is an Optional parameter left unset: the form shows its field without the
+    // null (withoutNullableUnions), so a null value there would fail as "must be object".
+    if (
+      property &&
+      property.default !== undefined &&
+      property.default !== null
+    ) {
       data[name] = property.default;
     }
   }

@@ -9,8 +9,9 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { ARTIFACTS_DIR } from '../playwright.config';
 
 const SECTION = '#lakebook-lake';
+// Line 4 lacks its last field: the ingest leaves it out and the dataset's detail says so.
 const CSV =
-  'city,temperature,day\nOslo,3.5,2026-01-01\nLima,24.0,2026-01-02\nPune,31.25,2026-01-03\n';
+  'city,temperature,day\nOslo,3.5,2026-01-01\nLima,24.0,2026-01-02\nQuito,14.0\nPune,31.25,2026-01-03\n';
 
 function screenshot(name: string): { path: string } {
   return { path: path.join(ARTIFACTS_DIR, name) };
@@ -98,6 +99,8 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
   await page.theme.setLightTheme();
   await section.screenshot(screenshot('lab-sidebar-lake-ingest-light.png'));
 
+  // One row in four is malformed: more than the default share that fails an ingest.
+  await form.locator('input[id="root_max_reject_fraction"]').fill('0.5');
   await form.locator('.jp-lakebook-Lake-launch').click();
   await expect(form.locator('.jp-lakebook-Lake-runState')).toHaveText(
     'Completed',
@@ -119,6 +122,9 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
       schema.locator('td', { hasText: column }).first()
     ).toBeVisible();
   }
+  const rejects = view.locator('.jp-lakebook-DatasetView-rejects');
+  await expect(rejects.locator('h3')).toHaveText('1 row rejected');
+  await expect(rejects.locator('li')).toHaveText(['line 4: 2 of 3 fields']);
   const preview = view.locator('.jp-lakebook-DatasetView-rowsTable tbody tr');
   await expect(preview).toHaveCount(3);
   await expect(preview.first()).toContainText('Oslo');

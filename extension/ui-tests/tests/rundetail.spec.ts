@@ -230,22 +230,28 @@ test('a transform shows its result and opens it in a notebook that queries it', 
   ).toHaveCount(0);
 });
 
-test('a failed transform shows why it failed', async ({ page }) => {
-  const steps = [
-    {
-      step: 'filter',
-      condition: { op: '<', args: [{ col: 'no_such_column' }, { lit: 1 }] }
+test('a failed run shows why it failed', async ({ page }) => {
+  // A spec that does not fit its input is refused before a run exists (422), so the failure
+  // comes from the data: an upload whose rows mostly lack a field fails its ingest.
+  const upload = await page.request.post('lakebook/lake/uploads', {
+    multipart: {
+      file: {
+        name: 'ragged.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('n,day\n1,2026-01-01\n2\n3\n')
+      }
     }
-  ];
-  const runId = await launch(
-    page,
-    'transform_dataset',
-    salesByRegion(steps, 'ui_broken')
-  );
+  });
+  expect(upload.status(), await upload.text()).toBe(201);
+  const runId = await launch(page, 'ingest_upload', {
+    upload_key: (await upload.json()).key,
+    dataset: 'ui_ragged'
+  });
   const view = await openRun(page, runId);
   await expect(state(view)).toHaveText('Failed', { timeout: 120_000 });
   const failure = view.locator('.jp-lakebook-RunDetail-failure');
-  await expect(failure).toContainText('no_such_column');
+  await expect(failure).toContainText('2 of 3 rows');
+  await expect(failure).toContainText('row 2: 1 of 2 fields');
   await expect(view.locator('.jp-lakebook-RunDetail-cancel')).toBeDisabled();
   await expect(
     view.locator('.jp-lakebook-RunDetail-openNotebook')

@@ -250,7 +250,12 @@ describe('the ingest form pre-fill', () => {
       properties: {
         upload_key: { type: 'string' },
         dataset: { type: 'string' },
-        max_reject_fraction: { type: 'number', default: 0.01 }
+        max_reject_fraction: { type: 'number', default: 0.01 },
+        // Optional[dict]: a null default means unset, and the form's field is an object.
+        column_types: {
+          anyOf: [{ type: 'object' }, { type: 'null' }],
+          default: null
+        }
       }
     };
     expect(ingestFormData(schema, upload, 'My File.csv')).toEqual({
