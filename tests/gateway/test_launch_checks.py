@@ -63,6 +63,14 @@ def refused(stack: FlowStack, caller: Analyst, flow: str, **parameters: Any) -> 
     ]
 
 
+def publish_sales(stack: FlowStack, dataset: str) -> LakePublisher:
+    """A dataset of two columns, region and amount, published as run `{dataset}-r1`."""
+    publisher = LakePublisher(LakeStore.from_settings(stack.gateway.settings))
+    frame = pl.DataFrame({"region": ["north"], "amount": [1.0]})
+    publisher.publish(frame, dataset=dataset, run_id=f"{dataset}-r1", flow_name="test")
+    return publisher
+
+
 def test_a_bad_dataset_name_is_refused_naming_the_field(
     flow_stack: FlowStack, analyst: Analyst
 ) -> None:
@@ -135,13 +143,7 @@ def test_a_missing_notebook_is_refused(flow_stack: FlowStack, analyst: Analyst) 
 def test_a_transform_of_a_dataset_that_is_not_there_is_refused(
     flow_stack: FlowStack, analyst: Analyst
 ) -> None:
-    publisher = LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))
-    publisher.publish(
-        pl.DataFrame({"region": ["north"], "amount": [1.0]}),
-        dataset="checked_sales",
-        run_id="checked-r1",
-        flow_name="test",
-    )
+    publish_sales(flow_stack, "checked_sales")
     spec = {
         "inputs": [
             {"dataset": "checked_sales"},
@@ -174,13 +176,7 @@ def test_a_transform_whose_steps_do_not_fit_its_inputs_is_refused(
 ) -> None:
     """Column names and types are checked against the inputs' schemas before the run exists,
     by the flow's own check over empty frames; a join to an input the spec lacks, by the spec's."""
-    publisher = LakePublisher(LakeStore.from_settings(flow_stack.gateway.settings))
-    publisher.publish(
-        pl.DataFrame({"region": ["north"], "amount": [1.0]}),
-        dataset="fitted_sales",
-        run_id="fitted-r1",
-        flow_name="test",
-    )
+    publish_sales(flow_stack, "fitted_sales")
     filter_amount = {"op": ">", "args": [{"col": "amount"}, {"lit": 0}]}
     misspelt = {
         "inputs": [{"dataset": "fitted_sales"}],
@@ -201,7 +197,7 @@ def test_a_transform_whose_steps_do_not_fit_its_inputs_is_refused(
     assert message.endswith("columns before this step: region, amount")
 
     text_compared = {
-        "inputs": [{"dataset": "fitted_sales", "run_id": "fitted-r1"}],
+        "inputs": [{"dataset": "fitted_sales", "run_id": "fitted_sales-r1"}],
         "steps": [
             {"step": "filter", "condition": {"op": ">", "args": [{"col": "region"}, {"lit": 1}]}}
         ],
@@ -226,15 +222,8 @@ def test_a_transform_whose_input_cannot_be_read_is_the_lakes_fault(
 ) -> None:
     """A published run whose data file is gone (a lake broken under the gateway) is answered
     503 naming the dataset, not 500 and not the caller's mistake; nothing is launched."""
-    store = LakeStore.from_settings(flow_stack.gateway.settings)
-    publisher = LakePublisher(store)
-    publisher.publish(
-        pl.DataFrame({"region": ["north"]}),
-        dataset="broken_sales",
-        run_id="broken-r1",
-        flow_name="t",
-    )
-    store.remove(publisher.paths.run_data_key("broken_sales", "broken-r1"))
+    publisher = publish_sales(flow_stack, "broken_sales")
+    publisher.store.remove(publisher.paths.run_data_key("broken_sales", "broken_sales-r1"))
     response = httpx.post(
         flow_stack.gateway.api("/flows/transform_dataset/execute"),
         json={"parameters": {"spec": {"inputs": [{"dataset": "broken_sales"}], "output": "out"}}},
