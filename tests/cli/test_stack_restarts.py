@@ -43,8 +43,21 @@ def answers(url: str, **headers: str) -> bool:
         return False
 
 
+def read_until_up(stack: RunningStack) -> str:
+    """`lakebook up`'s output up to its "Press Ctrl-C to stop." line (the stack is up and
+    watched); the rest stays in the pipe."""
+    assert stack.process.stdout is not None
+    seen = []
+    for line in stack.process.stdout:
+        seen.append(line)
+        if line.startswith("Press Ctrl-C to stop."):
+            return "".join(seen)
+    raise AssertionError("lakebook up ended before it was up:\n" + "".join(seen))
+
+
 def test_killed_gateway_comes_back_by_itself_and_lab_keeps_serving(tmp_path: Path) -> None:
     with running_stack(tmp_path, services=5) as stack:
+        read_until_up(stack)  # Lab is listed before it answers
         lab = service_entry(stack, "lab")
         token = lab["url"].split("token=")[1]
         lab_api = lab["url"].split("/lab?")[0] + "/api"
@@ -91,6 +104,10 @@ def test_a_service_that_keeps_dying_stops_the_stack_with_one_line(tmp_path: Path
     with running_stack(
         tmp_path, "--no-lab", services=4, extra_env={"LAKEBOOK_RESTART_LIMIT": str(limit)}
     ) as stack:
+        # The state file lists the gateway once it is spawned, before it is healthy; killed
+        # then, it fails the stack's start-up, which is not restarted. The summary line comes
+        # once every service is up and the supervisor watches them.
+        before = read_until_up(stack)
         children = psutil.Process(stack.process.pid).children(recursive=True)
         # A database that cannot be opened: every restarted gateway fails its start-up.
         database = stack.data_dir / "gateway" / "lakebook.db"
@@ -98,7 +115,8 @@ def test_a_service_that_keeps_dying_stops_the_stack_with_one_line(tmp_path: Path
         database.mkdir()
         os.kill(service_entry(stack, "gateway")["pid"], signal.SIGKILL)
 
-        output, _ = stack.process.communicate(timeout=120)
+        rest, _ = stack.process.communicate(timeout=120)
+        output = before + rest
         assert stack.process.returncode == 1, output
         log_file = stack.data_dir / "logs" / "gateway.log"
         # The first crash (the kill), then each failed restart, the last one ending it all.
