@@ -45,17 +45,16 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
   const [extraErrors, setExtraErrors] = React.useState<ErrorSchema>();
   const [message, setMessage] = React.useState<string | null>(null);
   const [phase, setPhase] = React.useState<Phase>({ name: 'loading' });
-  const mounted = React.useRef(true);
-  // Stops following the run when the form goes away.
-  const following = React.useRef(new AbortController());
+  // Aborted when the form goes away: stops following the run, and late answers are dropped.
+  const shown = React.useRef(new AbortController());
+  const mounted = () => !shown.current.signal.aborted;
 
   React.useEffect(() => {
-    mounted.current = true;
-    following.current = new AbortController();
+    shown.current = new AbortController();
     listDeployments()
       .then(deployments => {
         const ingest = deployments.find(d => d.name === INGEST_FLOW);
-        if (!mounted.current) {
+        if (!mounted()) {
           return;
         }
         if (!ingest) {
@@ -74,10 +73,9 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
         );
         setPhase({ name: 'editing' });
       })
-      .catch(error => mounted.current && setMessage(String(error.message)));
+      .catch(error => mounted() && setMessage(String(error.message)));
     return () => {
-      mounted.current = false;
-      following.current.abort();
+      shown.current.abort();
     };
   }, [upload.key]);
 
@@ -90,7 +88,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       runId = (await launchFlow(INGEST_FLOW, data as Record<string, unknown>))
         .run_id;
     } catch (error) {
-      if (mounted.current) {
+      if (mounted()) {
         const fields =
           error instanceof LakebookResponseError ? error.fields : [];
         const placed = toErrorSchema(fields);
@@ -100,7 +98,7 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       }
       return;
     }
-    if (!mounted.current) {
+    if (!mounted()) {
       return;
     }
     setPhase({ name: 'running', run: null, runId });
@@ -108,11 +106,10 @@ export function IngestForm(props: IIngestFormProps): JSX.Element {
       runId,
       read: () => getRun(runId),
       openStream: openRunEvents,
-      onRun: run =>
-        mounted.current && setPhase({ name: 'running', run, runId }),
-      signal: following.current.signal
+      onRun: run => mounted() && setPhase({ name: 'running', run, runId }),
+      signal: shown.current.signal
     });
-    if (!mounted.current) {
+    if (!mounted()) {
       return;
     }
     setPhase({ name: 'ended', run: ended, runId });
