@@ -97,3 +97,27 @@ def test_the_dataset_detail_of_a_clean_run_has_no_rejects(flow_stack: FlowStack)
     assert wait_for_state(flow_stack, analyst, launched.json()["run_id"], timeout=90) == "COMPLETED"
     detail = httpx.get(api("/lake/datasets/clean_detail"), headers=analyst).json()
     assert (detail["rows_rejected"], detail["reject_sample"]) == (0, [])
+
+
+def test_a_run_failed_by_its_rejects_says_why_in_the_words_of_the_lake(
+    flow_stack: FlowStack,
+) -> None:
+    """The failed state's message names rows by line, as the dataset detail does, and starts
+    with the error, not with Prefect's "Flow run encountered an exception:"."""
+    analyst = flow_stack.login("analyst")
+    api = flow_stack.gateway.api
+    files = {"file": ("ragged.csv", FLIGHTS.encode(), "text/csv")}
+    key = httpx.post(api("/lake/uploads"), files=files, headers=analyst, timeout=30).json()["key"]
+    launched = httpx.post(
+        api("/flows/ingest_upload/execute"),
+        json={"parameters": {"upload_key": key, "dataset": "too_ragged"}},
+        headers=analyst,
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, analyst, run_id, timeout=90) == "FAILED"
+
+    states = httpx.get(api(f"/flows/runs/{run_id}/states"), headers=analyst).json()
+    message = states[-1]["message"]
+    assert message.startswith("TooManyRejectsError: 2 of 6 rows of "), message
+    assert "first bad rows: line 3: 3 of 8 fields; line 5: more fields than the header" in message

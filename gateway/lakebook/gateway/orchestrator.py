@@ -69,6 +69,19 @@ class StateChange:
     message: str | None
 
 
+# Prefect's engine writes its own words before the exception it records ("Flow run encountered
+# an exception: KeyError: 'x'"); what a person needs to read is the exception.
+ENGINE_PREFIXES = ("Flow run encountered an exception:", "Task run encountered an exception:")
+
+
+def without_engine_prefix(message: str | None) -> str | None:
+    """A state's message as its reader wants it: the error first."""
+    for prefix in ENGINE_PREFIXES:
+        if message and message.startswith(prefix):
+            return message[len(prefix) :].lstrip() or message
+    return message
+
+
 @dataclass(frozen=True)
 class LogLine:
     run_id: str
@@ -270,7 +283,7 @@ class Orchestrator:
                 state_type=state.type.value,
                 state_name=state.name or state.type.value.title(),
                 timestamp=state.timestamp,
-                message=state.message,
+                message=without_engine_prefix(state.message),
             )
             for state in found
         ]
