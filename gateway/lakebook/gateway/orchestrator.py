@@ -27,7 +27,7 @@ from prefect.states import Cancelling, Scheduled
 
 from lakebook.common.api import TERMINAL_STATES
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
-from lakebook.gateway.prefect_client import prefect_client
+from lakebook.gateway.prefect_client import PrefectRefusedConnection, prefect_client
 
 
 class PrefectUnavailableError(RuntimeError):
@@ -139,6 +139,11 @@ class Orchestrator:
                 f"Prefect at {self.api_url} did not answer within {self.deadline_seconds:.0f} s "
                 "(busy or stalled); try again shortly (a launch retried with the same "
                 "Idempotency-Key never runs twice)"
+            ) from error
+        except PrefectRefusedConnection as error:
+            raise PrefectUnavailableError(
+                f"Prefect at {self.api_url} refused the connection (it is down or restarting); "
+                "try again shortly"
             ) from error
         except (httpx.TransportError, httpx.TimeoutException) as error:
             raise PrefectUnavailableError(
