@@ -5,27 +5,17 @@ often its Idempotency-Key is sent."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
-from lakebook.cli.stack.services import prefect_service
-from lakebook.cli.stack.supervisor import Supervisor, port_in_use
-from lakebook.common.settings import Settings
+from tests.faults.killable import KillablePrefect, KillableStack
 from tests.gateway.test_flows_api import TERMINAL
-from tests.utils.flow_stacks import start_flow_stack
-from tests.utils.ports import HOST, free_port
 from tests.utils.prefect_http import prefect_request
-from tests.utils.services import FlowStack, S3Server, quiet_supervisor
-from tests.utils.waiting import wait_until
+from tests.utils.services import FlowStack
 
 LAUNCHES = 20
 # Each run lives long enough that Prefect dies under some of them.
@@ -36,57 +26,6 @@ ENDED_WITHIN_SECONDS = 240
 ANSWER_WITHIN_SECONDS = 2
 # What happened, for docs/reliability.md: how long Prefect was down, how the runs ended.
 FIGURES = Path(__file__).parents[2] / "test-artifacts" / "faults-prefect-restart.json"
-
-
-@dataclass
-class KillablePrefect:
-    """A Prefect server of a test's own, which the test kills and starts again."""
-
-    settings: Settings
-    supervisor: Supervisor
-
-    @property
-    def url(self) -> str:
-        return self.settings.prefect.url
-
-    def kill(self) -> None:
-        """SIGKILL to its whole process group, as a crash would; waits until its port is free."""
-        (running,) = self.supervisor.running
-        os.killpg(running.process.pid, signal.SIGKILL)
-        running.process.wait(timeout=30)
-        running.log.close()
-        self.supervisor.running.clear()
-        wait_until(
-            lambda: not port_in_use(HOST, self.settings.prefect.port),
-            awaiting="the killed Prefect's port to be free",
-            timeout=30,
-        )
-
-    def start(self) -> None:
-        self.supervisor.start(prefect_service(self.settings))
-
-
-@pytest.fixture
-def prefect(tmp_path: Path) -> Iterator[KillablePrefect]:
-    settings = Settings(data_dir=tmp_path / "prefect", prefect_port=free_port())
-    server = KillablePrefect(settings, quiet_supervisor(tmp_path / "prefect-stack.json"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.supervisor.stop_all()
-
-
-@pytest.fixture
-def stack(s3_server: S3Server, prefect: KillablePrefect, tmp_path: Path) -> Iterator[FlowStack]:
-    supervisor = quiet_supervisor(tmp_path / "stack.json")
-    data_dir = tmp_path / "prefect-restart"
-    data_dir.mkdir()
-    (tmp_path / "workspace").mkdir()
-    try:
-        yield start_flow_stack(supervisor, s3_server, prefect.url, data_dir, tmp_path / "workspace")
-    finally:
-        supervisor.stop_all()
 
 
 def launch(stack: FlowStack, headers: dict[str, str], key: str) -> httpx.Response:
@@ -104,8 +43,9 @@ def launch_all(stack: FlowStack, headers: dict[str, str], keys: list[str]) -> li
 
 
 def test_prefect_killed_under_launches_loses_and_doubles_no_run(
-    stack: FlowStack, prefect: KillablePrefect
+    killable: KillableStack, prefect: KillablePrefect
 ) -> None:
+    stack = killable.flows
     analyst = stack.login("analyst")
     keys = [f"restart-{i}-{uuid.uuid4().hex[:8]}" for i in range(LAUNCHES)]
     before, during = keys[: LAUNCHES // 2], keys[LAUNCHES // 2 :]
@@ -114,7 +54,7 @@ def test_prefect_killed_under_launches_loses_and_doubles_no_run(
     assert [r.status_code for r in first] == [202] * len(before), [r.text for r in first]
     run_of = {key: r.json()["run_id"] for key, r in zip(before, first, strict=True)}
 
-    prefect.kill()
+    service = prefect.kill("prefect")
     killed = time.monotonic()
     refused = launch_all(stack, analyst, during)
     refused_in = time.monotonic() - killed
@@ -129,7 +69,7 @@ def test_prefect_killed_under_launches_loses_and_doubles_no_run(
     assert status.status_code == 503, status.text
     assert answered_in < ANSWER_WITHIN_SECONDS, answered_in
 
-    prefect.start()
+    prefect.start(service)
     down_for = time.monotonic() - killed
     # Refused launches are sent again; the accepted ones too, which must not make new runs.
     again = launch_all(stack, analyst, keys)
