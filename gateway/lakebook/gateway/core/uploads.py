@@ -40,7 +40,8 @@ def upload_format(head: bytes, filename: str | None) -> str:
     found = _sniff(head)
     if found is None:
         raise UploadRejectedError(
-            "content is not CSV, JSON lines, Parquet or a notebook (binary data, or a JSON array?)"
+            "content is not CSV, JSON lines or Parquet, nor a notebook (binary data, or a JSON "
+            "array?)"
         )
     suffix = PurePosixPath(filename or "").suffix.lower().lstrip(".")
     declared = _DECLARED.get(suffix)
