@@ -3,6 +3,7 @@ machine without one of them stops at once with one line saying what to install."
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -40,11 +41,18 @@ def test_ci_runs_readmes_two_commands_as_written() -> None:
         assert not rest.strip() or rest.strip().startswith(">"), (command, rest)
 
 
+def _fresh_make_env() -> dict[str, str]:
+    """The environment without what a make running this suite (`make test`) passes down, so
+    the make started here talks as one started by a person does (no `make[1]:` prefix)."""
+    return {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+
+
 def _make_test(binaries: str) -> subprocess.CompletedProcess[str]:
     assert MAKE is not None, "make is not on PATH"
     return subprocess.run(
         [MAKE, "--no-print-directory", "test", f"TEST_SYSTEM_BINARIES={binaries}"],
         cwd=ROOT,
+        env=_fresh_make_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -71,6 +79,7 @@ def test_make_test_prerequisites_pass_when_present() -> None:
     result = subprocess.run(
         [MAKE, "--no-print-directory", "test-prerequisites", "TEST_SYSTEM_BINARIES=/bin/sh"],
         cwd=ROOT,
+        env=_fresh_make_env(),
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,8 +14,9 @@ from tests.utils.ports import free_port
 from tests.utils.services import S3Server, quiet_supervisor
 
 
-# One Prefect and one stack per test module: each module kills what it needs to by itself.
-@pytest.fixture(scope="module")
+# One Prefect and one stack for the fault tests: each test leaves them running again (that is
+# what it checks), so the next one starts from a healthy stack.
+@pytest.fixture(scope="package")
 def prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KillablePrefect]:
     tmp_path = tmp_path_factory.mktemp("prefect")
     settings = Settings(data_dir=tmp_path / "prefect", prefect_port=free_port())
@@ -27,7 +28,7 @@ def prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KillablePrefec
         server.supervisor.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def killable(
     s3_server: S3Server, prefect: KillablePrefect, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KillableStack]:

@@ -110,9 +110,11 @@ def test_prefect_killed_under_launches_loses_and_doubles_no_run(
         json={"flows": {"name": {"any_": ["ping"]}}, "limit": 200},
     )
     found.raise_for_status()
-    runs_by_message = {}
+    runs_by_message: dict[str, str] = {}
     for run in found.json():
         message = run["parameters"].get("message")
+        if message not in keys:
+            continue  # another fault test's run on the same Prefect
         assert message not in runs_by_message, f"two Prefect runs for {message}"
         runs_by_message[message] = run["id"]
     assert runs_by_message == {key: run_of[key] for key in keys}
