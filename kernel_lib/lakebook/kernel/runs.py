@@ -190,9 +190,7 @@ class Run:
                         yield event
                         if event.kind == "end":
                             return
-                broken: LakebookError = LakebookConnectionError(
-                    f"the gateway ended the event stream of run {self.id} before the run ended"
-                )
+                broken: LakebookError = self._stream_ended_early()
             except TRANSIENT_ERRORS as error:
                 broken = error
             time.sleep(outage.pause_after(broken))
@@ -213,12 +211,15 @@ class Run:
                         yield event
                         if event.kind == "end":
                             return
-                broken: LakebookError = LakebookConnectionError(
-                    f"the gateway ended the event stream of run {self.id} before the run ended"
-                )
+                broken: LakebookError = self._stream_ended_early()
             except TRANSIENT_ERRORS as error:
                 broken = error
             await asyncio.sleep(outage.pause_after(broken))
+
+    def _stream_ended_early(self) -> LakebookConnectionError:
+        return LakebookConnectionError(
+            f"the gateway ended the event stream of run {self.id} before the run ended"
+        )
 
     def published(self, preview_rows: int = 20) -> RunResult:
         """What the run published, as the gateway describes it (schema, rows, download URL)."""
