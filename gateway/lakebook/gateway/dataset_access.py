@@ -183,7 +183,7 @@ def _records(session: Session, names: list[str]) -> dict[str, str | None]:
         .outerjoin(User, User.id == DatasetRecord.owner_id)
         .where(DatasetRecord.name.in_(names))
     )
-    return dict(rows.tuples())
+    return dict(rows.tuples().all())
 
 
 def _grants(session: Session, user: str, names: list[str]) -> dict[str, str]:
