@@ -327,3 +327,34 @@ def test_grants_are_validated_naming_the_field(
     listed_grants = call(flow_stack, alice, "GET", path)
     assert listed_grants.status_code == 200
     assert listed_grants.json()["grants"] == []
+
+
+def test_a_users_own_flow_reads_only_what_its_launcher_may_read(
+    flow_stack: FlowStack, alice: Person, alices_sales: str
+) -> None:
+    """`read_dataset` in a `@lake_flow` (tests/user_flows) asks as the run's owner."""
+    bob = person(flow_stack)
+    launched = call(
+        flow_stack,
+        bob,
+        "POST",
+        "/flows/copy_of/execute",
+        json={"parameters": {"dataset": alices_sales}},
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    assert wait_for_state(flow_stack, bob.headers, run_id, timeout=90) == "FAILED"
+    states = call(flow_stack, bob, "GET", f"/flows/runs/{run_id}/states").json()
+    failure = states[-1]["message"] or ""
+    assert f"there is no published dataset 'alices_sales' that {bob.name} may read" in failure
+    assert share(flow_stack, alice, alices_sales, bob.name, "read").status_code == 200
+    again = call(
+        flow_stack,
+        bob,
+        "POST",
+        "/flows/copy_of/execute",
+        json={"parameters": {"dataset": alices_sales}},
+    )
+    assert wait_for_state(flow_stack, bob.headers, again.json()["run_id"], 90) == "COMPLETED"
+    revoked = call(flow_stack, alice, "DELETE", f"/lake/datasets/{alices_sales}/grants/{bob.name}")
+    assert revoked.status_code == 200

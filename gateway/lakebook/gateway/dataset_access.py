@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lakebook.common.lake import LakePaths
+from lakebook.common.lake import UPLOADS_PREFIX, LakePaths
 from lakebook.gateway.api.deps import Caller
 from lakebook.gateway.models import DatasetGrant, DatasetRecord, User
 from lakebook.lake.runs import LakeRuns
@@ -148,22 +148,27 @@ def adopt(session: Session, runs: LakeRuns, name: str) -> bool:
 
 
 def readable_inputs(
-    caller: Caller, keys: Iterable[str], levels: dict[str, DatasetAccess]
+    caller: Caller, paths: LakePaths, keys: Iterable[str], levels: dict[str, DatasetAccess]
 ) -> list[str]:
-    """The lineage keys the caller may see: runs of datasets they may read, their own uploads."""
+    """The lineage entries the caller may see: runs of datasets they may read, uploads of their
+    own, and what lakebook does not guard (a source outside the lake, as a flow recorded it)."""
     shown = []
-    for key in keys:
+    for entry in keys:
+        key = paths.key_of(entry) or entry
         dataset = dataset_of_key(key)
         if dataset is not None:
             if dataset in levels and levels[dataset].may_read:
-                shown.append(key)
-        elif caller.may_access(LakePaths.upload_owner(key)):
-            shown.append(key)
+                shown.append(entry)
+        elif key.startswith(UPLOADS_PREFIX):
+            if caller.may_access(LakePaths.upload_owner(key)):
+                shown.append(entry)
+        else:
+            shown.append(entry)
     return shown
 
 
 def dataset_of_key(key: str) -> str | None:
-    """The dataset of a run's data key (`processed/flows/{dataset}/{run}/…`), else None."""
+    """The dataset of a run's key (`processed/flows/{dataset}/{run}/…`), else None."""
     parts = key.split("/")
     if len(parts) >= 4 and parts[0] == "processed" and parts[1] == "flows":
         return parts[2]

@@ -166,7 +166,8 @@ def read_dataset(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dataset {name!r}") from error
     detail = DatasetDetail.from_metadata(name, runs, metadata)
     # Lineage names only what the caller may read too.
-    sources = {dataset_of_key(key) for key in detail.inputs} - {None}
-    levels = access_to(session, user, [s for s in sources if s is not None], publisher)
-    inputs = readable_inputs(user, detail.inputs, levels)
+    keys = [store.paths.key_of(entry) or entry for entry in detail.inputs]
+    sources = [source for key in keys if (source := dataset_of_key(key)) is not None]
+    levels = access_to(session, user, sources, publisher)
+    inputs = readable_inputs(user, store.paths, detail.inputs, levels)
     return detail.model_copy(update={"owner": found.owner, "inputs": inputs})
