@@ -83,11 +83,12 @@ def check_publish(
     if caller.role == "viewer":
         raise PublishRefusedError(f"role 'viewer' cannot publish datasets (dataset {name!r})")
     found = access_to(session, caller, [name], runs)[name]
-    if found.may_publish:
-        return
     if not found.recorded:
+        # An admin's new dataset is theirs too, and private like anyone's.
         if claim:
             _claim(session, caller, name)
+        return
+    if found.may_publish:
         return
     if found.owner is None:
         raise PublishRefusedError(
@@ -188,7 +189,7 @@ def _records(session: Session, names: list[str]) -> dict[str, str | None]:
         .outerjoin(User, User.id == DatasetRecord.owner_id)
         .where(DatasetRecord.name.in_(names))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _grants(session: Session, user: str, names: list[str]) -> dict[str, str]:
