@@ -50,6 +50,9 @@ def check_dataset_access(*, read: Sequence[str] = (), publish: Sequence[str] = (
             json={"read": list(dict.fromkeys(read)), "publish": list(dict.fromkeys(publish))},
             headers={"Authorization": f"Bearer {token}"},
             timeout=TIMEOUT_SECONDS,
+            # Plain HTTP (the embedded stack) uses no TLS: without this httpx loads its CA
+            # bundle anyway, 20 ms of a 26 ms check (0.2 ms without; measured 2026-12-07).
+            verify=url.startswith("https://"),
         )
     except httpx.HTTPError as error:
         raise DatasetAccessError(
