@@ -110,6 +110,17 @@ def test_a_dataset_the_lake_had_before_owners_is_adopted_once(
         assert access_to(session, bob, ["old"], lake)["old"].owner == "alice"
 
 
+def test_a_dataset_whose_metadata_lakebook_did_not_write_is_adopted_as_nobodys(
+    database: str, lake: LakePublisher
+) -> None:
+    alice = caller(database, "alice")
+    lake.publish(pl.DataFrame({"n": [1]}), dataset="odd", run_id="d1", flow_name="x", user="alice")
+    lake.store.write_bytes(lake.paths.run_metadata_key("odd", "d1"), b'{"row_count": "many"}')
+    with session_scope(database) as session:
+        found = access_to(session, alice, ["odd"], lake)["odd"]
+    assert (found.owner, found.level) == (None, "read")
+
+
 def test_lineage_keeps_what_the_caller_may_read_and_sources_outside_the_lake(
     database: str, lake: LakePublisher
 ) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from lakebook.common.lake import UPLOADS_PREFIX, LakePaths
 from lakebook.gateway.api.deps import Caller
 from lakebook.gateway.models import DatasetGrant, DatasetRecord, User
+from lakebook.lake.metadata import LakeMetadataError
 from lakebook.lake.runs import LakeRuns
 from lakebook.lake.store import LakeNotFoundError
 
@@ -124,9 +125,14 @@ def adopt(session: Session, runs: LakeRuns, name: str) -> bool:
     published run of it either."""
     try:
         latest = runs.latest_run(name)
-        publisher = runs.read_metadata(name, latest.run_id).user
     except LakeNotFoundError:
         return False
+    try:
+        publisher = runs.read_metadata(name, latest.run_id).user
+    except LakeMetadataError:
+        # A metadata.json lakebook did not write names no publisher: nobody's, and one bad
+        # file must not fail the whole catalog (its detail says what is wrong with it).
+        publisher = None
     owner_id = None
     if publisher is not None:
         owner_id = session.scalar(select(User.id).where(User.name == publisher))
