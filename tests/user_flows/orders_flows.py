@@ -25,3 +25,9 @@ def order_count(label: str = "all") -> pl.DataFrame:
 def not_a_frame() -> pl.DataFrame:
     """A mistake users make: returning something that is not a frame."""
     return {"orders": 3}  # type: ignore[return-value]
+
+
+@lake_flow
+def copy_of(dataset: str = "orders") -> pl.LazyFrame:
+    """Another dataset as it is: what a user's flow reads is what its launcher may read."""
+    return read_dataset(dataset)

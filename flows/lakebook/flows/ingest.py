@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from lakebook.common.lake import DatasetName, check_dataset_name
 from lakebook.common.rejects import reject_place
 from lakebook.flows.csv_fields import ShortRecords, short_csv_records
+from lakebook.flows.dataset_access import check_dataset_access
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -105,6 +106,8 @@ def ingest_upload(
     """
     check_dataset_name(dataset)
     upload = check_upload(upload_key)
+    # As the run's owner, before the upload is read (L7).
+    check_dataset_access(publish=[dataset])
     staged = read_upload(upload, column_types or {})
     if staged.rows_read == staged.empty_rows:
         raise UploadError(f"{upload.key} has no data rows")

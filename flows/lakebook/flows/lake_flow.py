@@ -20,6 +20,7 @@ import polars as pl
 from prefect import Flow, flow
 
 from lakebook.common.lake import check_dataset_name, check_identifier
+from lakebook.flows.dataset_access import check_dataset_access
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -43,7 +44,9 @@ class LakeFlowError(TypeError):
 
 def read_dataset(dataset: str, run_id: str | None = None) -> pl.LazyFrame:
     """A lazy frame over a published dataset: its latest run unless one is pinned. Inside a
-    lake flow the run read is recorded as an input of the dataset it publishes."""
+    lake flow the run read is recorded as an input of the dataset it publishes. A run of a user
+    reads only what that user may read (L7)."""
+    check_dataset_access(read=[dataset])
     publisher = lake_publisher()
     run = publisher.open_run(dataset, run_id)
     inputs = _inputs_read.get()
@@ -108,6 +111,8 @@ def lake_flow(
 
         @functools.wraps(function)
         def run_and_publish(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+            # Before the function runs: a name that is someone else's publishes nothing (L7).
+            check_dataset_access(publish=[target])
             inputs: list[str] = []
             token = _inputs_read.set(inputs)
             try:

@@ -11,10 +11,11 @@ import polars as pl
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
 
-from lakebook.common.deployments import OWNER_TAG_PREFIX
+from lakebook.common.deployments import OWNER_TAG_PREFIX, parse_schedule_slug
 from lakebook.common.settings import get_settings
 from lakebook.lake.metadata import RejectedRowRecord, ReportDraft, RunMetadata
 from lakebook.lake.publisher import LakePublisher
@@ -51,12 +52,25 @@ def current_run_id() -> str:
 
 
 def current_user() -> str | None:
-    """The lakebook user who launched this run (the gateway tags runs with their owner)."""
+    """The lakebook user this run belongs to (see `run_owner`); None: nobody's."""
+    return run_owner()[0]
+
+
+def run_owner() -> tuple[str | None, str | None]:
+    """(user, schedule): the gateway user the run belongs to and the schedule that made it.
+
+    A launch carries its user in an owner tag. A scheduled run starts before the gateway claims
+    it (and tags it), so its owner comes from the schedule's slug that Prefect records in the
+    run's `created_by`. Outside a run (`.fn()`), or a run made in Prefect directly: nobody's."""
+    context = FlowRunContext.get()
+    made_by = context.flow_run.created_by if context and context.flow_run else None
+    owner = schedule = None
+    if made_by is not None and made_by.type == "SCHEDULE":
+        owner, schedule = parse_schedule_slug(made_by.display_value) or (None, None)
     for tag in flow_run.tags or ():
         if tag.startswith(OWNER_TAG_PREFIX):
-            user: str = tag.removeprefix(OWNER_TAG_PREFIX)
-            return user
-    return None
+            owner = str(tag.removeprefix(OWNER_TAG_PREFIX))
+    return owner, schedule
 
 
 def in_flow_run() -> bool:

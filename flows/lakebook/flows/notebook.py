@@ -12,12 +12,9 @@ import nbformat
 from nbformat import NotebookNode
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 from prefect.exceptions import MissingContextError
-from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
-from lakebook.common.deployments import OWNER_TAG_PREFIX, parse_schedule_slug
 from lakebook.common.settings import get_settings
 from lakebook.flows.kernel_env import kernel_environment
 from lakebook.flows.lake_tasks import (
@@ -27,6 +24,7 @@ from lakebook.flows.lake_tasks import (
     lake_publisher,
     lake_task,
     publish_report,
+    run_owner,
 )
 from lakebook.flows.notebook_execution import (
     ExecutionOutcome,
@@ -99,7 +97,7 @@ def execute_notebook_task(
             work_dir=work_dir,
             kernel_env=kernel_environment(
                 get_settings(),
-                owner=_run_owner()[0],
+                owner=run_owner()[0],
                 timeout_seconds=timeout_seconds,
                 temp_dir=work_dir,
             ),
@@ -143,7 +141,7 @@ def run_notebook(
 
     report_id = current_run_id()
     title = report_name or source.name
-    owner, schedule = _run_owner()
+    owner, schedule = run_owner()
     metadata = report_metadata(
         report_id=report_id,
         title=title,
@@ -174,23 +172,6 @@ def run_notebook(
         html_uri=report.html_uri,
         metadata_uri=report.metadata_uri,
     )
-
-
-def _run_owner() -> tuple[str | None, str | None]:
-    """(user, schedule): the gateway user the run belongs to and the schedule that made it.
-
-    A launch carries its user in an owner tag. A scheduled run starts before the gateway claims
-    it (and tags it), so its owner comes from the schedule's slug that Prefect records in the
-    run's `created_by`. Outside a run (`.fn()`): nobody's."""
-    context = FlowRunContext.get()
-    made_by = context.flow_run.created_by if context and context.flow_run else None
-    owner = schedule = None
-    if made_by is not None and made_by.type == "SCHEDULE":
-        owner, schedule = parse_schedule_slug(made_by.display_value) or (None, None)
-    for tag in flow_run.tags or ():
-        if tag.startswith(OWNER_TAG_PREFIX):
-            owner = str(tag.removeprefix(OWNER_TAG_PREFIX))
-    return owner, schedule
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

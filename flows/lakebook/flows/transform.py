@@ -11,6 +11,7 @@ import polars as pl
 from prefect import flow, unmapped
 
 from lakebook.common.settings import get_settings
+from lakebook.flows.dataset_access import check_dataset_access
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
     current_run_id,
@@ -254,6 +255,8 @@ def transform_dataset(spec: TransformSpec) -> dict[str, object]:
         spec: Inputs (datasets, optionally pinned to a run), steps applied to the first input
             (select, filter, with_columns, group_by, join, sort, limit) and the output name.
     """
+    # As the run's owner, before planning reads a footer or prepares the output run (L7).
+    check_dataset_access(read=[source.dataset for source in spec.inputs], publish=[spec.output])
     run_id = current_run_id()
     planning = Planning(spec, run_id)
     # Without a partition size there is nothing to split: no task for it (each costs Prefect

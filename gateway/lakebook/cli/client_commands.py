@@ -1,5 +1,5 @@
-"""`lakebook login` and `lakebook run`: the terminal's way in, through the gateway over HTTP like
-a kernel (so ownership, validation and the audit log apply to runs launched from a shell)."""
+"""`lakebook login`, `run`, `reports` and `share`: the terminal's way in, through the gateway
+over HTTP like a kernel (so ownership, validation and the audit log apply to a shell too)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakebook.cli.console import Console
+from lakebook.common.api_datasets import EVERYONE, GrantAccess
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.kernel.client import connect
@@ -121,6 +122,39 @@ def show_reports(settings: Settings, console: Console, limit: int, schedule: str
         made_by = f"  (schedule {report.schedule})" if report.schedule else ""
         name = f"{report.report_name}{made_by}"
         console.say(f"{report.run_id}  {when}  {report.status:<9}  {name}{stopped}")
+    return EXIT_OK
+
+
+def share_dataset(
+    settings: Settings,
+    console: Console,
+    dataset: str,
+    grantee: str | None,
+    access: GrantAccess,
+    *,
+    remove: bool,
+) -> int:
+    """`lakebook share DATASET [--with USER | --everyone] [--access write] [--remove]`; with
+    nobody named, whom the dataset is shared with."""
+    if remove and grantee is None:
+        console.error("--remove needs --with USER or --everyone: whom to stop sharing with")
+        return EXIT_USAGE
+    try:
+        with connect(settings=settings) as client:
+            if grantee is None:
+                grants = client.grants(dataset)
+            elif remove:
+                grants = client.unshare(dataset, with_=grantee)
+            else:
+                grants = client.share(dataset, with_=grantee, access=access)
+    except LakebookError as error:
+        return _failed(console, error)
+    console.say(f"{grants.dataset}: owned by {grants.owner or 'nobody (admins publish)'}")
+    for grant in grants.grants:
+        who = "everyone" if grant.grantee == EVERYONE else grant.grantee
+        console.say(f"  {who:<20} {grant.access:<5}  (by {grant.granted_by})")
+    if not grants.grants:
+        console.say("  shared with nobody: only its owner and admins read it")
     return EXIT_OK
 
 

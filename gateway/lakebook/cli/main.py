@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reports.add_argument("--schedule", metavar="NAME", help="only the runs of your schedule NAME")
     _add_data_dir(reports)
+    _add_share_parser(commands)
     user = commands.add_parser("user", help="manage gateway users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="add a user (prints a generated password)")
@@ -70,6 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
         _add_data_dir(toggle)
     _add_schedule_parser(commands)
     return parser
+
+
+def _add_share_parser(commands: Any) -> None:
+    share = commands.add_parser(
+        "share", help="share a dataset you own, stop sharing it, or show whom it is shared with"
+    )
+    share.add_argument("dataset")
+    grantee = share.add_mutually_exclusive_group()
+    grantee.add_argument("--with", dest="grantee", metavar="USER", help="the user to share with")
+    grantee.add_argument(
+        "--everyone", dest="grantee", action="store_const", const="*", help="every user"
+    )
+    share.add_argument(
+        "--access", choices=("read", "write"), default="read",
+        help="read (default), or write: publish runs under the dataset's name too",
+    )  # fmt: skip
+    share.add_argument("--remove", action="store_true", help="stop sharing with them")
+    _add_data_dir(share)
 
 
 def _add_schedule_parser(commands: Any) -> None:
@@ -156,6 +175,12 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         from lakebook.cli.client_commands import show_reports
 
         return show_reports(settings, console, args.limit, args.schedule)
+    if args.command == "share":
+        from lakebook.cli.client_commands import share_dataset
+
+        return share_dataset(
+            settings, console, args.dataset, args.grantee, args.access, remove=args.remove
+        )
     if args.command in ("login", "run"):
         from lakebook.cli import client_commands as client
 

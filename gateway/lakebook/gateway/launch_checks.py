@@ -41,15 +41,20 @@ FieldError = dict[str, Any]
 
 
 def launch_errors(
-    flow_name: str, parameters: Mapping[str, Any], settings: Settings, store: LakeStore
+    flow_name: str,
+    parameters: Mapping[str, Any],
+    settings: Settings,
+    store: LakeStore,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[FieldError]:
-    """The field errors of a launch whose parameters already fit the flow's schema."""
+    """The field errors of a launch whose parameters already fit the flow's schema; `hidden`
+    datasets (not shared with the caller, L7) are answered as missing, and never read."""
     if flow_name == NOTEBOOK_FLOW:
         return _notebook_errors(parameters, settings, store)
     if flow_name == INGEST_FLOW:
         return _upload_errors(str(parameters["upload_key"]), store)
     if flow_name == TRANSFORM_FLOW:
-        return _transform_errors(parameters["spec"], LakeRuns(store))
+        return _transform_errors(parameters["spec"], LakeRuns(store), hidden)
     return []
 
 
@@ -94,7 +99,9 @@ def _parameter_errors(
     return []
 
 
-def _transform_errors(spec: Mapping[str, Any], runs: LakeRuns) -> list[FieldError]:
+def _transform_errors(
+    spec: Mapping[str, Any], runs: LakeRuns, hidden: frozenset[str]
+) -> list[FieldError]:
     """Each input must be a published dataset, and a pinned run one of its published runs (a
     lookup of a few keys per input, L3); then the steps must fit the inputs' schemas (their
     Parquet footers, read side by side), checked as the flow's planning checks them, over
@@ -109,7 +116,7 @@ def _transform_errors(spec: Mapping[str, Any], runs: LakeRuns) -> list[FieldErro
         ]
     with ThreadPoolExecutor(max_workers=len(parsed.inputs)) as pool:
         opened = list(
-            pool.map(partial(_open_input, runs), range(len(parsed.inputs)), parsed.inputs)
+            pool.map(partial(_open_input, runs, hidden), range(len(parsed.inputs)), parsed.inputs)
         )
     errors = [error for _, error in opened if error is not None]
     if errors:
@@ -130,19 +137,23 @@ def _transform_errors(spec: Mapping[str, Any], runs: LakeRuns) -> list[FieldErro
 
 
 def _open_input(
-    runs: LakeRuns, position: int, source: InputDataset
+    runs: LakeRuns, hidden: frozenset[str], position: int, source: InputDataset
 ) -> tuple[pl.Schema | None, FieldError | None]:
     """An input's schema (the latest run's unless one is pinned), or the field error saying why
-    it cannot be read."""
+    it cannot be read; one the caller may not read is missing to them (nothing of it is read)."""
     where = ["spec", "inputs", position]
     if source.run_id is not None:
         try:
+            if source.dataset in hidden:
+                raise LakeNotFoundError(source.dataset)
             frame = runs.open_run(source.dataset, source.run_id).frame
         except LakeNotFoundError:
             message = f"run {source.run_id!r} of dataset {source.dataset!r} is not published"
             return None, _error([*where, "run_id"], message, "unpublished_run")
     else:
         try:
+            if source.dataset in hidden:
+                raise LakeNotFoundError(source.dataset)
             frame = runs.scan_published(runs.latest_run(source.dataset))
         except LakeNotFoundError:
             message = (

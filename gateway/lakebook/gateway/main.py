@@ -19,6 +19,7 @@ from lakebook.common.token_keys import token_keys
 from lakebook.gateway.api.deps import ActiveUsers
 from lakebook.gateway.api.routes import (
     auth,
+    dataset_grants,
     flows,
     health,
     jwks,
@@ -172,6 +173,7 @@ def create_app() -> FastAPI:
         run_reports.reports_router,
         flows.router,
         lake.router,
+        dataset_grants.router,
         notebooks.router,
     ):
         # Routers carry the full /api/v1 prefix so route templates (logs, metrics) are whole.

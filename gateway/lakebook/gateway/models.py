@@ -1,4 +1,4 @@
-"""The gateway's tables: users, refresh tokens, run ownership and the audit log."""
+"""The gateway's tables: users, refresh tokens, run and dataset ownership, and the audit log."""
 
 from __future__ import annotations
 
@@ -96,3 +96,33 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DatasetRecord(Base):
+    """Who owns a dataset name (L7): its first publisher, or nobody for a dataset the lake had
+    before owners existed whose publisher is not a user (an operator's script)."""
+
+    __tablename__ = "datasets"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # "publish": claimed by its first publisher; "adopted": found in the lake without a record.
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DatasetGrant(Base):
+    """Read or write access to a dataset given by its owner (or an admin) to one user, or to
+    every user when `grantee` is "*" (user names cannot contain it)."""
+
+    __tablename__ = "dataset_grants"
+
+    dataset: Mapped[str] = mapped_column(
+        ForeignKey("datasets.name", ondelete="CASCADE"), primary_key=True
+    )
+    grantee: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    access: Mapped[str] = mapped_column(String(8))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime())

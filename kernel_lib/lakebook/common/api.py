@@ -309,14 +309,16 @@ class DatasetOut(WireModel):
     latest_run_id: str
     published_at: datetime
     run_count: int
+    owner: str | None = Field(default=None, description="Who owns the name (None: nobody).")
 
     @classmethod
-    def from_summary(cls, summary: DatasetSummaryLike) -> DatasetOut:
+    def from_summary(cls, summary: DatasetSummaryLike, owner: str | None = None) -> DatasetOut:
         return cls(
             name=summary.name,
             latest_run_id=summary.latest.run_id,
             published_at=summary.latest.published_at,
             run_count=summary.run_count,
+            owner=owner,
         )
 
 
@@ -350,6 +352,7 @@ class DatasetDetail(WireModel):
     reject_sample: list[RejectedRowOut] = Field(
         default_factory=list, description="The first few rows the latest run rejected."
     )
+    owner: str | None = Field(default=None, description="Who owns the name (None: nobody).")
 
     @classmethod
     def from_metadata(

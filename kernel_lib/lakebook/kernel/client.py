@@ -20,6 +20,7 @@ from lakebook.common.api import (
     RunOut,
     UploadOut,
 )
+from lakebook.common.api_datasets import EVERYONE, DatasetGrantsOut, GrantAccess
 from lakebook.common.settings import Settings, get_settings
 from lakebook.kernel.credentials import find_credentials
 from lakebook.kernel.errors import parse_answer, parse_answers
@@ -33,6 +34,7 @@ from lakebook.kernel.gateway_http import (
     UPLOAD_TIMEOUT,
     UPLOADS_PATH,
     GatewayHTTP,
+    dataset_grant_path,
     dataset_path,
     execute_path,
 )
@@ -147,6 +149,23 @@ class LakebookClient:
     def dataset(self, name: str) -> DatasetDetail:
         """A dataset's schema, size, lineage and runs; unknown names raise LakebookNotFound."""
         return parse_answer(DatasetDetail, self.http.request("GET", dataset_path(name)))
+
+    def grants(self, dataset: str) -> DatasetGrantsOut:
+        """Whom a dataset of yours is shared with (its owner and admins only)."""
+        return parse_answer(DatasetGrantsOut, self.http.request("GET", dataset_grant_path(dataset)))
+
+    def share(
+        self, dataset: str, *, with_: str = EVERYONE, access: GrantAccess = "read"
+    ) -> DatasetGrantsOut:
+        """Shares a dataset you own with a user (`with_="bob"`) or every user (`"*"`, the
+        default): `access="read"`, or `"write"` to let them publish runs under its name."""
+        body = self.http.request("PUT", dataset_grant_path(dataset, with_), json={"access": access})
+        return parse_answer(DatasetGrantsOut, body)
+
+    def unshare(self, dataset: str, *, with_: str = EVERYONE) -> DatasetGrantsOut:
+        """Stops sharing a dataset you own with that user (or, `"*"`, with every user)."""
+        body = self.http.request("DELETE", dataset_grant_path(dataset, with_))
+        return parse_answer(DatasetGrantsOut, body)
 
     def upload(self, source: str | Path | Any, /) -> UploadOut:
         """Uploads a CSV, JSON lines or Parquet file, or a Polars/pandas frame (sent as

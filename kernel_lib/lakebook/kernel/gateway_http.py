@@ -90,6 +90,11 @@ def schedule_path(schedule_id: str) -> str:
     return f"{SCHEDULES_PATH}/{_segment(schedule_id)}"
 
 
+def dataset_grant_path(name: str, grantee: str | None = None) -> str:
+    grants = f"{dataset_path(name)}/grants"
+    return grants if grantee is None else f"{grants}/{_segment(grantee)}"
+
+
 def dataset_path(name: str) -> str:
     return f"{DATASETS_PATH}/{_segment(name)}"
 

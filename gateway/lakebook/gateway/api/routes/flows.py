@@ -24,6 +24,7 @@ from lakebook.gateway.api.deps import (
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.parameters import parameter_errors
 from lakebook.gateway.crud import find_launch, record_launch
+from lakebook.gateway.launch_access import launch_access
 from lakebook.gateway.launch_checks import launch_errors
 from lakebook.gateway.notebook_access import check_notebook_access
 from lakebook.gateway.orchestrator import DeploymentNotFoundError
@@ -92,7 +93,14 @@ async def execute_flow(
 
     # After the retry's answer: these look at the notebook and the lake, which may have changed
     # since the first launch. They rely on the shapes the schema check has just confirmed.
-    errors = await run_in_threadpool(launch_errors, flow_name, body.parameters, settings, store)
+    access = await run_in_threadpool(
+        launch_access, flow_name, body.parameters, user, settings.gateway.database, store
+    )
+    if access.refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, access.refusal)
+    errors = await run_in_threadpool(
+        launch_errors, flow_name, body.parameters, settings, store, access.hidden
+    )
     if errors:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
 

@@ -16,6 +16,7 @@ from lakebook.gateway.api.deps import (
     Caller,
     CurrentUser,
     LakeStoreDep,
+    SessionDep,
     SettingsDep,
     require_role,
 )
@@ -33,6 +34,7 @@ from lakebook.gateway.core.uploads import (
     check_notebook,
     upload_format,
 )
+from lakebook.gateway.dataset_access import access_to, dataset_of_key, readable_inputs
 from lakebook.gateway.db import session_scope
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError
@@ -172,20 +174,40 @@ async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
 
 
 @router.get("/datasets", response_model=list[DatasetOut])
-def list_datasets(user: CurrentUser, store: LakeStoreDep) -> list[DatasetOut]:
-    return [DatasetOut.from_summary(d) for d in LakePublisher(store).list_datasets()]
+def list_datasets(user: CurrentUser, store: LakeStoreDep, session: SessionDep) -> list[DatasetOut]:
+    """The datasets the caller may read (L7): their own, those shared with them, all for admins."""
+    publisher = LakePublisher(store)
+    summaries = publisher.list_datasets()
+    access = access_to(session, user, [summary.name for summary in summaries], publisher)
+    return [
+        DatasetOut.from_summary(summary, access[summary.name].owner)
+        for summary in summaries
+        if access[summary.name].may_read
+    ]
 
 
 @router.get("/datasets/{name}", response_model=DatasetDetail)
-def read_dataset(name: str, user: CurrentUser, store: LakeStoreDep) -> DatasetDetail:
+def read_dataset(
+    name: str, user: CurrentUser, store: LakeStoreDep, session: SessionDep
+) -> DatasetDetail:
     """Schema, size and lineage of the latest run, and every published run."""
     publisher = LakePublisher(store)
     try:
         check_dataset_name(name)
+        # One answer for a missing dataset and one the caller may not read: no oracle.
+        found = access_to(session, user, [name], publisher)[name]
+        if not found.may_read:
+            raise LakeNotFoundError(name)
         runs = publisher.list_runs(name)
         if not runs:
             raise LakeNotFoundError(name)
         metadata = publisher.read_metadata(name, runs[0].run_id)
     except (LakePathError, LakeNotFoundError) as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dataset {name!r}") from error
-    return DatasetDetail.from_metadata(name, runs, metadata)
+    detail = DatasetDetail.from_metadata(name, runs, metadata)
+    # Lineage names only what the caller may read too.
+    keys = [store.paths.key_of(entry) or entry for entry in detail.inputs]
+    sources = [source for key in keys if (source := dataset_of_key(key)) is not None]
+    levels = access_to(session, user, sources, publisher)
+    inputs = readable_inputs(user, store.paths, detail.inputs, levels)
+    return detail.model_copy(update={"owner": found.owner, "inputs": inputs})

@@ -36,6 +36,7 @@ from lakebook.gateway.api.deps import (
 )
 from lakebook.gateway.audit import record_event
 from lakebook.gateway.crud import RunRecords, RunRecordView, find_run_record, list_run_records
+from lakebook.gateway.dataset_access import access_to
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.orchestrator import Orchestrator, RunInfo
 from lakebook.gateway.run_events import RunWatcher
@@ -237,6 +238,13 @@ def read_result(
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"run {run_id!r} has no published result (yet)"
         ) from error
+    # The run is the caller's, and so must the dataset be to read, or be shared with them (L7).
+    if not access_to(session, user, [published.dataset], publisher)[published.dataset].may_read:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"run {run_id!r} published dataset {published.dataset!r}, "
+            f"which is not shared with {user.name}",
+        )
     metadata = publisher.read_metadata(published.dataset, published.run_id)
     preview = publisher.scan_published(published).head(rows).collect()
     data_key = store.paths.run_data_key(published.dataset, published.run_id)
