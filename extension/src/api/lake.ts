@@ -37,6 +37,10 @@ export interface IDatasetDetail {
   bytes: number;
   flow_name: string | null;
   /**
+   * Who owns the name (the first publisher); null: nobody, only admins publish under it.
+   */
+  owner?: string | null;
+  /**
    * Who launched the run that published the latest version.
    */
   user: string | null;

@@ -167,10 +167,13 @@ function Summary(props: {
       <dt>{trans.__('Columns')}</dt>
       <dd>{Object.keys(detail.columns).length}</dd>
       <dt>{trans.__('Owner')}</dt>
-      <dd>{detail.user ?? trans.__('unknown')}</dd>
+      <dd className="jp-lakebook-DatasetView-owner">
+        {detail.owner ?? trans.__('nobody (admins publish)')}
+      </dd>
       <dt>{trans.__('Made by')}</dt>
       <dd>
         {detail.flow_name ?? trans.__('unknown flow')}
+        {detail.user && trans.__(' for %1', detail.user)}
         {', '}
         <RunLink runId={detail.latest_run_id} openRun={props.openRun} />
       </dd>

@@ -116,6 +116,14 @@ test('an upload is ingested, shown in detail and queried in a notebook', async (
   await expect(view.locator('.jp-lakebook-DatasetView-rows')).toHaveText(
     '3 rows'
   );
+  // The first publisher owns the name: the owner is whoever the ingest ran for.
+  const owner = (
+    await view.locator('.jp-lakebook-DatasetView-owner').innerText()
+  ).trim();
+  expect(owner).not.toContain('nobody');
+  await expect(view.locator('.jp-lakebook-DatasetView-summary')).toContainText(
+    `for ${owner}`
+  );
   const schema = view.locator('.jp-lakebook-DatasetView-schema');
   for (const column of ['city', 'temperature', 'day']) {
     await expect(
