@@ -7,6 +7,7 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
+from lakebook.cli.database import gateway_database_error
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import generate_password
@@ -29,7 +30,7 @@ def add_user(
         console.error(str(error))
         return EXIT_USAGE
     except SQLAlchemyError as error:
-        console.error(f"cannot reach the gateway database: {error.__class__.__name__}: {error}")
+        console.error(gateway_database_error(settings, error))
         return EXIT_FAILURE
     console.say(f"added user {name!r} with role {role}")
     if generated:
@@ -38,11 +39,15 @@ def add_user(
 
 
 def show_users(settings: Settings, console: Console) -> int:
-    with session_scope(settings.gateway.database) as session:
-        users = list_users(session)
-        for user in users:
-            state = "disabled" if user.disabled else "active"
-            console.say(f"{user.name:<24} {user.role:<8} {state}")
+    try:
+        with session_scope(settings.gateway.database) as session:
+            users = list_users(session)
+            for user in users:
+                state = "disabled" if user.disabled else "active"
+                console.say(f"{user.name:<24} {user.role:<8} {state}")
+    except SQLAlchemyError as error:
+        console.error(gateway_database_error(settings, error))
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -53,5 +58,8 @@ def change_disabled(settings: Settings, console: Console, name: str, disabled: b
     except UserError as error:
         console.error(str(error))
         return EXIT_USAGE
+    except SQLAlchemyError as error:
+        console.error(gateway_database_error(settings, error))
+        return EXIT_FAILURE
     console.say(f"user {name!r} {'disabled' if disabled else 'enabled'}")
     return EXIT_OK
