@@ -1,6 +1,7 @@
 """Session-scoped real services on free loopback ports: SeaweedFS S3, a Prefect server, Redis,
-and gateways (alone, or in front of Prefect with a runner serving lakebook's flows); the lake
-fixtures several test packages share; and the `services` marker on every test that needs one."""
+PostgreSQL, and gateways (alone, or in front of Prefect with a runner serving lakebook's flows,
+on SQLite or on PostgreSQL); the lake fixtures several test packages share; and the `services`
+marker on every test that needs one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lakebook.cli.stack.postgres import find_binaries
 from lakebook.cli.stack.services import (
     find_executable,
     prefect_service,
@@ -23,6 +25,7 @@ from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
 from tests.utils.ports import free_port
+from tests.utils.postgres import PostgresServer, running_postgres
 from tests.utils.services import (
     TEST_BUCKET,
     USER_FLOWS_DIR,
@@ -164,6 +167,58 @@ def flow_stack(
         supervisor.stop_all()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server, started as `lakebook up --prefect-db postgres` starts its own."""
+    if find_binaries() is None:
+        reason = (
+            "PostgreSQL's server binaries (initdb, postgres) are not installed, so the tests "
+            "on PostgreSQL cannot run: apt-get install postgresql (CI does)"
+        )
+        pytest.skip(reason)
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_flow_stack(
+    s3_server: S3Server,
+    postgres_server: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[FlowStack]:
+    """Prefect on PostgreSQL, a runner serving lakebook's flows, and a gateway whose users are
+    in PostgreSQL too: one stack for every test on PostgreSQL."""
+    data_dir = tmp_path_factory.mktemp("postgres-stack")
+    jwt_secret = secrets.token_urlsafe(32)
+    settings = s3_server.settings_with(
+        data_dir=data_dir,
+        prefect_port=free_port(),
+        prefect_database_url=postgres_server.new_database("prefect"),
+        database_url=postgres_server.new_database("gateway"),
+        gateway_port=free_port(),
+        runner_port=free_port(),
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/postgres-stack",
+        notebook_dir=tmp_path_factory.mktemp("postgres-workspace"),
+    )
+    lake_secrets = {
+        "s3_access_key_id": settings.require_secret("s3_access_key_id"),
+        "s3_secret_access_key": settings.require_secret("s3_secret_access_key"),
+    }
+    secrets_env = {f"LAKEBOOK_{k.upper()}": v for k, v in lake_secrets.items()}
+    secrets_env["LAKEBOOK_JWT_SECRET"] = jwt_secret
+    supervisor = quiet_supervisor(data_dir / "stack.json")
+    try:
+        supervisor.start(prefect_service(settings))
+        runner = runner_service(settings)
+        supervisor.start(
+            replace(runner, env={**runner.env, **settings_env(settings), **secrets_env})
+        )
+        url = start_gateway(supervisor, settings, jwt_secret=jwt_secret, **lake_secrets)
+        yield FlowStack(Gateway(url, settings), settings.prefect.url)
+    finally:
+        supervisor.stop_all()
+
+
 @pytest.fixture(params=["local", "s3"])
 def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """The same tests run against a local folder and against real SeaweedFS."""
@@ -183,7 +238,15 @@ def publisher(lake_settings: Settings) -> LakePublisher:
 # Fixtures that start real processes (directly, or through a fixture of their own); a test
 # whose fixture closure holds one of them is marked `services`.
 SERVICE_FIXTURES = frozenset(
-    {"s3_server", "prefect_api_url", "redis_server", "gateway", "flow_stack"}
+    {
+        "s3_server",
+        "prefect_api_url",
+        "redis_server",
+        "gateway",
+        "flow_stack",
+        "postgres_server",
+        "postgres_flow_stack",
+    }
 )
 
 

@@ -7,11 +7,10 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.cli.database import gateway_database_error
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import generate_password
-from lakebook.gateway.db import session_scope
+from lakebook.gateway.db import database_error, session_scope
 from lakebook.gateway.users import UserError, create_user, list_users, set_disabled
 
 
@@ -30,7 +29,7 @@ def add_user(
         console.error(str(error))
         return EXIT_USAGE
     except SQLAlchemyError as error:
-        console.error(gateway_database_error(settings, error))
+        console.error(database_error(settings.gateway.database, error))
         return EXIT_FAILURE
     console.say(f"added user {name!r} with role {role}")
     if generated:
@@ -46,7 +45,7 @@ def show_users(settings: Settings, console: Console) -> int:
                 state = "disabled" if user.disabled else "active"
                 console.say(f"{user.name:<24} {user.role:<8} {state}")
     except SQLAlchemyError as error:
-        console.error(gateway_database_error(settings, error))
+        console.error(database_error(settings.gateway.database, error))
         return EXIT_FAILURE
     return EXIT_OK
 
@@ -59,7 +58,7 @@ def change_disabled(settings: Settings, console: Console, name: str, disabled: b
         console.error(str(error))
         return EXIT_USAGE
     except SQLAlchemyError as error:
-        console.error(gateway_database_error(settings, error))
+        console.error(database_error(settings.gateway.database, error))
         return EXIT_FAILURE
     console.say(f"user {name!r} {'disabled' if disabled else 'enabled'}")
     return EXIT_OK

@@ -10,7 +10,6 @@ from types import FrameType
 from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.cli.console import Console
-from lakebook.cli.database import gateway_database_error
 from lakebook.cli.defaults import ADMIN_USER
 from lakebook.cli.stack.bootstrap import (
     ensure_admin_user,
@@ -26,6 +25,7 @@ from lakebook.cli.stack.state import live_supervisor_pid, state_file
 from lakebook.cli.stack.supervisor import StackError, Supervisor
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError
+from lakebook.gateway.db import database_error
 
 
 def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir: Path) -> int:
@@ -62,7 +62,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         console.error(str(error))
         return EXIT_FAILURE
     except SQLAlchemyError as error:
-        console.error(gateway_database_error(settings, error))
+        console.error(database_error(settings.gateway.database, error))
         return EXIT_USAGE
 
     restart_policy = RestartPolicy(

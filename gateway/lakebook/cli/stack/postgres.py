@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lakebook.cli.database import one_line
 from lakebook.cli.stack.services import Service
 from lakebook.common.settings import Settings
 from lakebook.common.settings_sections import (
@@ -22,6 +21,7 @@ from lakebook.common.settings_sections import (
     EMBEDDED_PREFECT_DATABASE,
     redact_url,
 )
+from lakebook.gateway.db import one_line
 
 # Where Debian's `postgresql-NN` packages put the server binaries (several versions may sit
 # side by side: the newest is used).

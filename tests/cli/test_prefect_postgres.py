@@ -1,0 +1,181 @@
+"""The flow suite's core on Prefect-on-PostgreSQL: launches over HTTP, a transform, a schedule
+and a burst of 20 launches, on a real PostgreSQL server (the one `lakebook up --prefect-db
+postgres` would start), with the gateway's users in PostgreSQL too."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import nbformat
+import polars as pl
+
+from lakebook.common.deployments import DEPLOYMENT_NAME
+from lakebook.lake.publisher import LakePublisher
+from lakebook.lake.store import LakeStore
+from tests.utils.postgres import PostgresServer, libpq_url
+from tests.utils.prefect_http import prefect_request
+from tests.utils.services import FlowStack
+from tests.utils.waiting import wait_until
+
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+BURST = 20
+
+
+def run_state(stack: FlowStack, headers: dict[str, str], run_id: str) -> str:
+    response = httpx.get(stack.gateway.api(f"/flows/runs/{run_id}"), headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    state: str = response.json()["state"]
+    return state
+
+
+def wait_for_end(
+    stack: FlowStack, headers: dict[str, str], run_ids: list[str], timeout: float = 120
+) -> dict[str, str]:
+    """Each run's final state, read through the gateway, once every one has ended."""
+    ended: dict[str, str] = {}
+
+    def all_ended() -> bool:
+        for run_id in run_ids:
+            if run_id not in ended:
+                state = run_state(stack, headers, run_id)
+                if state in TERMINAL:
+                    ended[run_id] = state
+        return len(ended) == len(run_ids)
+
+    wait_until(all_ended, awaiting=f"{len(run_ids)} runs to end", timeout=timeout, interval=0.5)
+    return ended
+
+
+def launch(stack: FlowStack, headers: dict[str, str], flow: str, **parameters: Any) -> str:
+    response = httpx.post(
+        stack.gateway.api(f"/flows/{flow}/execute"),
+        json={"parameters": parameters},
+        headers=headers,
+        timeout=60,
+    )
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["run_id"]
+    return run_id
+
+
+def prefect_database(stack: FlowStack) -> str:
+    url = stack.gateway.settings.prefect.database_url
+    assert url is not None
+    return libpq_url(url)
+
+
+def test_a_launch_completes_and_both_stores_are_postgres(
+    postgres_flow_stack: FlowStack, postgres_server: PostgresServer
+) -> None:
+    stack = postgres_flow_stack
+    owner = stack.login("analyst")
+    run_id = launch(stack, owner, "ping", message="on postgres")
+    assert wait_for_end(stack, owner, [run_id]) == {run_id: "COMPLETED"}
+
+    # Prefect kept the run in PostgreSQL, and the gateway its owner: neither fell back to SQLite.
+    rows = postgres_server.query(
+        prefect_database(stack), "SELECT state_type::text FROM flow_run WHERE id = %s", run_id
+    )
+    assert rows == [("COMPLETED",)]
+    gateway_database = libpq_url(stack.gateway.settings.gateway.database)
+    rows = postgres_server.query(
+        gateway_database,
+        "SELECT users.role FROM flow_runs JOIN users ON users.id = flow_runs.owner_id "
+        "WHERE flow_runs.run_id = %s",
+        run_id,
+    )
+    assert rows == [("analyst",)]
+    assert not list(stack.gateway.settings.data_dir.rglob("*.db"))
+
+
+def test_a_transform_runs_to_a_published_dataset(postgres_flow_stack: FlowStack) -> None:
+    stack = postgres_flow_stack
+    publisher = LakePublisher(LakeStore.from_settings(stack.gateway.settings))
+    orders = pl.DataFrame({"region": ["north", "south", "north"], "amount": [1.0, 2.0, 4.0]})
+    publisher.publish(orders, dataset="pg_orders", run_id="pg_orders-r1", flow_name="test")
+    analyst = stack.login("analyst")
+    spec = {
+        "inputs": [{"dataset": "pg_orders"}],
+        "steps": [
+            {
+                "step": "group_by",
+                "by": ["region"],
+                "aggs": [{"name": "total", "expr": {"agg": "sum", "col": "amount"}}],
+            },
+            {"step": "sort", "by": ["region"]},
+        ],
+        "output": "pg_totals",
+    }
+    run_id = launch(stack, analyst, "transform_dataset", spec=spec)
+    assert wait_for_end(stack, analyst, [run_id]) == {run_id: "COMPLETED"}
+
+    result = httpx.get(
+        stack.gateway.api(f"/flows/runs/{run_id}/result"), headers=analyst, timeout=30
+    )
+    assert result.status_code == 200, result.text
+    assert result.json()["dataset"] == "pg_totals"
+    assert result.json()["preview"] == [
+        {"region": "north", "total": 5.0},
+        {"region": "south", "total": 2.0},
+    ]
+
+
+def test_a_schedule_creates_runs_in_postgres(postgres_flow_stack: FlowStack) -> None:
+    stack = postgres_flow_stack
+    workspace = stack.gateway.settings.flows.notebook_dir
+    assert workspace is not None
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("limit = 3", metadata={"tags": ["parameters"]})]
+    nbformat.write(notebook, workspace / "pg_report.ipynb")
+    analyst = stack.login("analyst")
+    schedules = stack.gateway.api("/notebooks/schedules")
+    created = httpx.post(
+        schedules,
+        json={"notebook": "pg_report.ipynb", "cron": "0 6 * * *", "name": "pg-daily"},
+        headers=analyst,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()["id"]
+    try:
+        deployment = prefect_request(
+            "GET", f"{stack.prefect_api_url}/deployments/name/run_notebook/{DEPLOYMENT_NAME}"
+        )
+        assert deployment.status_code == 200, deployment.text
+
+        def scheduled_runs() -> list[dict[str, Any]]:
+            found = prefect_request(
+                "POST",
+                f"{stack.prefect_api_url}/flow_runs/filter",
+                json={"flow_runs": {"deployment_id": {"any_": [deployment.json()["id"]]}}},
+            )
+            assert found.status_code == 200, found.text
+            return [
+                run
+                for run in found.json()
+                if (run.get("created_by") or {}).get("display_value") == f"lakebook:{schedule_id}"
+            ]
+
+        # Prefect's scheduler writes the runs (a bulk INSERT) into PostgreSQL.
+        runs = wait_until(scheduled_runs, awaiting="the schedule's runs", timeout=90, interval=1)
+        assert runs[0]["state"]["type"] == "SCHEDULED"
+        assert runs[0]["parameters"]["notebook"] == "pg_report.ipynb"
+    finally:
+        deleted = httpx.delete(f"{schedules}/pg-daily", headers=analyst, timeout=60)
+    assert deleted.status_code == 204, deleted.text
+
+
+def test_twenty_concurrent_launches_all_complete(postgres_flow_stack: FlowStack) -> None:
+    """Each launch is answered 202 at once (on SQLite a burst of ten stalled Prefect past a
+    minute once) and every run completes."""
+    stack = postgres_flow_stack
+    analyst = stack.login("analyst")
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        run_ids = list(
+            pool.map(lambda n: launch(stack, analyst, "ping", message=f"burst {n}"), range(BURST))
+        )
+    assert len(set(run_ids)) == BURST
+    states = wait_for_end(stack, analyst, run_ids, timeout=240)
+    assert list(states.values()) == ["COMPLETED"] * BURST, states
