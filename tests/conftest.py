@@ -5,7 +5,10 @@ marker on every test that needs one."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,9 +24,10 @@ from lakebook.cli.stack.services import (
     settings_env,
 )
 from lakebook.common.private_files import write_private_json
-from lakebook.common.settings import Settings
+from lakebook.common.settings import Settings, load_settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
+from tests.utils.lakebook_up import lakebook_up
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer, running_postgres
 from tests.utils.services import (
@@ -182,41 +186,25 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def postgres_flow_stack(
-    s3_server: S3Server,
-    postgres_server: PostgresServer,
-    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowStack]:
-    """Prefect on PostgreSQL, a runner serving lakebook's flows, and a gateway whose users are
-    in PostgreSQL too: one stack for every test on PostgreSQL."""
-    data_dir = tmp_path_factory.mktemp("postgres-stack")
-    jwt_secret = secrets.token_urlsafe(32)
-    settings = s3_server.settings_with(
-        data_dir=data_dir,
-        prefect_port=free_port(),
-        prefect_database_url=postgres_server.new_database("prefect"),
-        database_url=postgres_server.new_database("gateway"),
-        gateway_port=free_port(),
-        runner_port=free_port(),
-        lake_url=f"s3://{s3_server.settings.s3.bucket}/postgres-stack",
-        notebook_dir=tmp_path_factory.mktemp("postgres-workspace"),
-    )
-    lake_secrets = {
-        "s3_access_key_id": settings.require_secret("s3_access_key_id"),
-        "s3_secret_access_key": settings.require_secret("s3_secret_access_key"),
-    }
-    secrets_env = {f"LAKEBOOK_{k.upper()}": v for k, v in lake_secrets.items()}
-    secrets_env["LAKEBOOK_JWT_SECRET"] = jwt_secret
-    supervisor = quiet_supervisor(data_dir / "stack.json")
+    """`lakebook up --prefect-db postgres --no-lab`, the command itself: Prefect on the
+    PostgreSQL server it starts (initdb, a generated password), and the gateway's users in the
+    session's PostgreSQL server (LAKEBOOK_DATABASE_URL). One stack for every test on it."""
+    # Not pytest's private folder: as root, the server runs as `postgres`, who must enter it.
+    root = Path(tempfile.mkdtemp(prefix="lakebook-up-postgres-"))
+    os.chmod(root, 0o711)
+    workspace = tmp_path_factory.mktemp("postgres-workspace")
+    gateway_database = postgres_server.new_database("gateway")
+    up_args = ("--no-lab", "--prefect-db", "postgres", "--notebook-dir", str(workspace))
     try:
-        supervisor.start(prefect_service(settings))
-        runner = runner_service(settings)
-        supervisor.start(
-            replace(runner, env={**runner.env, **settings_env(settings), **secrets_env})
-        )
-        url = start_gateway(supervisor, settings, jwt_secret=jwt_secret, **lake_secrets)
-        yield FlowStack(Gateway(url, settings), settings.prefect.url)
+        with lakebook_up(
+            root, *up_args, services=5, extra_env={"LAKEBOOK_DATABASE_URL": gateway_database}
+        ) as up:
+            settings = load_settings(**up.variables(), notebook_dir=workspace)
+            yield FlowStack(Gateway(settings.gateway.base_url, settings), settings.prefect.url)
     finally:
-        supervisor.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=["local", "s3"])

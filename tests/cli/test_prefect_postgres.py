@@ -1,6 +1,6 @@
 """The flow suite's core on Prefect-on-PostgreSQL: launches over HTTP, a transform, a schedule
-and a burst of 20 launches, on a real PostgreSQL server (the one `lakebook up --prefect-db
-postgres` would start), with the gateway's users in PostgreSQL too."""
+and a burst of 20 launches, on `lakebook up --prefect-db postgres` (Prefect on the PostgreSQL
+server it starts), with the gateway's users in the session's PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import nbformat
 import polars as pl
 
 from lakebook.common.deployments import DEPLOYMENT_NAME
+from lakebook.common.settings_sections import EMBEDDED_PREFECT_DATABASE
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
 from tests.utils.postgres import PostgresServer, libpq_url
@@ -61,9 +62,8 @@ def launch(stack: FlowStack, headers: dict[str, str], flow: str, **parameters: A
 
 
 def prefect_database(stack: FlowStack) -> str:
-    url = stack.gateway.settings.prefect.database_url
-    assert url is not None
-    return libpq_url(url)
+    """The database of the PostgreSQL server `lakebook up` started for Prefect."""
+    return stack.gateway.settings.prefect.postgres_server_url(EMBEDDED_PREFECT_DATABASE)
 
 
 def test_a_launch_completes_and_both_stores_are_postgres(
