@@ -4,6 +4,8 @@ server it starts), with the gateway's users in the session's PostgreSQL server."
 
 from __future__ import annotations
 
+import os
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,6 +17,7 @@ from lakebook.common.deployments import DEPLOYMENT_NAME
 from lakebook.common.settings_sections import EMBEDDED_PREFECT_DATABASE
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
+from tests.utils.lakebook_up import LAKEBOOK
 from tests.utils.postgres import PostgresServer, libpq_url
 from tests.utils.prefect_http import prefect_request
 from tests.utils.services import FlowStack
@@ -179,3 +182,20 @@ def test_twenty_concurrent_launches_all_complete(postgres_flow_stack: FlowStack)
     assert len(set(run_ids)) == BURST
     states = wait_for_end(stack, analyst, run_ids, timeout=240)
     assert list(states.values()) == ["COMPLETED"] * BURST, states
+
+
+def test_status_shows_the_postgres_server_up(postgres_flow_stack: FlowStack) -> None:
+    """`lakebook status` checks a service without a health URL (PostgreSQL) by connecting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEBOOK_", "PREFECT_"))}
+    data_dir = str(postgres_flow_stack.gateway.settings.data_dir)
+    status = subprocess.run(
+        [*LAKEBOOK, "status", "--data-dir", data_dir],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stdout + status.stderr
+    rows = {line.split()[1]: line.split()[0] for line in status.stdout.splitlines()[1:]}
+    assert rows == dict.fromkeys(("s3", "postgres", "prefect", "runner", "gateway"), "up")
