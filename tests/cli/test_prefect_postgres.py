@@ -13,8 +13,8 @@ import httpx
 import nbformat
 import polars as pl
 
+from lakebook.common.database_urls import EMBEDDED_PREFECT_DATABASE
 from lakebook.common.deployments import DEPLOYMENT_NAME
-from lakebook.common.settings_sections import EMBEDDED_PREFECT_DATABASE
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
 from tests.utils.lakebook_up import LAKEBOOK

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from lakebook.common.settings_sections import PREFECT_DATABASE_PASSWORD
+from lakebook.common.database_urls import PREFECT_DATABASE_PASSWORD
 
 PASSWORD_VARIABLE = "PREFECT_API_DATABASE_PASSWORD"
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from lakebook.common.settings_sections import redact_url
+from lakebook.common.database_urls import redact_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant both racers agree on: the key of PostgreSQL's advisory lock for migrations.

@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lakebook.cli.stack.services import Service
-from lakebook.common.settings import Settings
-from lakebook.common.settings_sections import (
+from lakebook.common.database_urls import (
     EMBEDDED_POSTGRES_USER,
     EMBEDDED_PREFECT_DATABASE,
     redact_url,
 )
+from lakebook.common.settings import Settings
 from lakebook.gateway.db import one_line
 
 # Where Debian's `postgresql-NN` packages put the server binaries (several versions may sit

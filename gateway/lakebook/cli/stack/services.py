@@ -14,12 +14,12 @@ from pathlib import Path
 
 from lakebook.cli.stack.plain_http_ca import plain_http_ca_env
 from lakebook.cli.stack.prefect_setup import configure_prefect
-from lakebook.common.settings import SECRET_FIELDS, Settings
-from lakebook.common.settings_sections import (
+from lakebook.common.database_urls import (
     EMBEDDED_POSTGRES_USER,
     EMBEDDED_PREFECT_DATABASE,
     PREFECT_DATABASE_PASSWORD,
 )
+from lakebook.common.settings import SECRET_FIELDS, Settings
 from lakebook.lake.store import LakeError, LakeStore
 
 # gRPC ports of SeaweedFS default to the HTTP port + 10000; we set them explicitly so they are
