@@ -1,14 +1,11 @@
 """Session-scoped real services on free loopback ports: SeaweedFS S3, a Prefect server, Redis,
-PostgreSQL, and gateways (alone, or in front of Prefect with a runner serving lakebook's flows,
-on SQLite or on PostgreSQL); the lake fixtures several test packages share; and the `services`
-marker on every test that needs one."""
+PostgreSQL, and gateways (alone, or in front of Prefect with a runner serving lakebook's flows);
+the lake fixtures several test packages share; and the `services` marker on every test that
+needs one."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,10 +21,9 @@ from lakebook.cli.stack.services import (
     settings_env,
 )
 from lakebook.common.private_files import write_private_json
-from lakebook.common.settings import Settings, load_settings
+from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.utils.lakebook_up import lakebook_up
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer, running_postgres
 from tests.utils.services import (
@@ -184,29 +180,6 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def postgres_flow_stack(
-    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FlowStack]:
-    """`lakebook up --prefect-db postgres --no-lab`, the command itself: Prefect on the
-    PostgreSQL server it starts (initdb, a generated password), and the gateway's users in the
-    session's PostgreSQL server (LAKEBOOK_DATABASE_URL). One stack for every test on it."""
-    # Not pytest's private folder: as root, the server runs as `postgres`, who must enter it.
-    root = Path(tempfile.mkdtemp(prefix="lakebook-up-postgres-"))
-    os.chmod(root, 0o711)
-    workspace = tmp_path_factory.mktemp("postgres-workspace")
-    gateway_database = postgres_server.new_database("gateway")
-    up_args = ("--no-lab", "--prefect-db", "postgres", "--notebook-dir", str(workspace))
-    try:
-        with lakebook_up(
-            root, *up_args, services=5, extra_env={"LAKEBOOK_DATABASE_URL": gateway_database}
-        ) as up:
-            settings = load_settings(**up.variables(), notebook_dir=workspace)
-            yield FlowStack(Gateway(settings.gateway.base_url, settings), settings.prefect.url)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.fixture(params=["local", "s3"])
 def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """The same tests run against a local folder and against real SeaweedFS."""
@@ -233,7 +206,6 @@ SERVICE_FIXTURES = frozenset(
         "gateway",
         "flow_stack",
         "postgres_server",
-        "postgres_flow_stack",
     }
 )
 

@@ -5,26 +5,59 @@ server it starts), with the gateway's users in the session's PostgreSQL server."
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import nbformat
 import polars as pl
+import pytest
 
 from lakebook.common.database_urls import EMBEDDED_PREFECT_DATABASE
 from lakebook.common.deployments import DEPLOYMENT_NAME
+from lakebook.common.settings import load_settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
-from tests.utils.lakebook_up import LAKEBOOK
+from tests.utils.lakebook_up import LAKEBOOK, lakebook_up
 from tests.utils.postgres import PostgresServer, libpq_url
 from tests.utils.prefect_http import prefect_request
-from tests.utils.services import FlowStack
+from tests.utils.services import FlowStack, Gateway
 from tests.utils.waiting import wait_until
+
+# Starts `lakebook up` (and runs the `lakebook` command as processes).
+pytestmark = pytest.mark.stack
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 BURST = 20
+
+
+@pytest.fixture(scope="module")
+def postgres_flow_stack(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FlowStack]:
+    """`lakebook up --prefect-db postgres --no-lab`, the command itself: Prefect on the
+    PostgreSQL server it starts (initdb, a generated password), and the gateway's users in the
+    session's PostgreSQL server (LAKEBOOK_DATABASE_URL). One stack for this module's tests,
+    stopped after them: idle, its runner and Prefect would still load the machine."""
+    # Not pytest's private folder: as root, the server runs as `postgres`, who must enter it.
+    root = Path(tempfile.mkdtemp(prefix="lakebook-up-postgres-"))
+    os.chmod(root, 0o711)
+    workspace = tmp_path_factory.mktemp("postgres-workspace")
+    gateway_database = postgres_server.new_database("gateway")
+    up_args = ("--no-lab", "--prefect-db", "postgres", "--notebook-dir", str(workspace))
+    try:
+        with lakebook_up(
+            root, *up_args, services=5, extra_env={"LAKEBOOK_DATABASE_URL": gateway_database}
+        ) as up:
+            settings = load_settings(**up.variables(), notebook_dir=workspace)
+            yield FlowStack(Gateway(settings.gateway.base_url, settings), settings.prefect.url)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def run_state(stack: FlowStack, headers: dict[str, str], run_id: str) -> str:

@@ -1,23 +1,28 @@
 """The gateway's user store on PostgreSQL (LAKEBOOK_DATABASE_URL): migrations racing and run
-again, signing in and rotating tokens over HTTP, and `lakebook user …`, on a real server."""
+again, signing in and rotating tokens over HTTP, and `lakebook user …`, on a real server.
+(`tests/cli/test_prefect_postgres.py` runs the flows with the gateway's users on it too.)"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
+from lakebook.common.settings import Settings
 from lakebook.gateway.db import MIGRATIONS, migrate, session_scope
 from lakebook.gateway.users import create_user
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer, libpq_url
-from tests.utils.services import FlowStack
+from tests.utils.services import Gateway, quiet_supervisor, start_gateway
 from tests.utils.waiting import wait_until
 
 LAKEBOOK = [sys.executable, "-m", "lakebook.cli.main"]
@@ -98,8 +103,28 @@ def test_migrations_race_safely_and_run_again(postgres_server: PostgresServer) -
     assert postgres_server.query(url, "SELECT name, role FROM users") == [("kept", "viewer")]
 
 
-def test_sign_in_refresh_and_disable_on_postgres(postgres_flow_stack: FlowStack) -> None:
-    gateway = postgres_flow_stack.gateway
+@pytest.fixture(scope="module")
+def postgres_gateway(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway whose users are in PostgreSQL (no Prefect or S3 needed to sign in)."""
+    data_dir = tmp_path_factory.mktemp("postgres-gateway")
+    jwt_secret = secrets.token_urlsafe(32)
+    settings = Settings(
+        data_dir=data_dir,
+        gateway_port=free_port(),
+        jwt_secret=jwt_secret,
+        database_url=postgres_server.new_database("users"),
+    )
+    supervisor = quiet_supervisor(data_dir / "stack.json")
+    try:
+        yield Gateway(start_gateway(supervisor, settings, jwt_secret=jwt_secret), settings)
+    finally:
+        supervisor.stop_all()
+
+
+def test_sign_in_refresh_and_disable_on_postgres(postgres_gateway: Gateway) -> None:
+    gateway = postgres_gateway
     database = gateway.settings.gateway.database
     assert database.startswith("postgresql+psycopg://")
     added = lakebook(
