@@ -60,28 +60,28 @@ def postgres_flow_stack(
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_state(stack: FlowStack, headers: dict[str, str], run_id: str) -> str:
-    response = httpx.get(stack.gateway.api(f"/flows/runs/{run_id}"), headers=headers, timeout=30)
-    assert response.status_code == 200, response.text
-    state: str = response.json()["state"]
-    return state
-
-
 def wait_for_end(
     stack: FlowStack, headers: dict[str, str], run_ids: list[str], timeout: float = 120
 ) -> dict[str, str]:
-    """Each run's final state, read through the gateway, once every one has ended."""
-    ended: dict[str, str] = {}
+    """Each run's final state, once every one has ended: one listing of the caller's runs
+    through the gateway a poll (a read per run would spend the caller's rate limit)."""
 
-    def all_ended() -> bool:
-        for run_id in run_ids:
-            if run_id not in ended:
-                state = run_state(stack, headers, run_id)
-                if state in TERMINAL:
-                    ended[run_id] = state
-        return len(ended) == len(run_ids)
+    def states() -> dict[str, str]:
+        response = httpx.get(
+            stack.gateway.api("/flows/runs"), params={"limit": 200}, headers=headers, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return {run["run_id"]: run["state"] for run in response.json()}
 
-    wait_until(all_ended, awaiting=f"{len(run_ids)} runs to end", timeout=timeout, interval=0.5)
+    def all_ended() -> dict[str, str] | None:
+        current = states()
+        wanted = {run_id: current.get(run_id, "MISSING") for run_id in run_ids}
+        return wanted if set(wanted.values()) <= TERMINAL else None
+
+    ended: dict[str, str] = wait_until(
+        all_ended, awaiting=lambda: f"{len(run_ids)} runs to end: {states()}", timeout=timeout,
+        interval=0.5,
+    )  # fmt: skip
     return ended
 
 
