@@ -5,8 +5,11 @@ PostgreSQL, a data dir the server's user cannot enter."""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,23 @@ def test_as_root_a_data_dir_the_server_user_cannot_enter_is_named(tmp_path: Path
         prepare_cluster(settings)
     assert "--data-dir /var/lib/lakebook" in str(raised.value)
     assert not (tmp_path / "data" / "postgres" / "data").exists()
+
+
+@pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL is not installed")
+def test_a_taken_postgres_port_names_its_variable() -> None:
+    # Outside pytest's private folder: as root, the `postgres` user creates the cluster here.
+    root = Path(tempfile.mkdtemp(prefix="lakebook-port-"))
+    os.chmod(root, 0o711)
+    port = free_port()
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", port))
+            taken.listen()
+            done = up(root / "data", "--prefect-db", "postgres", LAKEBOOK_POSTGRES_PORT=str(port))
+        assert done.returncode == 1, done.stderr
+        [line] = done.stderr.splitlines()
+        taken_message = f"postgres: port {port} (LAKEBOOK_POSTGRES_PORT) on 127.0.0.1 is already"
+        assert taken_message in line
+        assert "set LAKEBOOK_POSTGRES_PORT to another port" in line
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
