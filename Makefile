@@ -11,7 +11,7 @@ TEST_SYSTEM_BINARIES := /usr/bin/chromium /usr/bin/redis-server
 # PostgreSQL's server binaries sit in a folder named after its version: any version will do.
 POSTGRES_INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: install up test test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup bench-ingest-fields
+.PHONY: install up test test-faults test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup bench-ingest-fields
 
 install: $(STAMP) $(UI_TESTS_STAMP)
 
@@ -50,6 +50,10 @@ test-prerequisites:
 test: test-prerequisites lint
 	cd extension && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault-injection tests alone (they run in `make test` too): services killed by PID under load.
+test-faults: install
+	$(BIN)/pytest tests/faults
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:

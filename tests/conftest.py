@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,17 @@ from lakebook.cli.stack.postgres import find_binaries
 from lakebook.cli.stack.services import (
     find_executable,
     prefect_service,
-    runner_service,
     seaweed_service,
-    settings_env,
 )
 from lakebook.common.private_files import write_private_json
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
+from tests.utils.flow_stacks import start_flow_stack
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer, running_postgres
 from tests.utils.services import (
     TEST_BUCKET,
-    USER_FLOWS_DIR,
     FlowStack,
     Gateway,
     RedisServer,
@@ -132,37 +129,15 @@ def flow_stack(
     s3_server: S3Server, prefect_api_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowStack]:
     data_dir = tmp_path_factory.mktemp("flow-stack")
-    (data_dir / "notebooks").mkdir()
-    jwt_secret = secrets.token_urlsafe(32)
-    settings = s3_server.settings_with(
-        data_dir=data_dir,
-        gateway_port=free_port(),
-        runner_port=free_port(),
-        prefect_api_url=prefect_api_url,
-        lake_url=f"s3://{s3_server.settings.s3.bucket}/flow-stack",
-        # Small enough that the oversize-upload test stays quick.
-        upload_max_bytes=1_000_000,
-        # The runner serves an analyst's own flows beside the built-ins.
-        flows_dir=USER_FLOWS_DIR,
-        # The workspace folder notebooks are run and scheduled from.
-        notebook_dir=tmp_path_factory.mktemp("workspace"),
-    )
-    lake_secrets = {
-        "s3_access_key_id": settings.require_secret("s3_access_key_id"),
-        "s3_secret_access_key": settings.require_secret("s3_secret_access_key"),
-    }
     supervisor = quiet_supervisor(data_dir / "stack.json")
     try:
-        runner = runner_service(settings)
-        secrets_env = {f"LAKEBOOK_{k.upper()}": v for k, v in lake_secrets.items()}
-        # The runner signs the short-lived token of a notebook run's owner, as `lakebook up`'s
-        # runner does with the secret from secrets.json.
-        secrets_env["LAKEBOOK_JWT_SECRET"] = jwt_secret
-        supervisor.start(
-            replace(runner, env={**runner.env, **settings_env(settings), **secrets_env})
+        yield start_flow_stack(
+            supervisor,
+            s3_server,
+            prefect_api_url,
+            data_dir,
+            workspace=tmp_path_factory.mktemp("workspace"),
         )
-        url = start_gateway(supervisor, settings, jwt_secret=jwt_secret, **lake_secrets)
-        yield FlowStack(Gateway(url, settings), prefect_api_url)
     finally:
         supervisor.stop_all()
 

@@ -83,17 +83,43 @@ def test_the_client_warns_of_rejected_rows_when_the_run_ends(
         assert warnings(caplog) == [], "a run that publishes nothing has nothing to say"
 
 
-def test_the_dataset_detail_of_a_clean_run_has_no_rejects(flow_stack: FlowStack) -> None:
-    analyst = flow_stack.login("analyst")
+def ingest_over_http(
+    flow_stack: FlowStack, headers: dict[str, str], csv_text: str, dataset: str
+) -> str:
+    """Uploads the CSV and launches its ingest through the gateway; answers the run's id."""
     api = flow_stack.gateway.api
-    files = {"file": ("clean.csv", f"{HEADER}\n{GOOD}\n".encode(), "text/csv")}
-    key = httpx.post(api("/lake/uploads"), files=files, headers=analyst, timeout=30).json()["key"]
+    files = {"file": ("data.csv", csv_text.encode(), "text/csv")}
+    key = httpx.post(api("/lake/uploads"), files=files, headers=headers, timeout=30).json()["key"]
     launched = httpx.post(
         api("/flows/ingest_upload/execute"),
-        json={"parameters": {"upload_key": key, "dataset": "clean_detail"}},
-        headers=analyst,
+        json={"parameters": {"upload_key": key, "dataset": dataset}},
+        headers=headers,
     )
     assert launched.status_code == 202, launched.text
-    assert wait_for_state(flow_stack, analyst, launched.json()["run_id"], timeout=90) == "COMPLETED"
+    return str(launched.json()["run_id"])
+
+
+def test_the_dataset_detail_of_a_clean_run_has_no_rejects(flow_stack: FlowStack) -> None:
+    analyst = flow_stack.login("analyst")
+    run_id = ingest_over_http(flow_stack, analyst, f"{HEADER}\n{GOOD}\n", "clean_detail")
+    assert wait_for_state(flow_stack, analyst, run_id, timeout=90) == "COMPLETED"
+    api = flow_stack.gateway.api
     detail = httpx.get(api("/lake/datasets/clean_detail"), headers=analyst).json()
     assert (detail["rows_rejected"], detail["reject_sample"]) == (0, [])
+
+
+def test_a_run_failed_by_its_rejects_says_why_in_the_words_of_the_lake(
+    flow_stack: FlowStack,
+) -> None:
+    """The failed state's message names rows by line, as the dataset detail does, and starts
+    with the error, not with Prefect's "Flow run encountered an exception:"."""
+    analyst = flow_stack.login("analyst")
+    run_id = ingest_over_http(flow_stack, analyst, FLIGHTS, "too_ragged")
+    assert wait_for_state(flow_stack, analyst, run_id, timeout=90) == "FAILED"
+
+    states = httpx.get(
+        flow_stack.gateway.api(f"/flows/runs/{run_id}/states"), headers=analyst
+    ).json()
+    message = states[-1]["message"]
+    assert message.startswith("TooManyRejectsError: 2 of 6 rows of "), message
+    assert "first bad rows: line 3: 3 of 8 fields; line 5: more fields than the header" in message

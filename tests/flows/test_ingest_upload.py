@@ -85,7 +85,7 @@ def test_csv_with_a_few_bad_rows_is_published_and_the_rejects_reported(
         )
     mine = [a for a in artifacts if str(a.flow_run_id) == report.run_id]
     assert len(mine) == 1
-    assert "| 8 | amount | oops | Float64 |" in str(mine[0].data)
+    assert "| line 9 | amount | oops | Float64 |" in str(mine[0].data)
 
 
 def test_a_ragged_csv_line_is_a_rejected_row_not_a_failed_file(lake: LakePublisher) -> None:
@@ -126,8 +126,8 @@ def test_a_ragged_csv_line_is_a_rejected_row_not_a_failed_file(lake: LakePublish
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["rejected-rows-cities"]))
         )
     mine = [a for a in artifacts if str(a.flow_run_id) == report.run_id]
-    assert "| 5 | (the line) | more fields than the header | — |" in str(mine[0].data)
-    assert "| 9 | (the line) | 2 of 3 fields | — |" in str(mine[0].data)
+    assert "| line 6 | (the line) | more fields than the header | — |" in str(mine[0].data)
+    assert "| line 10 | (the line) | 2 of 3 fields | — |" in str(mine[0].data)
 
 
 def test_metadata_keeps_a_bounded_sample_of_the_rejected_rows(lake: LakePublisher) -> None:
@@ -160,7 +160,7 @@ def test_a_valid_csv_records_no_rejects(lake: LakePublisher) -> None:
 
 def test_too_many_bad_rows_fail_the_run_and_publish_nothing(lake: LakePublisher) -> None:
     lake.store.write_bytes(UPLOAD_KEY.format("csv"), sales_csv(20, {3: "x", 9: "y"}))
-    with pytest.raises(TooManyRejectsError, match=r"2 of 20 rows .* \(10\.0%.*row 4: amount='x'"):
+    with pytest.raises(TooManyRejectsError, match=r"2 of 20 rows .* \(10\.0%.*line 5: amount='x'"):
         ingest_upload(upload_key=UPLOAD_KEY.format("csv"), dataset="sales")
     assert lake.list_datasets() == []
 

@@ -133,3 +133,19 @@ def test_transforms_are_partitioned_on_dask_or_when_a_size_is_set() -> None:
     assert rows_per_partition(Settings(task_runner="threads")) is None
     assert rows_per_partition(Settings(task_runner="dask")) == 2**20
     assert rows_per_partition(Settings(task_runner="threads", transform_partition_rows=10)) == 10
+
+
+def negated(times: int) -> dict[str, Any]:
+    """`not not … age`: an expression nested `times` operations deep."""
+    expression: dict[str, Any] = col("age")
+    for _ in range(times):
+        expression = op("not", expression)
+    return expression
+
+
+def test_nesting_is_bounded_before_the_fields_are_validated() -> None:
+    # 30 operations (60 levels, with the spec's own 4) still fit; 200 do not.
+    assert len(spec({"step": "filter", "condition": negated(30)}).steps) == 1
+    with pytest.raises(ValidationError, match="spec is nested more than 64 levels deep") as error:
+        spec({"step": "filter", "condition": negated(200)})
+    assert "at spec.steps.0.condition.args.0.args" in str(error.value)

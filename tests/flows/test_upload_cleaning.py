@@ -134,6 +134,11 @@ def parquet_bytes() -> bytes:
         ("json", b'[{"a": 1}]', "is a JSON array, not JSON lines"),
         ("json", b"a,b\n1,2\n", "is not JSON lines .*: it starts with the text 'a,b'"),
         ("json", b"", "is empty"),
+        (
+            "json",
+            b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n',
+            "is a Jupyter notebook, not JSON lines",
+        ),
     ],
 )
 def test_uploads_that_are_not_what_they_claim_are_refused(
@@ -166,6 +171,11 @@ def test_valid_uploads_pass_the_check_and_scan(publisher: LakePublisher) -> None
 def test_keys_that_are_not_uploads_are_refused(publisher: LakePublisher, key: str) -> None:
     with pytest.raises(UploadError, match="upload"):
         parse_upload_key(publisher.store, key)
+
+
+def test_a_notebook_upload_is_not_ingested(publisher: LakePublisher) -> None:
+    with pytest.raises(UploadError, match="is a notebook upload: run it with run_notebook"):
+        parse_upload_key(publisher.store, "raw/uploads/ana/u1/notebook.ipynb")
 
 
 RAGGED = b'a,b,c\n1,x,2\n3,y\n\n4,"q\nr, s",5\n6,z,\n7\n'

@@ -6,6 +6,7 @@ import httpx
 
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import set_disabled
+from tests.utils.gateway_clients import client_from
 from tests.utils.services import Gateway
 
 
@@ -47,9 +48,52 @@ def test_disabled_user_cannot_sign_in_and_loses_existing_tokens(gateway: Gateway
     pair = login(gateway, name, password).json()
     with session_scope(gateway.settings.gateway.database) as session:
         set_disabled(session, name, True)
-    assert login(gateway, name, password).status_code == 403
+    right = login(gateway, name, password)
+    assert right.status_code == 401
     assert me(gateway, pair["access_token"]).status_code == 401
     assert refresh(gateway, pair["refresh_token"]).status_code == 401
+    # Whether the password was right is not told: the same answer as a wrong one.
+    wrong = login(gateway, name, "not-the-password")
+    assert (right.status_code, right.json()) == (wrong.status_code, wrong.json())
+    assert right.json() == {"detail": "incorrect user name or password"}
+
+
+def test_a_disabled_user_with_the_right_password_is_throttled_like_a_wrong_one(
+    gateway: Gateway,
+) -> None:
+    # Otherwise the throttle would be the oracle: right passwords would never reach the limit.
+    name, password = gateway.add_user()
+    with session_scope(gateway.settings.gateway.database) as session:
+        set_disabled(session, name, True)
+    limit = gateway.settings.jwt.login_max_failures
+    form = {"username": name, "password": password}
+    # From an address of its own: the session's gateway keeps 127.0.0.1's count for the others.
+    with client_from("127.0.0.5") as client:
+        statuses = [
+            client.post(gateway.api("/auth/token"), data=form).status_code for _ in range(limit)
+        ]
+        assert statuses == [401] * limit
+        assert client.post(gateway.api("/auth/token"), data=form).status_code == 429
+
+
+def test_enabling_again_does_not_revive_the_refresh_tokens_disabling_revoked(
+    gateway: Gateway,
+) -> None:
+    name, password = gateway.add_user()
+    first = login(gateway, name, password).json()
+    second = login(gateway, name, password).json()
+    with session_scope(gateway.settings.gateway.database) as session:
+        set_disabled(session, name, True)
+    with session_scope(gateway.settings.gateway.database) as session:
+        set_disabled(session, name, False)
+    for pair in (first, second):
+        refused = refresh(gateway, pair["refresh_token"])
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["detail"] == "refresh token was revoked; sign in again"
+    # Signing in again works, and its refresh token does.
+    fresh = login(gateway, name, password)
+    assert fresh.status_code == 200, fresh.text
+    assert refresh(gateway, fresh.json()["refresh_token"]).status_code == 200
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(gateway: Gateway) -> None:

@@ -232,3 +232,21 @@ def test_a_transform_whose_input_cannot_be_read_is_the_lakes_fault(
     )
     assert response.status_code == 503, response.text
     assert "cannot read the schema of dataset 'broken_sales'" in response.json()["detail"]
+
+
+def test_a_spec_nested_too_deeply_is_refused_naming_the_field(
+    flow_stack: FlowStack, analyst: Analyst
+) -> None:
+    # 200 nested operations answered 500 (RecursionError in the parameter schema's check).
+    condition: dict[str, Any] = {"col": "amount"}
+    for _ in range(200):
+        condition = {"op": "not", "args": [condition]}
+    spec = {
+        "inputs": [{"dataset": "sales"}],
+        "steps": [{"step": "filter", "condition": condition}],
+        "output": "deep",
+    }
+    [(field, message)] = refused(flow_stack, analyst, "transform_dataset", spec=spec)
+    assert field.startswith("parameters.spec.steps.0.condition.args.0.args.0")
+    assert message.startswith("spec is nested more than 64 levels deep (at spec.steps.0.")
+    assert "split a long condition into several filter steps" in message

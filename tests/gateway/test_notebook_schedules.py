@@ -249,7 +249,11 @@ def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str
         ({"notebook": "reports/missing.ipynb"}, "notebook", "no notebook"),
         ({"notebook": "../outside.ipynb"}, "notebook", "relative to the workspace"),
         ({"notebook": "reports/escape.ipynb"}, "notebook", "outside the workspace folder"),
-        ({"notebook": "raw/notebooks/missing.ipynb"}, "notebook", "cannot read the lake notebook"),
+        (
+            {"notebook": "raw/uploads/{me}/missing/notebook.ipynb"},
+            "notebook",
+            "cannot read the lake notebook",
+        ),
         ({"notebook": "raw/../reports/sales.ipynb"}, "notebook", "'..' segments"),
         ({"notebook": "s3://elsewhere/raw/x.ipynb"}, "notebook", "is not in the lake"),
         ({"name": "Has Spaces"}, "name", "not allowed"),
@@ -258,6 +262,9 @@ def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str
 def test_bad_schedules_are_422_naming_the_field(
     flow_stack: FlowStack, analyst: dict[str, str], body: dict[str, Any], field: str, words: str
 ) -> None:
+    # A lake notebook of the caller's own upload folder: theirs to run, and missing.
+    me = httpx.get(flow_stack.gateway.api("/auth/me"), headers=analyst).json()["name"]
+    body = {key: value.format(me=me) if key == "notebook" else value for key, value in body.items()}
     response = create(flow_stack, analyst, **body)
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
@@ -267,18 +274,17 @@ def test_bad_schedules_are_422_naming_the_field(
 
 
 def test_lake_notebooks_are_scheduled_and_checked_against_their_own_parameters(
-    flow_stack: FlowStack, analyst: dict[str, str], lake_notebook: str
+    flow_stack: FlowStack, notebook_flow: None, workspace: Path, lake_notebook: str
 ) -> None:
+    # raw/notebooks/ is no user's folder: only admins run what is there (analysts run their
+    # own uploads and reports: tests/gateway/test_notebook_access.py).
+    admin = flow_stack.login("admin")
     lake_uri = LakeStore.from_settings(flow_stack.gateway.settings).paths.uri(lake_notebook)
-    by_key = create(flow_stack, analyst, notebook=lake_notebook, parameters={"days": 3})
-    by_uri = create(flow_stack, analyst, notebook=lake_uri, name="by-uri")
+    by_key = create(flow_stack, admin, notebook=lake_notebook, parameters={"days": 3})
+    by_uri = create(flow_stack, admin, notebook=lake_uri, name="by-uri")
     # The workspace notebook's `region` is not a parameter of the lake notebook.
-    wrong = create(
-        flow_stack, analyst, notebook=lake_notebook, name="w", parameters={"region": "x"}
-    )
-    mistyped = create(
-        flow_stack, analyst, notebook=lake_notebook, name="t", parameters={"days": "a"}
-    )
+    wrong = create(flow_stack, admin, notebook=lake_notebook, name="w", parameters={"region": "x"})
+    mistyped = create(flow_stack, admin, notebook=lake_notebook, name="t", parameters={"days": "a"})
     base = flow_stack.gateway.api("/notebooks/schedules")
     try:
         assert by_key.status_code == 201, by_key.text
@@ -292,11 +298,11 @@ def test_lake_notebooks_are_scheduled_and_checked_against_their_own_parameters(
             (error,) = response.json()["detail"]
             assert error["loc"] == ["body", "parameters"]
             assert words in error["msg"]
-        listed = httpx.get(base, headers=analyst, timeout=60).json()
+        listed = httpx.get(base, headers=admin, timeout=60).json()
         assert sorted(s["name"] for s in listed) == ["by-uri", "lake_sales"]
     finally:
         for name in ("lake_sales", "by-uri"):
-            httpx.delete(f"{base}/{name}", headers=analyst, timeout=60)
+            httpx.delete(f"{base}/{name}", headers=admin, timeout=60)
 
 
 def test_owners_roles_audit_and_conflicts(flow_stack: FlowStack, analyst: dict[str, str]) -> None:

@@ -251,7 +251,7 @@ test('a failed run shows why it failed', async ({ page }) => {
   await expect(state(view)).toHaveText('Failed', { timeout: 120_000 });
   const failure = view.locator('.jp-lakebook-RunDetail-failure');
   await expect(failure).toContainText('2 of 3 rows');
-  await expect(failure).toContainText('row 2: 1 of 2 fields');
+  await expect(failure).toContainText('line 3: 1 of 2 fields');
   await expect(view.locator('.jp-lakebook-RunDetail-cancel')).toBeDisabled();
   await expect(
     view.locator('.jp-lakebook-RunDetail-openNotebook')

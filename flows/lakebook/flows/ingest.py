@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from lakebook.common.lake import DatasetName, check_dataset_name
+from lakebook.common.rejects import reject_place
 from lakebook.flows.csv_fields import ShortRecords, short_csv_records
 from lakebook.flows.lake_tasks import (
     NO_PREFECT_RESULT,
@@ -108,15 +109,16 @@ def ingest_upload(
     if staged.rows_read == staged.empty_rows:
         raise UploadError(f"{upload.key} has no data rows")
     run_id = current_run_id()
+    records = [_reject_record(upload, rejected) for rejected in staged.reject_sample]
     if staged.rejected_rows and in_flow_run():
-        _report_rejects(dataset, upload, staged)
+        _report_rejects(dataset, upload, staged, records)
     if staged.reject_fraction > max_reject_fraction:
         raise TooManyRejectsError(
             f"{staged.rejected_rows} of {staged.rows_read - staged.empty_rows} rows of "
             f"{upload.key} do not fit their column types or the header "
             f"({staged.reject_fraction:.1%}, more than "
             f"max_reject_fraction={max_reject_fraction:.1%}); first bad rows: "
-            + "; ".join(rejected.describe() for rejected in staged.reject_sample[:3])
+            + "; ".join(f"{reject_place(record)}: {record.reason}" for record in records[:3])
         )
     metadata = publish_dataset(
         staged.frame,
@@ -132,7 +134,7 @@ def ingest_upload(
         inputs=[upload.key],
         column_bytes=staged.text_bytes,
         rows_rejected=staged.rejected_rows,
-        reject_sample=[_reject_record(upload, rejected) for rejected in staged.reject_sample],
+        reject_sample=records,
     )
     return IngestReport(
         dataset=dataset,
@@ -157,24 +159,27 @@ def _reject_record(upload: Upload, rejected: RejectedRow) -> RejectedRowRecord:
     return RejectedRowRecord.bounded(rejected.row, line, rejected.reason())
 
 
-def _report_rejects(dataset: str, upload: Upload, staged: StagedUpload) -> None:
+def _report_rejects(
+    dataset: str, upload: Upload, staged: StagedUpload, records: list[RejectedRowRecord]
+) -> None:
     """A markdown artifact on the run: how many rows were rejected and a sample of them."""
     lines = [
         f"**{staged.rejected_rows}** of {staged.rows_read - staged.empty_rows} rows of "
         f"`{upload.key}` were rejected ({staged.reject_fraction:.2%}).",
         "",
-        "| row | column | value | expected type |",
+        "| where | column | value | expected type |",
         "|---|---|---|---|",
     ]
-    for rejected in staged.reject_sample:
+    for rejected, record in zip(staged.reject_sample, records, strict=True):
+        where = reject_place(record)
         for column, value in rejected.values.items():
             cell = value.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {rejected.row} | {column} | {cell} | {staged.column_types[column]} |")
+            lines.append(f"| {where} | {column} | {cell} | {staged.column_types[column]} |")
         if rejected.extra_fields:
-            lines.append(f"| {rejected.row} | (the line) | more fields than the header | — |")
+            lines.append(f"| {where} | (the line) | more fields than the header | — |")
         if rejected.fields is not None:
             lines.append(
-                f"| {rejected.row} | (the line) | {rejected.fields} of "
+                f"| {where} | (the line) | {rejected.fields} of "
                 f"{rejected.header_fields} fields | — |"
             )
     create_markdown_artifact(

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from lakebook.common.lake import LakePathError
+from lakebook.common.lake import NOTEBOOK_UPLOAD_FILE, LakePathError
 from lakebook.lake.store import LakeStore
 
 # Enough to see a header and a few rows; a format check must not download a big upload.
@@ -41,6 +41,11 @@ class Upload:
 def parse_upload_key(store: LakeStore, key: str) -> Upload:
     """The upload a key names, or UploadError when it is not an upload key."""
     match = _UPLOAD_KEY.fullmatch(key)
+    if match is None and key.endswith(f"/{NOTEBOOK_UPLOAD_FILE}"):
+        raise UploadError(
+            f"{key!r} is a notebook upload: run it with run_notebook; ingest_upload takes "
+            "CSV, JSON lines or Parquet uploads"
+        )
     if match is None:
         raise UploadError(
             f"{key!r} is not an upload key: expected raw/uploads/{{user}}/{{upload_id}}/"
@@ -84,6 +89,12 @@ def check_upload_format(store: LakeStore, upload: Upload) -> None:
     if not isinstance(first_record, dict):
         raise UploadError(
             f"{upload.key} is not JSON lines (one JSON object per line): {_describe(head)}"
+        )
+    if "cells" in first_record and "nbformat" in first_record:
+        # A one-line notebook is one JSON object on one line: refused as data (issue 22).
+        raise UploadError(
+            f"{upload.key} is a Jupyter notebook, not JSON lines: upload it as a .ipynb file "
+            "and run it with run_notebook"
         )
 
 

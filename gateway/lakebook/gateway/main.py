@@ -28,6 +28,8 @@ from lakebook.gateway.api.routes import (
     run_reports,
     runs,
 )
+from lakebook.gateway.core.body_limit import BodySizeLimit
+from lakebook.gateway.core.forwarded import TrustedProxies
 from lakebook.gateway.core.rate_limit import RateLimiter, TokenBuckets
 from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
@@ -150,7 +152,17 @@ def create_app() -> FastAPI:
     )
     app.state.run_records = RunRecords()
     metrics = Metrics()
+    # Added innermost first. The cap sits inside the access log (a 413 is logged like any
+    # answer) and before routing, so before authentication and any parsing; the upload route
+    # streams its body under its own cap (LAKEBOOK_UPLOAD_MAX_BYTES).
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.gateway.request_body_max_bytes,
+        streamed_paths=frozenset({lake.router.url_path_for("upload")}),
+    )
     app.add_middleware(ObserveRequests, metrics=metrics)
+    # Outside the access log and everything else: they all see the client it decides.
+    app.add_middleware(TrustedProxies, proxies=settings.gateway.trusted_proxies)
     if settings.gateway.cors_origins:
         # Closed unless origins are configured: the Lab extension calls through Jupyter instead.
         app.add_middleware(

@@ -27,7 +27,7 @@ from prefect.states import Cancelling, Scheduled
 
 from lakebook.common.api import TERMINAL_STATES
 from lakebook.common.deployments import DEPLOYMENT_NAME, deployment_path
-from lakebook.gateway.prefect_client import prefect_client
+from lakebook.gateway.prefect_client import PrefectRefusedConnection, prefect_client
 
 
 class PrefectUnavailableError(RuntimeError):
@@ -67,6 +67,19 @@ class StateChange:
     state_name: str
     timestamp: datetime
     message: str | None
+
+
+# Prefect's engine writes its own words before the exception it records ("Flow run encountered
+# an exception: KeyError: 'x'"); what a person needs to read is the exception.
+ENGINE_PREFIXES = ("Flow run encountered an exception:", "Task run encountered an exception:")
+
+
+def without_engine_prefix(message: str | None) -> str | None:
+    """A state's message as its reader wants it: the error first."""
+    for prefix in ENGINE_PREFIXES:
+        if message and message.startswith(prefix):
+            return message[len(prefix) :].lstrip() or message
+    return message
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,11 @@ class Orchestrator:
                 f"Prefect at {self.api_url} did not answer within {self.deadline_seconds:.0f} s "
                 "(busy or stalled); try again shortly (a launch retried with the same "
                 "Idempotency-Key never runs twice)"
+            ) from error
+        except PrefectRefusedConnection as error:
+            raise PrefectUnavailableError(
+                f"Prefect at {self.api_url} refused the connection (it is down or restarting); "
+                "try again shortly"
             ) from error
         except (httpx.TransportError, httpx.TimeoutException) as error:
             raise PrefectUnavailableError(
@@ -270,7 +288,7 @@ class Orchestrator:
                 state_type=state.type.value,
                 state_name=state.name or state.type.value.title(),
                 timestamp=state.timestamp,
-                message=state.message,
+                message=without_engine_prefix(state.message),
             )
             for state in found
         ]

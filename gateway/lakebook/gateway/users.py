@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakebook.common.api import Role
+from lakebook.gateway.core.refresh import revoke_user_tokens
 from lakebook.gateway.models import User
 
 MIN_PASSWORD_LENGTH = 12
@@ -71,6 +72,9 @@ def set_disabled(session: Session, name: str, disabled: bool) -> User:
     if user is None:
         raise UserError(f"no user {name!r}")
     user.disabled = disabled
+    if disabled:
+        # Refused while disabled anyway; revoked so that enabling again revives none of them.
+        revoke_user_tokens(session, user.id)
     return user
 
 

@@ -21,6 +21,9 @@ REPORT_HTML_FILE = "report.html"
 REPORT_FILES = frozenset({REPORT_NOTEBOOK_FILE, REPORT_HTML_FILE, METADATA_FILE, SUCCESS_MARKER})
 UPLOAD_EXTENSIONS = frozenset({"csv", "json", "parquet"})
 UPLOADS_PREFIX = f"{RAW_ZONE}/uploads/"
+# A notebook upload (run by run_notebook and schedules, never ingested) and its format's name.
+NOTEBOOK_UPLOAD_FILE = "notebook.ipynb"
+NOTEBOOK_FORMAT = "ipynb"
 
 # A publication entry's name starts with this less the publish time in microseconds since the
 # epoch, zero-padded: S3 lists keys in byte order, so the newest publication comes first.
@@ -93,6 +96,11 @@ class LakePaths:
         upload_id = check_identifier("upload id", upload_id)
         return f"{UPLOADS_PREFIX}{user}/{upload_id}/data.{extension}"
 
+    def notebook_upload_key(self, user: str, upload_id: str) -> str:
+        user = check_identifier("user name", user)
+        upload_id = check_identifier("upload id", upload_id)
+        return f"{UPLOADS_PREFIX}{user}/{upload_id}/{NOTEBOOK_UPLOAD_FILE}"
+
     @staticmethod
     def upload_owner(key: str) -> str | None:
         """The user whose upload folder holds `key` (`raw/uploads/{user}/…`), or None for a key
@@ -163,6 +171,15 @@ class LakePaths:
                 f"{name!r} is not a report file ({', '.join(sorted(REPORT_FILES))})"
             )
         return f"{self.report_prefix(report_id)}/{name}"
+
+    def report_of(self, key: str) -> str | None:
+        """The report (run) id whose executed notebook `key` is
+        (`results/reports/{id}/report.ipynb`), or None for any other key."""
+        prefix = self.reports_prefix() + "/"
+        report_id, slash, name = key.removeprefix(prefix).partition("/")
+        if not key.startswith(prefix) or not slash or name != REPORT_NOTEBOOK_FILE:
+            return None
+        return report_id if _is_identifier(report_id) else None
 
     def key_of(self, uri: str) -> str | None:
         """The key of a URI under this root (`s3://bucket/root/a/b` → `a/b`), or None."""

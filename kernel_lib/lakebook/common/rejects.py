@@ -39,13 +39,17 @@ def rejected_rows_out(sample: Sequence[RejectedRowLike]) -> list[RejectedRowOut]
     return [RejectedRowOut(row=r.row, line=r.line, reason=r.reason) for r in sample]
 
 
+def reject_place(rejected: RejectedRowLike) -> str:
+    """`line 7` where the input has lines (a CSV), else `row 6`: every surface (the CLI, the
+    client, the sidebar, a failed run's message) names a rejected row the same way."""
+    return f"line {rejected.line}" if rejected.line is not None else f"row {rejected.row}"
+
+
 def rejects_note(rows_rejected: int, sample: Sequence[RejectedRowLike]) -> str | None:
     """`3 rows rejected, e.g. line 7: 3 of 8 fields`; None when nothing was rejected."""
     if not rows_rejected:
         return None
     note = f"{rows_rejected} row{'s' if rows_rejected != 1 else ''} rejected"
     if sample:
-        first = sample[0]
-        where = f"line {first.line}" if first.line is not None else f"row {first.row}"
-        note += f", e.g. {where}: {first.reason}"
+        note += f", e.g. {reject_place(sample[0])}: {sample[0].reason}"
     return note

@@ -23,6 +23,7 @@ from lakebook.common.api import (
     RunOut,
 )
 from lakebook.kernel.errors import (
+    LakebookConnectionError,
     LakebookError,
     LakebookNotFound,
     LakebookTimeout,
@@ -38,6 +39,7 @@ from lakebook.kernel.gateway_http import (
     run_report_path,
     run_result_path,
 )
+from lakebook.kernel.outage import TRANSIENT_ERRORS, Outage, event_identity
 
 if TYPE_CHECKING:
     from lakebook.lake.publisher import LakePublisher
@@ -86,6 +88,18 @@ class EventParser:
         return None
 
 
+def _first_time(event: RunEvent | None, seen: set[tuple[str, ...]]) -> RunEvent | None:
+    """The event, unless a stream opened earlier already delivered it."""
+    if event is None:
+        return None
+    identity = event_identity(event.kind, event.data)
+    if identity is not None:
+        if identity in seen:
+            return None
+        seen.add(identity)
+    return event
+
+
 class Run:
     """A launched flow run; every property that says "now" asks the gateway afresh."""
 
@@ -111,10 +125,24 @@ class Run:
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> str:
         """Blocks until the run ends and returns its final state; raises LakebookTimeout.
-        A completed run that left input rows out says so in a warning (`rejects_note()`)."""
+        A completed run that left input rows out says so in a warning (`rejects_note()`).
+        A gateway away for a while (restarting, or 503 while Prefect restarts) is waited out
+        (outage.py)."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        outage = Outage()
+        state = "unknown"
         while True:
-            state = self.state
+            try:
+                state = self.state
+                outage.over()
+            except TRANSIENT_ERRORS as error:
+                pause = outage.pause_after(error)
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    raise LakebookTimeout(
+                        f"run {self.id} of {self.flow_name}: no answer within {timeout} s ({error})"
+                    ) from error
+                time.sleep(pause)
+                continue
             if state in TERMINAL_STATES:
                 if state == "COMPLETED":
                     self._warn_of_rejects()
@@ -145,28 +173,53 @@ class Run:
         return parse_answer(Cancelled, cancelled).state
 
     def events(self) -> Iterator[RunEvent]:
-        """Live events until the run ends (`end` is the last one); close it to stop early."""
-        parser = EventParser()
-        with self.client.http.stream(run_events_path(self.id)) as response:
-            for line in response.iter_lines():
-                event = parser.feed(line)
-                if event is None:
-                    continue
-                yield event
-                if event.kind == "end":
-                    return
+        """Live events until the run ends (`end` is the last one); close it to stop early.
+        A stream that breaks (a gateway restart) is opened again with back-off, and what the
+        new one sends again is skipped (outage.py)."""
+        seen: set[tuple[str, ...]] = set()
+        outage = Outage()
+        while True:
+            try:
+                with self.client.http.stream(run_events_path(self.id)) as response:
+                    outage.over()
+                    parser = EventParser()
+                    for line in response.iter_lines():
+                        event = _first_time(parser.feed(line), seen)
+                        if event is None:
+                            continue
+                        yield event
+                        if event.kind == "end":
+                            return
+                broken: LakebookError = self._stream_ended_early()
+            except TRANSIENT_ERRORS as error:
+                broken = error
+            time.sleep(outage.pause_after(broken))
 
     async def aevents(self) -> AsyncIterator[RunEvent]:
         """events() for asyncio: cancelling the consuming task closes the stream at once."""
-        parser = EventParser()
-        async with self.client.http.astream(run_events_path(self.id)) as response:
-            async for line in response.aiter_lines():
-                event = parser.feed(line)
-                if event is None:
-                    continue
-                yield event
-                if event.kind == "end":
-                    return
+        seen: set[tuple[str, ...]] = set()
+        outage = Outage()
+        while True:
+            try:
+                async with self.client.http.astream(run_events_path(self.id)) as response:
+                    outage.over()
+                    parser = EventParser()
+                    async for line in response.aiter_lines():
+                        event = _first_time(parser.feed(line), seen)
+                        if event is None:
+                            continue
+                        yield event
+                        if event.kind == "end":
+                            return
+                broken: LakebookError = self._stream_ended_early()
+            except TRANSIENT_ERRORS as error:
+                broken = error
+            await asyncio.sleep(outage.pause_after(broken))
+
+    def _stream_ended_early(self) -> LakebookConnectionError:
+        return LakebookConnectionError(
+            f"the gateway ended the event stream of run {self.id} before the run ended"
+        )
 
     def published(self, preview_rows: int = 20) -> RunResult:
         """What the run published, as the gateway describes it (schema, rows, download URL)."""

@@ -85,6 +85,14 @@ def _lake_source(key: str, lake: LakePaths) -> NotebookSource:
         raise NotebookLocationError(
             f"lake key {key!r} is not allowed: no empty, '.' or '..' segments, no backslashes"
         )
+    # s3fs reads `a.json?x.ipynb` as `a.json`: what follows `?` or `#` would pass the .ipynb
+    # check for a file that is not a notebook (issue 22).
+    odd = sorted({char for char in key if char in "?#" or not char.isprintable()})
+    if odd:
+        raise NotebookLocationError(
+            f"lake key {key!r} is not allowed: a lake key is a plain path, without a query, "
+            f"fragment or control characters (found {', '.join(map(repr, odd))})"
+        )
     return NotebookSource(display=lake.uri(key), lake_key=key)
 
 

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from lakebook.common.json_depth import too_deep_at, too_deep_message
 from lakebook.common.lake import DatasetName, check_identifier
 
 ColumnName = Annotated[str, Field(min_length=1, max_length=255)]
@@ -216,6 +217,15 @@ class TransformSpec(_Strict):
     inputs: list[InputDataset] = Field(min_length=1)
     steps: list[Step] = Field(default_factory=list)
     output: DatasetName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_depth(cls, data: Any) -> Any:
+        # Before the fields are validated: validating (and planning) nested expressions recurses.
+        path = too_deep_at(data) if isinstance(data, dict) else None
+        if path is not None:
+            raise ValueError(too_deep_message("spec", path))
+        return data
 
     @model_validator(mode="after")
     def _check_references(self) -> TransformSpec:

@@ -274,6 +274,9 @@ def gateway_service(settings: Settings) -> Service:
         "--host", host, "--port", str(port),
         # The gateway writes its own JSON access log (with request ids, without query strings).
         "--no-access-log",
+        # X-Forwarded-For is believed only from LAKEBOOK_TRUSTED_PROXIES (core/forwarded.py);
+        # uvicorn's own handling would believe any local process.
+        "--no-proxy-headers",
         # Worker processes share the port; each keeps its own memories (tokens, runs, users).
         "--workers", str(settings.gateway.workers),
     )  # fmt: skip

@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.validators import validator_for
 
+from lakebook.common.json_depth import too_deep_at, too_deep_message
 from lakebook.common.lake import DATASET_NAME, LakePathError, check_dataset_name
 
 # Validators whose own message ("… is not valid under any of the given schemas") says nothing
@@ -22,6 +23,17 @@ def parameter_errors(schema: dict[str, Any], parameters: dict[str, Any]) -> list
         _error([name], f"unknown parameter {name!r}; expected one of {sorted(known)}", "unknown")
         for name in sorted(set(parameters) - known)
     ]
+    too_deep = [
+        (name, path)
+        for name, value in sorted(parameters.items())
+        if (path := too_deep_at(value)) is not None
+    ]
+    if too_deep:
+        # Not given to the JSON-schema check, which recurses per level (RecursionError).
+        return errors + [
+            _error([name, *path], too_deep_message(name, path), "too_deep")
+            for name, path in too_deep
+        ]
     if schema:
         validator = validator_for(schema, default=Draft202012Validator)(schema)
         problems = (_most_telling(problem) for problem in validator.iter_errors(parameters))

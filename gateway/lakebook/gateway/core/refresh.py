@@ -82,3 +82,13 @@ def revoke_family(session: Session, family_id: str) -> None:
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+
+
+def revoke_user_tokens(session: Session, user_id: int) -> None:
+    """Revokes every refresh token of a user (disabling does): re-enabling the account later
+    must not bring those sessions back."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )

@@ -30,6 +30,8 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 # Failures from one address may cover several users (a shared office IP), so it gets more room.
 IP_LIMIT_FACTOR = 4
+# Also the answer to a disabled account, whatever its password: an admin says why, not the API.
+BAD_CREDENTIALS = "incorrect user name or password"
 
 
 def _token_pair(settings: SettingsDep, user: User, refresh_token: str) -> TokenPair:
@@ -61,12 +63,12 @@ def login(
             headers={"Retry-After": str(wait)},
         )
     user = authenticate(session, form.username, form.password)
-    if user is None:
+    # A disabled account answers exactly as a wrong password does, and counts as a failure, so
+    # neither the answer nor the throttle tells whether the password was right (G1).
+    if user is None or user.disabled:
         throttle.record_failure(user_key)
         throttle.record_failure(ip_key)
-        raise unauthorized("incorrect user name or password")
-    if user.disabled:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "account is disabled")
+        raise unauthorized(BAD_CREDENTIALS)
     throttle.reset(user_key)
     return _token_pair(settings, user, issue_refresh_token(session, user, settings))
 

@@ -25,13 +25,17 @@ from lakebook.gateway.audit import record_event
 from lakebook.gateway.core.parameters import parameter_errors
 from lakebook.gateway.crud import find_launch, record_launch
 from lakebook.gateway.launch_checks import launch_errors
+from lakebook.gateway.notebook_access import check_notebook_access
 from lakebook.gateway.orchestrator import DeploymentNotFoundError
+from lakebook.gateway.schedules import NOTEBOOK_FLOW
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["flows"])
 
 Launcher = Annotated[Caller, Depends(require_role("analyst", "admin", action="launch flows"))]
 # Flows that read an upload take its key under this name (ingest_upload).
 UPLOAD_PARAMETER = "upload_key"
+# run_notebook takes its notebook under this name: a lake key must be one the caller may read.
+NOTEBOOK_PARAMETER = "notebook"
 
 
 @router.get("/deployments", response_model=list[DeploymentOut])
@@ -75,6 +79,9 @@ async def execute_flow(
     upload_key = body.parameters.get(UPLOAD_PARAMETER)
     if isinstance(upload_key, str):
         check_access(user, LakePaths.upload_owner(upload_key), f"no upload {upload_key!r}")
+    notebook = body.parameters.get(NOTEBOOK_PARAMETER)
+    if flow_name == NOTEBOOK_FLOW and isinstance(notebook, str):
+        check_notebook_access(user, session, store.paths, notebook)
 
     if idempotency_key is not None:
         earlier = find_launch(session, user.id, idempotency_key)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from lakebook.common.api import DatasetDetail, DatasetOut, UploadOut
-from lakebook.common.lake import LakePathError, check_dataset_name
+from lakebook.common.lake import NOTEBOOK_FORMAT, LakePathError, check_dataset_name
 from lakebook.gateway.api.deps import (
     API_PREFIX,
     Caller,
@@ -26,7 +26,13 @@ from lakebook.gateway.core.multipart_stream import (
     UploadFormError,
     UploadTooLargeError,
 )
-from lakebook.gateway.core.uploads import SNIFF_BYTES, UploadRejectedError, upload_format
+from lakebook.gateway.core.uploads import (
+    NOTEBOOK_MAX_BYTES,
+    SNIFF_BYTES,
+    UploadRejectedError,
+    check_notebook,
+    upload_format,
+)
 from lakebook.gateway.db import session_scope
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError
@@ -87,8 +93,15 @@ async def upload(
         head, rest = await _peek(_capped(reader.chunks(), limit), SNIFF_BYTES)
         # The name is only asked for its extension: the stored key is built from safe parts.
         found = upload_format(head, filename)
-        key = store.paths.upload_key(user.name, upload_id, found)
-        written = await write_object(store, key, _prepend(head, rest))
+        if found == NOTEBOOK_FORMAT:
+            key = store.paths.notebook_upload_key(user.name, upload_id)
+            notebook = await _whole_notebook(head, rest)
+            written = await write_object(store, key, _prepend(notebook, _nothing()))
+        else:
+            key = store.paths.upload_key(user.name, upload_id, found)
+            written = await write_object(store, key, _prepend(head, rest))
+    except NotebookTooLargeError as error:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(error)) from None
     except UploadTooLargeError:
         raise too_large from None
     except UploadFormError as error:
@@ -111,6 +124,33 @@ async def _capped(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[byt
         if total > limit:
             raise UploadTooLargeError
         yield chunk
+
+
+class NotebookTooLargeError(Exception):
+    def __str__(self) -> str:
+        return (
+            f"a notebook upload is larger than {NOTEBOOK_MAX_BYTES // 2**20} MiB; clear its "
+            "outputs and upload it again"
+        )
+
+
+async def _whole_notebook(head: bytes, rest: AsyncIterator[bytes]) -> bytes:
+    """The notebook's bytes, validated (nbformat) in a worker thread before anything is stored."""
+    parts = [head]
+    size = len(head)
+    async for chunk in rest:
+        size += len(chunk)
+        if size > NOTEBOOK_MAX_BYTES:
+            raise NotebookTooLargeError
+        parts.append(chunk)
+    data = b"".join(parts)
+    await run_in_threadpool(check_notebook, data)
+    return data
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield
 
 
 async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:

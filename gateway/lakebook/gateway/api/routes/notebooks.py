@@ -21,6 +21,7 @@ from lakebook.gateway.api.deps import (
     require_role,
 )
 from lakebook.gateway.audit import record_event
+from lakebook.gateway.notebook_access import check_notebook_access
 from lakebook.gateway.schedules import (
     NotebookSchedule,
     NotebookSchedules,
@@ -78,6 +79,8 @@ async def create_schedule(
     """Checks the cron, timezone and parameters against the notebook, then saves the schedule."""
     notebook = body.notebook.strip()
     name = body.name or Path(notebook).stem.lower()
+    # Before the notebook is read for its parameters: someone else's is not read at all.
+    check_notebook_access(user, session, store.paths, notebook)
     try:
         check_schedule_name(name)
         schedule = cron_schedule(body.cron, body.timezone)
