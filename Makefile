@@ -8,6 +8,8 @@ PYTEST_ARGS ?=
 
 # The system packages README lists for the test suite (Debian's; nothing is downloaded).
 TEST_SYSTEM_BINARIES := /usr/bin/chromium /usr/bin/redis-server
+# PostgreSQL's server binaries sit in a folder named after its version: any version will do.
+POSTGRES_INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
 .PHONY: install up test test-faults test-prerequisites lint check lock clean bench bench-gateway bench-kernel bench-transform bench-launch bench-papermill bench-row-groups bench-forked-runs bench-run-lookup bench-cli bench-sse bench-cold-start bench-lake-lookup bench-ingest-fields
 
@@ -40,8 +42,9 @@ lint: install
 test-prerequisites:
 	@missing=""; for binary in $(TEST_SYSTEM_BINARIES); do \
 		[ -x "$$binary" ] || missing="$$missing $$(basename $$binary)"; done; \
+	[ -n "$(POSTGRES_INITDB)" ] && [ -x "$(POSTGRES_INITDB)" ] || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
-		echo "make test needs Debian's$$missing (the browser tests and the shared rate limiter's): apt-get install$$missing" >&2; \
+		echo "make test needs Debian's$$missing (the browser tests', the shared rate limiter's and the PostgreSQL tests'): apt-get install$$missing" >&2; \
 		exit 2; fi
 
 test: test-prerequisites lint

@@ -1,6 +1,7 @@
 """Session-scoped real services on free loopback ports: SeaweedFS S3, a Prefect server, Redis,
-and gateways (alone, or in front of Prefect with a runner serving lakebook's flows); the lake
-fixtures several test packages share; and the `services` marker on every test that needs one."""
+PostgreSQL, and gateways (alone, or in front of Prefect with a runner serving lakebook's flows);
+the lake fixtures several test packages share; and the `services` marker on every test that
+needs one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lakebook.cli.stack.postgres import find_binaries
 from lakebook.cli.stack.services import (
     prefect_service,
 )
@@ -18,6 +20,7 @@ from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeStore
 from tests.utils.flow_stacks import start_flow_stack, start_s3_server
 from tests.utils.ports import free_port
+from tests.utils.postgres import PostgresServer, running_postgres
 from tests.utils.services import (
     FlowStack,
     Gateway,
@@ -94,6 +97,19 @@ def flow_stack(
         supervisor.stop_all()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server, started as `lakebook up --prefect-db postgres` starts its own."""
+    if find_binaries() is None:
+        reason = (
+            "PostgreSQL's server binaries (initdb, postgres) are not installed, so the tests "
+            "on PostgreSQL cannot run: apt-get install postgresql (CI does)"
+        )
+        pytest.skip(reason)
+    with running_postgres() as server:
+        yield server
+
+
 @pytest.fixture(params=["local", "s3"])
 def lake_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """The same tests run against a local folder and against real SeaweedFS."""
@@ -113,7 +129,14 @@ def publisher(lake_settings: Settings) -> LakePublisher:
 # Fixtures that start real processes (directly, or through a fixture of their own); a test
 # whose fixture closure holds one of them is marked `services`.
 SERVICE_FIXTURES = frozenset(
-    {"s3_server", "prefect_api_url", "redis_server", "gateway", "flow_stack"}
+    {
+        "s3_server",
+        "prefect_api_url",
+        "redis_server",
+        "gateway",
+        "flow_stack",
+        "postgres_server",
+    }
 )
 
 

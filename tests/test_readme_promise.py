@@ -47,11 +47,18 @@ def _fresh_make_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
 
 
-def _make(target: str, binaries: str) -> subprocess.CompletedProcess[str]:
-    """`make TARGET` in the checkout, with the system binaries it checks for set."""
+def _make(target: str, binaries: str, initdb: str = "/bin/sh") -> subprocess.CompletedProcess[str]:
+    """`make TARGET` in the checkout, with the system binaries it checks for set (PostgreSQL's
+    `initdb`, found under a folder named by its version, on its own)."""
     assert MAKE is not None, "make is not on PATH"
     return subprocess.run(
-        [MAKE, "--no-print-directory", target, f"TEST_SYSTEM_BINARIES={binaries}"],
+        [
+            MAKE,
+            "--no-print-directory",
+            target,
+            f"TEST_SYSTEM_BINARIES={binaries}",
+            f"POSTGRES_INITDB={initdb}",
+        ],
         cwd=ROOT,
         env=_fresh_make_env(),
         capture_output=True,
@@ -73,6 +80,13 @@ def test_make_test_without_a_prerequisite_stops_at_once_naming_it() -> None:
     # Past our line only make's own "*** [...] Error 2".
     assert all(line.startswith("make: ***") for line in result.stderr.splitlines()[1:])
     assert took < 10
+
+
+def test_make_test_without_postgresql_names_its_package() -> None:
+    result = _make("test", "/bin/sh", initdb="")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0].endswith("apt-get install postgresql")
 
 
 def test_make_test_prerequisites_pass_when_present() -> None:

@@ -12,6 +12,6 @@ free_port = PortPicker(HOST, range(20000, 30000))
 
 def stack_port_env() -> dict[str, str]:
     """LAKEBOOK_*_PORT variables that put every embedded service on a free port."""
-    names = ("s3", "prefect", "gateway", "lab", "runner")
+    names = ("s3", "prefect", "gateway", "lab", "runner", "postgres")
     names += ("seaweed_master", "seaweed_volume", "seaweed_filer")
     return {f"LAKEBOOK_{name.upper()}_PORT": str(free_port()) for name in names}

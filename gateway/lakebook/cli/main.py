@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--notebook-dir", type=Path, default=Path.cwd(), help="JupyterLab's root (default: here)"
     )
+    up.add_argument(
+        "--prefect-db",
+        choices=("sqlite", "postgres"),
+        help="Prefect's database (LAKEBOOK_PREFECT_DB): sqlite in the data dir (the default), or "
+        "postgres: the server at LAKEBOOK_PREFECT_DATABASE_URL, else one started from the "
+        "machine's PostgreSQL binaries",
+    )
     _add_data_dir(commands.add_parser("status", help="show which embedded services are up"))
 
     login = commands.add_parser("login", help="sign in to the gateway; kernels use the token")
@@ -158,6 +165,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from lakebook.common.settings import SettingsError, load_settings
 
     overrides: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
+    if getattr(args, "prefect_db", None):
+        overrides["prefect_db"] = args.prefect_db
     try:
         settings = load_settings(**overrides)
     except SettingsError as error:

@@ -10,7 +10,7 @@ from lakebook.cli.console import Console
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings
 from lakebook.gateway.core.security import generate_password
-from lakebook.gateway.db import session_scope
+from lakebook.gateway.db import database_error, session_scope
 from lakebook.gateway.users import UserError, create_user, list_users, set_disabled
 
 
@@ -29,7 +29,7 @@ def add_user(
         console.error(str(error))
         return EXIT_USAGE
     except SQLAlchemyError as error:
-        console.error(f"cannot reach the gateway database: {error.__class__.__name__}: {error}")
+        console.error(database_error(settings.gateway.database, error))
         return EXIT_FAILURE
     console.say(f"added user {name!r} with role {role}")
     if generated:
@@ -38,11 +38,15 @@ def add_user(
 
 
 def show_users(settings: Settings, console: Console) -> int:
-    with session_scope(settings.gateway.database) as session:
-        users = list_users(session)
-        for user in users:
-            state = "disabled" if user.disabled else "active"
-            console.say(f"{user.name:<24} {user.role:<8} {state}")
+    try:
+        with session_scope(settings.gateway.database) as session:
+            users = list_users(session)
+            for user in users:
+                state = "disabled" if user.disabled else "active"
+                console.say(f"{user.name:<24} {user.role:<8} {state}")
+    except SQLAlchemyError as error:
+        console.error(database_error(settings.gateway.database, error))
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -53,5 +57,8 @@ def change_disabled(settings: Settings, console: Console, name: str, disabled: b
     except UserError as error:
         console.error(str(error))
         return EXIT_USAGE
+    except SQLAlchemyError as error:
+        console.error(database_error(settings.gateway.database, error))
+        return EXIT_FAILURE
     console.say(f"user {name!r} {'disabled' if disabled else 'enabled'}")
     return EXIT_OK

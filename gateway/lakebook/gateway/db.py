@@ -13,12 +13,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from lakebook.common.database_urls import redact_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant both racers agree on: the key of PostgreSQL's advisory lock for migrations.
 MIGRATION_LOCK_KEY = 0x1A4EB00C
+CONNECT_TIMEOUT_SECONDS = 10
 # Alembic keeps the running migration in module globals (`alembic.context`, `alembic.op`):
 # two threads migrating at once clobber each other's (`KeyError: 'script'`, seen on the first
 # requests after a restart), so a process migrates, and builds its engines, one at a time.
@@ -44,6 +48,11 @@ def _migrated_engine(url: str) -> Engine:
             max_overflow=0,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif url.startswith("postgresql"):
+        # libpq waits for ever on a host that drops packets: give up, and say so, instead.
+        engine = create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        )
     else:
         engine = create_engine(url, pool_pre_ping=True)
     migrate(engine)
@@ -96,6 +105,19 @@ def session_scope(url: str) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
     with _session_factory(url).begin() as session:
         yield session
+
+
+def one_line(error: BaseException) -> str:
+    """A driver's message on one line (libpq's runs over several lines, with hints)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text or type(error).__name__
+
+
+def database_error(url: str, error: SQLAlchemyError) -> str:
+    """One line for a database that cannot be used: its URL without the password, the driver's
+    reason without SQLAlchemy's statement and background link, and the variable to fix."""
+    reason = one_line(getattr(error, "orig", None) or error)
+    return f"cannot use the gateway database {redact_url(url)} (LAKEBOOK_DATABASE_URL): {reason}"
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:

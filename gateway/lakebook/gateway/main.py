@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
 from lakebook.common.exit_codes import EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError, get_settings
@@ -35,7 +36,7 @@ from lakebook.gateway.core.security import VerifiedTokens
 from lakebook.gateway.core.shared_rate_limit import RedisTokenBuckets
 from lakebook.gateway.core.throttle import LoginThrottle
 from lakebook.gateway.crud import RunRecords
-from lakebook.gateway.db import engine_for
+from lakebook.gateway.db import database_error, engine_for
 from lakebook.gateway.middleware import Metrics, ObserveRequests
 from lakebook.gateway.orchestrator import Orchestrator, PrefectUnavailableError
 from lakebook.gateway.run_events import RunWatcher
@@ -109,6 +110,18 @@ def checked_settings() -> Settings:
     return settings
 
 
+def checked_database(settings: Settings) -> None:
+    """The database opened and migrated, or exit 2 with one line naming LAKEBOOK_DATABASE_URL:
+    a malformed or unreachable one stops the gateway at start (the lifespan's own call is then
+    answered from the cache), not with a traceback from the lifespan."""
+    try:
+        engine_for(settings.gateway.database)
+    except SQLAlchemyError as error:
+        message = database_error(settings.gateway.database, error)
+        logging.getLogger("lakebook.gateway").error("%s", message)
+        raise SystemExit(EXIT_USAGE) from None
+
+
 def rate_limiter(settings: Settings) -> RateLimiter:
     if settings.gateway.rate_limit_redis_url:
         return RedisTokenBuckets(
@@ -130,6 +143,7 @@ def create_app() -> FastAPI:
     """The gateway app; uvicorn runs it with `--factory lakebook.gateway.main:create_app`."""
     configure_logging()
     settings = checked_settings()
+    checked_database(settings)
     app = FastAPI(title="lakebook gateway", version="0.1.0", docs_url="/docs", lifespan=lifespan)
     app.state.active_users = ActiveUsers(settings.gateway.user_cache_seconds)
     app.state.verified_tokens = VerifiedTokens()

@@ -42,7 +42,7 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_LENGTH = 16
 SECRETS_FILE_NAME = "secrets.json"
-SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret")
+SECRET_FIELDS = ("s3_access_key_id", "s3_secret_access_key", "jwt_secret", "postgres_password")
 
 SECTIONS: dict[str, type[Section]] = {
     "stack": StackSettings,

@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lakebook.cli.defaults import ADMIN_USER
 from lakebook.common.private_files import write_private_json
-from lakebook.common.settings import Settings, load_settings
+from lakebook.common.settings import SECRET_FIELDS, Settings, SettingsError
 from lakebook.gateway.core.security import create_access_token, generate_password
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user, find_user
 
 
 def prepare_data_dir(settings: Settings) -> Settings:
-    """Creates the data dir and, once, the secrets the embedded services share; returns settings
-    that include them (secrets set in the environment win over generated ones)."""
+    """Creates the data dir and, once each, the secrets the embedded services share; returns
+    settings that include them (secrets set in the environment win over generated ones)."""
     for folder in ("logs", "s3", "prefect", "run", "gateway"):
         (settings.data_dir / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not settings.secrets_file.exists():
-        write_private_json(
-            settings.secrets_file,
-            {
-                "s3_access_key_id": "LB" + secrets.token_hex(9).upper(),
-                "s3_secret_access_key": secrets.token_urlsafe(30),
-                "jwt_secret": secrets.token_urlsafe(48),
-            },
-        )
-    return load_settings(data_dir=settings.data_dir)
+    stored: dict[str, str] = {}
+    if settings.secrets_file.exists():
+        try:
+            stored = json.loads(settings.secrets_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"cannot read {settings.secrets_file}: {error}") from error
+    # A data dir from before a secret existed gets it added (the embedded PostgreSQL's).
+    missing = {name: make() for name, make in GENERATED_SECRETS.items() if name not in stored}
+    if missing:
+        write_private_json(settings.secrets_file, {**stored, **missing})
+    current = settings.variables()
+    gaps = {
+        name: value
+        for name, value in {**stored, **missing}.items()
+        if name in SECRET_FIELDS and current[name] is None
+    }
+    return settings.with_values(**gaps) if gaps else settings
+
+
+GENERATED_SECRETS: dict[str, Callable[[], str]] = {
+    "s3_access_key_id": lambda: "LB" + secrets.token_hex(9).upper(),
+    "s3_secret_access_key": lambda: secrets.token_urlsafe(30),
+    "jwt_secret": lambda: secrets.token_urlsafe(48),
+    # URL-safe characters only: Prefect puts it in its connection URL as it is.
+    "postgres_password": lambda: secrets.token_urlsafe(24),
+}
 
 
 def write_seaweed_identities(settings: Settings) -> Path:

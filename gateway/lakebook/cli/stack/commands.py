@@ -18,12 +18,14 @@ from lakebook.cli.stack.bootstrap import (
     write_seaweed_identities,
 )
 from lakebook.cli.stack.dashboard import dashboard_url
+from lakebook.cli.stack.postgres import PostgresError, check_reachable, prepare_cluster
 from lakebook.cli.stack.restarts import RestartPolicy
 from lakebook.cli.stack.services import plan_stack, port_variables
 from lakebook.cli.stack.state import live_supervisor_pid, state_file
 from lakebook.cli.stack.supervisor import StackError, Supervisor
 from lakebook.common.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from lakebook.common.settings import Settings, SettingsError
+from lakebook.gateway.db import database_error
 
 
 def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir: Path) -> int:
@@ -41,6 +43,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         settings = prepare_data_dir(settings)
         # The runner reads notebooks to run from JupyterLab's root (LAKEBOOK_NOTEBOOK_DIR).
         settings = settings.with_values(notebook_dir=notebook_dir.resolve())
+        check_databases(settings)
         identities = write_seaweed_identities(settings)
         admin_password = ensure_admin_user(settings)
         credentials = write_kernel_credentials(settings)
@@ -52,12 +55,15 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
             lab_token=lab_token,
             lab_root=notebook_dir.resolve(),
         )
-    except (SettingsError, OSError) as error:
+    except (SettingsError, PostgresError) as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    except OSError as error:
         console.error(str(error))
         return EXIT_FAILURE
     except SQLAlchemyError as error:
-        console.error(f"cannot prepare the gateway database: {error}")
-        return EXIT_FAILURE
+        console.error(database_error(settings.gateway.database, error))
+        return EXIT_USAGE
 
     restart_policy = RestartPolicy(
         settings.stack.restart_limit, settings.stack.restart_window_seconds
@@ -91,6 +97,15 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         supervisor.stop_all()
     return EXIT_OK
+
+
+def check_databases(settings: Settings) -> None:
+    """Said before anything starts: a PostgreSQL server of your own that does not answer, or
+    the embedded one's binaries and cluster (created on first use)."""
+    if settings.prefect.database_url is not None:
+        check_reachable(settings.prefect.database_url, "LAKEBOOK_PREFECT_DATABASE_URL")
+    elif settings.prefect.embedded_postgres:
+        prepare_cluster(settings)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

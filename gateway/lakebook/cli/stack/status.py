@@ -3,6 +3,9 @@ it runs in well under a second)."""
 
 from __future__ import annotations
 
+import socket
+from urllib.parse import urlsplit
+
 import httpx
 
 from lakebook.cli.console import Console
@@ -20,7 +23,9 @@ def run_status(settings: Settings, console: Console) -> int:
     console.say(f"lakebook is running (pid {state['pid']}, data dir {settings.data_dir})")
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         for service in state["services"]:
-            healthy = process_alive(int(service["pid"])) and _answers(client, service["health_url"])
+            healthy = process_alive(int(service["pid"])) and _answers(
+                client, service["health_url"], service["url"]
+            )
             all_up = all_up and healthy
             mark = "up  " if healthy else "DOWN"
             # Written by the supervisor since it restarts crashed services; absent before.
@@ -34,7 +39,16 @@ def run_status(settings: Settings, console: Console) -> int:
     return EXIT_OK if all_up else EXIT_FAILURE
 
 
-def _answers(client: httpx.Client, url: str) -> bool:
+def _answers(client: httpx.Client, url: str | None, service_url: str) -> bool:
+    """Whether the health URL answers; a service without one (PostgreSQL) must take a TCP
+    connection on its URL's port."""
+    if url is None:
+        address = urlsplit(service_url)
+        try:
+            with socket.create_connection((address.hostname, address.port), timeout=2.0):
+                return True
+        except OSError:
+            return False
     try:
         return client.get(url).status_code < 500
     except httpx.HTTPError:

@@ -159,12 +159,13 @@ class Supervisor:
                         f"see {service.log_file}"
                     )
                 try:
-                    response = client.get(service.health_url)
-                    if response.status_code < 500:
+                    url = service.health_url
+                    status = None if url is None else client.get(url).status_code
+                    if status is None or status < 500:
                         if service.ready_check is not None:
                             service.ready_check()
                         return
-                    last_problem = f"HTTP {response.status_code}"
+                    last_problem = f"HTTP {status}"
                 except (httpx.HTTPError, RuntimeError) as error:
                     last_problem = str(error) or type(error).__name__
                 time.sleep(wait_interval(began))
@@ -244,11 +245,12 @@ class Supervisor:
             running = self.running[-1]
             # Known before the leader goes: its children are orphaned (and harder to find) after.
             members = _group_members(running.process)
-            _signal_group(running.process, signal.SIGTERM)
+            _signal_group(running.process, running.service.stop_signal)
             try:
                 running.process.wait(timeout=running.service.stop_timeout)
             except subprocess.TimeoutExpired:
-                logger.warning("%s ignored SIGTERM; killing it", running.service.name)
+                service = running.service
+                logger.warning("%s ignored %s; killing it", service.name, service.stop_signal.name)
             # Kill the group either way: grandchildren (flow runs, kernels) may outlive the leader.
             _signal_group(running.process, signal.SIGKILL)
             running.process.wait()
