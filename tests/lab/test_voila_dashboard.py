@@ -85,7 +85,10 @@ def voila(
     the same lake the flows publish to."""
     root = tmp_path_factory.mktemp("voila")
     token = secrets.token_urlsafe(16)
-    env = kernel_env(flow_stack, root)
+    # As the admin, as a kernel of `lakebook up`'s Lab is (the operator's token): in this
+    # session's shared lake another test's analyst already owns `carrier_delays` (L7), and an
+    # analyst's Recompute is then refused, rightly.
+    env = kernel_env(flow_stack, root, role="admin")
     port = free_port()
     service = Service(
         name="voila",
