@@ -14,25 +14,22 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from lakebook.cli.stack.services import prefect_service
 from lakebook.lake.publisher import LakePublisher
-from lakebook.lake.store import LakeNotFoundError, LakeStore
+from lakebook.lake.store import LakeNotFoundError
 from tests.faults.killable import Killable
 from tests.flows.test_transform_killed import (
     FINAL,
-    PARTITION_ROWS,
     SPEC,
     KillableStack,
     assert_published_once,
     big_orders,
     launch,
+    private_prefect_stack,
     wait_for,
     wait_for_parts,
 )
 from tests.utils.flow_stacks import start_s3_server
-from tests.utils.ports import free_port
 from tests.utils.services import quiet_supervisor
 
 # What the run's failure must name, whichever call met the dead S3 first.
@@ -51,21 +48,10 @@ def lake(tmp_path: Path) -> Iterator[LakeOnKillableS3]:
     s3 = Killable(quiet_supervisor(tmp_path / "s3-stack.json"))
     try:
         server = start_s3_server(s3.supervisor, tmp_path / "seaweed")
-        settings = server.settings_with(
-            data_dir=tmp_path / "stack",
-            prefect_port=free_port(),
-            runner_port=free_port(),
-            lake_url=f"s3://{server.settings.s3.bucket}/faults",
-            transform_partition_rows=PARTITION_ROWS,
-        )
-        publisher = LakePublisher(LakeStore.from_settings(settings))
-        supervisor = quiet_supervisor(tmp_path / "stack.json")
-        try:
-            supervisor.start(prefect_service(settings))
-            with temporary_settings({PREFECT_API_URL: settings.prefect.url}):
-                yield LakeOnKillableS3(s3, KillableStack(settings, supervisor, publisher))
-        finally:
-            supervisor.stop_all()
+        data_dir = tmp_path / "stack"
+        data_dir.mkdir()
+        with private_prefect_stack(server, data_dir, lake_prefix="faults") as stack:
+            yield LakeOnKillableS3(s3, stack)
     finally:
         s3.supervisor.stop_all()
 

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -82,15 +83,25 @@ class KillableStack:
 
 @pytest.fixture
 def stack(s3_server: S3Server, tmp_path: Path) -> Iterator[KillableStack]:
+    with private_prefect_stack(s3_server, tmp_path, lake_prefix=tmp_path.name) as stack:
+        yield stack
+
+
+@contextmanager
+def private_prefect_stack(
+    s3_server: S3Server, data_dir: Path, lake_prefix: str
+) -> Iterator[KillableStack]:
+    """A Prefect server of its own on `s3_server`'s lake (under `lake_prefix`), as the
+    process's Prefect; the runner is started by the test (`start_runner`)."""
     settings = s3_server.settings_with(
-        data_dir=tmp_path,
+        data_dir=data_dir,
         prefect_port=free_port(),
         runner_port=free_port(),
-        lake_url=f"s3://{s3_server.settings.s3.bucket}/{tmp_path.name}",
+        lake_url=f"s3://{s3_server.settings.s3.bucket}/{lake_prefix}",
         transform_partition_rows=PARTITION_ROWS,
     )
     publisher = LakePublisher(LakeStore.from_settings(settings))
-    supervisor = quiet_supervisor(tmp_path / "stack.json")
+    supervisor = quiet_supervisor(data_dir / "stack.json")
     try:
         supervisor.start(prefect_service(settings))
         with temporary_settings({PREFECT_API_URL: settings.prefect.url}):
