@@ -4,8 +4,6 @@ killed run id) publishes exactly once."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError, LakeStore
+from tests.faults.killable import kill_service
 from tests.utils.ports import free_port
 from tests.utils.services import S3Server, quiet_supervisor
 
@@ -73,12 +72,7 @@ class KillableStack:
 
     def kill_runner(self) -> None:
         """SIGKILL to the runner's whole process group: the runner and the flow run it spawned."""
-        runner = self.supervisor.running[-1]
-        assert runner.service.name == "runner"
-        os.killpg(runner.process.pid, signal.SIGKILL)
-        runner.process.wait(timeout=30)
-        runner.log.close()
-        self.supervisor.running.pop()
+        kill_service(self.supervisor, "runner")
 
 
 @pytest.fixture
