@@ -1,4 +1,4 @@
-"""The fault tests' own Prefect and flow stack (killable.py), started fresh for each test."""
+"""The fault tests' own Prefect and flow stack (tests/utils/killable.py), shared by the package."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from lakebook.cli.stack.services import prefect_service
 from lakebook.common.settings import Settings
-from tests.faults.killable import KillablePrefect, KillableStack
 from tests.utils.flow_stacks import start_flow_stack
+from tests.utils.killable import KillablePrefect, KillableStack
 from tests.utils.ports import free_port
 from tests.utils.services import S3Server, quiet_supervisor
 

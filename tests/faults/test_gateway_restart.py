@@ -12,7 +12,7 @@ import httpx
 
 from lakebook.kernel.client import connect
 from lakebook.kernel.runs import Run, RunEvent
-from tests.faults.killable import KillableStack
+from tests.utils.killable import KillableStack
 from tests.utils.waiting import wait_until
 
 RUN_SECONDS = 8.0

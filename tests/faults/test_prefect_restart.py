@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.faults.killable import KillablePrefect, KillableStack
 from tests.gateway.test_flows_api import TERMINAL
+from tests.utils.killable import KillablePrefect, KillableStack
 from tests.utils.prefect_http import prefect_request
 from tests.utils.services import FlowStack
 

@@ -17,7 +17,6 @@ from prefect.client.schemas.objects import StateType
 
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError
-from tests.faults.killable import Killable
 from tests.flows.test_transform_killed import (
     FINAL,
     SPEC,
@@ -30,6 +29,7 @@ from tests.flows.test_transform_killed import (
     wait_for_parts,
 )
 from tests.utils.flow_stacks import start_s3_server
+from tests.utils.killable import Killable
 from tests.utils.services import quiet_supervisor
 
 # What the run's failure must name, whichever call met the dead S3 first.

@@ -27,7 +27,7 @@ from lakebook.common.deployments import deployment_path
 from lakebook.common.settings import Settings
 from lakebook.lake.publisher import LakePublisher
 from lakebook.lake.store import LakeNotFoundError, LakeStore
-from tests.faults.killable import kill_service
+from tests.utils.killable import kill_service
 from tests.utils.ports import free_port
 from tests.utils.services import S3Server, quiet_supervisor
 
