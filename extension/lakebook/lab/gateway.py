@@ -19,6 +19,9 @@ from lakebook.kernel.gateway_http import API_PREFIX, GatewayHTTP, json_body
 # Gateway answers the panel can act on keep their status; the rest (401/403: lakebook's own token
 # was refused, 5xx) become 502 so the browser never mistakes them for Jupyter's own auth errors.
 FORWARDED_STATUSES = frozenset({400, 404, 409, 413, 415, 422, 429})
+MULTI_USER_SIGN_IN = (
+    "this workspace is multi-user: sign in with your own lakebook account to use the gateway"
+)
 
 
 class GatewayError(tornado.web.HTTPError):
@@ -47,9 +50,13 @@ def gateway_token() -> str:
 
 def default_gateway_credentials() -> Credentials:
     """LAKEBOOK_TOKEN, else the credential file `lakebook up` wrote; never the panel sign-in's
-    file kernels read, which belongs to whoever signed in, not to every Jupyter user."""
+    file kernels read, which belongs to whoever signed in, not to every Jupyter user. A
+    multi-user server has no default: 401, so the panel asks the person to sign in."""
     try:
-        return default_credentials(get_settings().data_dir)
+        settings = get_settings()
+        if settings.stack.multi_user:
+            raise GatewayError(HTTPStatus.UNAUTHORIZED, MULTI_USER_SIGN_IN)
+        return default_credentials(settings.data_dir)
     except (LakebookCredentialsError, SettingsError) as error:
         raise GatewayError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from error
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from lakebook.common.api import Me, RefreshRequest, TokenPair
+from lakebook.common.settings import SettingsError, get_settings
 from lakebook.kernel.credentials import (
     CREDENTIALS_FILE_VARIABLE,
+    TOKEN_VARIABLE,
     read_credentials_file,
     save_credentials,
 )
@@ -69,10 +71,14 @@ class SessionStore:
     Kernels are shared by the server rather than owned by a Jupyter user, so the file holds
     the latest sign-in. It has its own gateway session (a second sign-in with the same
     password): kernels renew it themselves, and the server and the kernels never spend the
-    same rotating refresh token (spending one twice makes the gateway revoke both)."""
+    same rotating refresh token (spending one twice makes the gateway revoke both).
 
-    def __init__(self, kernel_file: Path) -> None:
+    Multi-user (`one_person`), a second Jupyter user cannot sign in while the first is: the
+    first one's kernels would start acting as the second, with the second's rights."""
+
+    def __init__(self, kernel_file: Path, *, one_person: bool = False) -> None:
         self.kernel_file = kernel_file
+        self.one_person = one_person
         self._sessions: dict[str, Session] = {}
         self._ended: dict[str, str] = {}
         self._renewing: dict[str, asyncio.Lock] = {}
@@ -87,6 +93,13 @@ class SessionStore:
 
     async def sign_in(self, owner: str, gateway_url: str, user: str, password: str) -> Session:
         """Exchanges the password for tokens; a refusal raises the gateway's LakebookError."""
+        holder = self._kernel_file_owner
+        if self.one_person and holder is not None and holder != owner:
+            raise GatewayError(
+                HTTPStatus.CONFLICT,
+                f"this Jupyter server's kernels act as {holder}'s sign-in; a multi-user "
+                "workspace runs one Jupyter server per person (e.g. JupyterHub)",
+            )
         form = {"username": user, "password": password}
         pair = await fetch_token_pair(gateway_url, TOKEN_PATH, data=form)
         me = parse_answer(
@@ -235,7 +248,19 @@ def install_session_store(settings: dict[str, Any], runtime_dir: str, port: int)
     # Left by an earlier server on this port: its sessions ended with it.
     kernel_file.unlink(missing_ok=True)
     os.environ[CREDENTIALS_FILE_VARIABLE] = str(kernel_file)
-    settings[STORE_SETTING] = SessionStore(kernel_file)
+    one_person = multi_user()
+    if one_person and os.environ.pop(TOKEN_VARIABLE, None) is not None:
+        # A token in the server's environment would reach every kernel: one shared identity.
+        log.warning("lakebook: multi-user: %s is not passed to kernels or used", TOKEN_VARIABLE)
+    settings[STORE_SETTING] = SessionStore(kernel_file, one_person=one_person)
+
+
+def multi_user() -> bool:
+    """LAKEBOOK_MULTI_USER; invalid settings count as off here (every handler reports them)."""
+    try:
+        return get_settings().stack.multi_user
+    except SettingsError:
+        return False
 
 
 def session_store(settings: dict[str, Any]) -> SessionStore:

@@ -62,7 +62,7 @@ def run_login(
     else:
         password = getpass.getpass(f"password for {user} at {gateway_url}: ")
     try:
-        credentials = login(gateway_url, user, password, settings.data_dir)
+        credentials = login(settings, gateway_url, user, password)
     except LakebookError as error:
         return _failed(console, error)
     console.say(f"signed in to {gateway_url} as {user}; token saved in {credentials.source}")

@@ -63,6 +63,13 @@ class StackSettings(Section):
     restart_window_seconds: float = Field(
         300.0, gt=0, description="The window, in seconds, LAKEBOOK_RESTART_LIMIT counts over."
     )
+    # Off: one person's workspace, where Lab and its kernels act as the operator until someone
+    # signs in. On: nobody is anybody until they sign in (docs/security.md, "Multi-user").
+    multi_user: bool = Field(
+        False,
+        description="Lab panels and kernels act only as the person signed in, never as the "
+        "operator: no shared token file is written or read.",
+    )
 
 
 class S3Settings(Section):

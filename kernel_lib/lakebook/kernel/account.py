@@ -25,7 +25,7 @@ def sign_in(settings: Settings, user: str, ask_password: PasswordPrompt | None =
     gateway_url = settings.gateway.base_url
     password = (ask_password or getpass.getpass)(f"password for {user} at {gateway_url}: ")
     try:
-        credentials = login(gateway_url, user, password, settings.data_dir)
+        credentials = login(settings, gateway_url, user, password)
     except LakebookError as error:
         raise UsageError(error.message) from None
     return f"signed in to {gateway_url} as {user}; token saved in {credentials.source}"

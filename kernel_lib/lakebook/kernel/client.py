@@ -208,7 +208,7 @@ def connect(
     settings = settings or get_settings()
     explicit_url = url or settings.gateway.url
     if token is None:
-        credentials = find_credentials(settings.data_dir)
+        credentials = find_credentials(settings.data_dir, multi_user=settings.stack.multi_user)
         token = credentials.token
         # The credential file names the gateway that issued its token.
         explicit_url = explicit_url or credentials.gateway_url

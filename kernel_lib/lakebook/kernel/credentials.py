@@ -47,13 +47,35 @@ class Credentials:
         return self.expires_at is not None and self.expires_at <= datetime.now(UTC) + margin
 
 
-def find_credentials(data_dir: Path) -> Credentials:
+MULTI_USER_SIGN_IN = (
+    "this workspace is multi-user (LAKEBOOK_MULTI_USER): sign in with your own account "
+    "(the lakebook panel, or `%lakebook login NAME`)"
+)
+
+
+def find_credentials(data_dir: Path, *, multi_user: bool = False) -> Credentials:
     """The panel sign-in's file when there is one (it names the user of this Jupyter server,
-    so it wins over the server's environment), else default_credentials()."""
-    signed_in = os.environ.get(CREDENTIALS_FILE_VARIABLE, "").strip()
-    if signed_in and Path(signed_in).exists():
-        return usable_credentials(Path(signed_in))
+    so it wins over the server's environment), else default_credentials().
+
+    Under a multi-user Jupyter server (it names a sign-in file), never the data dir's file:
+    that is the operator's, not this kernel's person's. LAKEBOOK_TOKEN still counts there (a
+    token the person set themselves; the server drops its own). Outside one (a terminal, a
+    notebook run's kernel) the data dir's file is the person's own `lakebook login`."""
+    signed_in = signed_in_file()
+    if signed_in is not None and signed_in.exists():
+        return usable_credentials(signed_in)
+    if multi_user and signed_in is not None:
+        token = os.environ.get(TOKEN_VARIABLE, "").strip()
+        if not token:
+            raise LakebookCredentialsError(MULTI_USER_SIGN_IN)
+        return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
     return default_credentials(data_dir)
+
+
+def signed_in_file() -> Path | None:
+    """The panel sign-in's credential file the Jupyter server named for its kernels, if any."""
+    signed_in = os.environ.get(CREDENTIALS_FILE_VARIABLE, "").strip()
+    return Path(signed_in) if signed_in else None
 
 
 def default_credentials(data_dir: Path) -> Credentials:

@@ -14,6 +14,7 @@ from lakebook.common.settings import SECRET_FIELDS, Settings, SettingsError
 from lakebook.gateway.core.security import create_access_token, generate_password
 from lakebook.gateway.db import session_scope
 from lakebook.gateway.users import create_user, find_user
+from lakebook.kernel.credentials import CREDENTIALS_FILE_NAME
 
 
 def prepare_data_dir(settings: Settings) -> Settings:
@@ -76,11 +77,20 @@ def ensure_admin_user(settings: Settings) -> str | None:
     return password
 
 
+def operator_credentials(settings: Settings) -> Path | None:
+    """The operator's kernel token file (write_kernel_credentials), except multi-user, where no
+    shared token may reach kernels: a file left by an earlier single-user start is removed."""
+    if settings.stack.multi_user:
+        (settings.data_dir / CREDENTIALS_FILE_NAME).unlink(missing_ok=True)
+        return None
+    return write_kernel_credentials(settings)
+
+
 def write_kernel_credentials(settings: Settings) -> Path:
     """The token kernels and the CLI pick up: `{data_dir}/credentials.json`, mode 0600."""
     lifetime = timedelta(hours=settings.jwt.kernel_token_hours)
     token = create_access_token(settings, subject=ADMIN_USER, role="admin", lifetime=lifetime)
-    path = settings.data_dir / "credentials.json"
+    path = settings.data_dir / CREDENTIALS_FILE_NAME
     write_private_json(
         path,
         {

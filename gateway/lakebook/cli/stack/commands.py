@@ -13,8 +13,8 @@ from lakebook.cli.console import Console
 from lakebook.cli.defaults import ADMIN_USER
 from lakebook.cli.stack.bootstrap import (
     ensure_admin_user,
+    operator_credentials,
     prepare_data_dir,
-    write_kernel_credentials,
     write_seaweed_identities,
 )
 from lakebook.cli.stack.dashboard import dashboard_url
@@ -46,7 +46,7 @@ def run_up(settings: Settings, console: Console, *, with_lab: bool, notebook_dir
         check_databases(settings)
         identities = write_seaweed_identities(settings)
         admin_password = ensure_admin_user(settings)
-        credentials = write_kernel_credentials(settings)
+        credentials = operator_credentials(settings)
         lab_token = secrets.token_urlsafe(24)
         services = plan_stack(
             settings,
@@ -117,14 +117,17 @@ def _print_summary(
     console: Console,
     settings: Settings,
     admin_password: str | None,
-    credentials: Path,
+    credentials: Path | None,
     dashboard: str | None,
 ) -> None:
     console.say("")
     console.say(f"lakebook is up. Gateway API docs: {settings.gateway.base_url}/docs")
     if admin_password is not None:
         console.say(f"  admin login (shown once): user {ADMIN_USER!r}, password {admin_password}")
-    console.say(f"  kernel token: {credentials}")
+    if credentials is None:
+        console.say("  multi-user: no operator token for kernels; each person signs in")
+    else:
+        console.say(f"  kernel token: {credentials}")
     console.say(f"  logs: {settings.data_dir / 'logs'}")
     if dashboard is not None:
         console.say(f"  dashboard (Voila, in JupyterLab): {dashboard}")
