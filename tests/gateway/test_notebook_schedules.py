@@ -242,7 +242,7 @@ def test_timezone_decides_the_hour(flow_stack: FlowStack, analyst: dict[str, str
     ("body", "field", "words"),
     [
         ({"cron": "61 * * * *"}, "cron", "Invalid cron string"),
-        ({"cron": "every day"}, "cron", "Invalid cron string"),
+        ({"cron": "every day"}, "cron", "has 2 fields, not five"),
         ({"timezone": "Mars/Olympus"}, "timezone", "Invalid timezone"),
         ({"parameters": {"region": "x", "colour": "red"}}, "parameters", "unknown parameter"),
         ({"parameters": {"limit": "ten"}}, "parameters", "must be int"),

@@ -53,3 +53,25 @@ def test_a_bad_value_in_a_known_step_is_at_its_field(schema: dict[str, Any]) -> 
 
 def test_good_steps_have_no_errors(schema: dict[str, Any]) -> None:
     assert errors_of(schema, {"step": "limit", "n": 3}, {"step": "sort", "by": ["amount"]}) == []
+
+
+def test_a_known_step_missing_a_field_names_that_field_not_the_other_steps(
+    schema: dict[str, Any],
+) -> None:
+    # It said "step 'filter' is not one of ['select', 'with_columns', …]": the other steps' tags.
+    assert errors_of(schema, {"step": "filter"}) == [
+        ("spec.steps.0", "'condition' is a required property")
+    ]
+    assert errors_of(schema, {"step": "join", "on": ["id"]}) == [
+        ("spec.steps.0", "'right' is a required property")
+    ]
+
+
+def test_a_step_without_its_kind_lists_the_kinds(schema: dict[str, Any]) -> None:
+    assert errors_of(schema, {"n": 3}) == [
+        (
+            "spec.steps.0",
+            "step is missing: one of "
+            "['select', 'filter', 'with_columns', 'group_by', 'join', 'sort', 'limit']",
+        )
+    ]

@@ -95,6 +95,9 @@ class NotebookSchedule:
         return f"{self.owner}:{self.name}"
 
 
+CRON_FIELDS = 5
+
+
 def check_schedule_name(name: str) -> None:
     if not SCHEDULE_NAME.fullmatch(name):
         raise ScheduleInputError(
@@ -106,6 +109,15 @@ def check_schedule_name(name: str) -> None:
 
 def cron_schedule(cron: str, timezone: str) -> CronSchedule:
     """Prefect's cron schedule, or ScheduleInputError naming the bad cron or timezone."""
+    fields = cron.split()
+    if len(fields) != CRON_FIELDS and not (len(fields) == 1 and cron.startswith("@")):
+        # croniter also takes 6 and 7 fields (seconds, years): `* * * * * * *` ran a notebook
+        # every second. Five, as crontab, jupyter-scheduler and the panel's presets write them.
+        raise ScheduleInputError(
+            "cron",
+            f"{cron!r} has {len(fields)} fields, not five: minute hour day-of-month month "
+            "day-of-week (e.g. '0 6 * * *')",
+        )
     try:
         return CronSchedule(cron=cron, timezone=timezone)
     except ValidationError as error:

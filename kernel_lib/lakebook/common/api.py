@@ -32,6 +32,14 @@ class WireModel(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class RequestModel(WireModel):
+    """A body the gateway reads: a field it does not know is refused (422 naming it), so a typo
+    (`{"parameter": …}`, `"timezon"`) is not dropped silently, launching or scheduling with
+    defaults the person never chose."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 # Auth ----------------------------------------------------------------------------------------
 
 
@@ -42,7 +50,7 @@ class TokenPair(WireModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class RefreshRequest(WireModel):
+class RefreshRequest(RequestModel):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
@@ -67,7 +75,7 @@ class DeploymentOut(WireModel):
     parameters_schema: dict[str, Any]
 
 
-class ExecuteRequest(WireModel):
+class ExecuteRequest(RequestModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -191,7 +199,7 @@ class RunEventError(WireModel):
 # Notebook schedules --------------------------------------------------------------------------
 
 
-class ScheduleCreate(WireModel):
+class ScheduleCreate(RequestModel):
     notebook: str = Field(
         min_length=1,
         max_length=1024,
@@ -206,7 +214,7 @@ class ScheduleCreate(WireModel):
     timeout_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
 
 
-class ScheduleChange(WireModel):
+class ScheduleChange(RequestModel):
     active: bool
 
 

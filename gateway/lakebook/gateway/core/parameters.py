@@ -46,7 +46,31 @@ def _most_telling(problem: ValidationError) -> ValidationError:
     """For a union (a transform step, an expression), the error of the branch the value was
     meant for, at its own field: `spec.steps.0.aggs.0.expr.agg: 'total' is not one of
     ['sum', …]` rather than `spec.steps.0: {…} is not valid under any of the given schemas`."""
-    return best_match([problem]) if problem.context else problem
+    if not problem.context:
+        return problem
+    meant = _branch_meant(problem.context)
+    if meant is None:
+        return best_match([problem])
+    return _most_telling(best_match(meant))
+
+
+def _branch_meant(branches: list[ValidationError]) -> list[ValidationError] | None:
+    """The errors of the one branch of a tagged union whose tag the value carries (`{"step":
+    "filter"}` without its `condition`), else None. Without this, a branch failing on a
+    missing field lost to the other branches' tag errors, one level deeper: the answer said
+    "step 'filter' is not one of [...]", a list without 'filter'."""
+    by_branch: dict[object, list[ValidationError]] = {}
+    for error in branches:
+        by_branch.setdefault(error.relative_schema_path[0], []).append(error)
+    tagged_other = {
+        branch
+        for branch, errors in by_branch.items()
+        if any(e.validator == "const" and len(e.relative_path) == 1 for e in errors)
+    }
+    untagged = [errors for branch, errors in by_branch.items() if branch not in tagged_other]
+    if not tagged_other or len(untagged) != 1:
+        return None
+    return untagged[0]
 
 
 def _message(problem: ValidationError) -> str:
@@ -61,8 +85,9 @@ def _message(problem: ValidationError) -> str:
         kinds = _discriminator_values(problem.context)
         if kinds is not None:
             key, values = kinds
-            given = problem.instance.get(key) if isinstance(problem.instance, dict) else None
-            return f"{key} {given!r} is not one of {values}"
+            if not isinstance(problem.instance, dict) or key not in problem.instance:
+                return f"{key} is missing: one of {values}"
+            return f"{key} {problem.instance[key]!r} is not one of {values}"
     return str(problem.message)
 
 
@@ -74,10 +99,25 @@ def _discriminator_values(branches: list[ValidationError]) -> tuple[str, list[An
         for error in branches
         if error.validator == "const" and len(error.relative_path) == 1
     ]
+    if not pinned:
+        pinned = _missing_tag(branches)
     keys = {key for key, _ in pinned}
     if len(keys) != 1:
         return None
     return keys.pop(), [value for _, value in pinned]
+
+
+def _missing_tag(branches: list[ValidationError]) -> list[tuple[str, Any]]:
+    """(key, value) per branch when the value has no tag at all (`{"n": 3}`): each branch
+    requires the key its schema pins with `const`; else empty."""
+    pinned: dict[object, tuple[str, Any]] = {}  # one per branch: each says so per missing key
+    for error in branches:
+        if error.validator != "required" or not isinstance(error.schema, dict):
+            continue
+        for key, rule in error.schema.get("properties", {}).items():
+            if isinstance(rule, dict) and "const" in rule and key in error.validator_value:
+                pinned[error.relative_schema_path[0]] = (str(key), rule["const"])
+    return list(pinned.values())
 
 
 def _error(path: list[Any], message: str, kind: object) -> dict[str, Any]:

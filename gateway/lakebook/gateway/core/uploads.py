@@ -37,17 +37,20 @@ def upload_format(head: bytes, filename: str | None) -> str:
     """csv, json (JSON lines), parquet or ipynb (a notebook: its name must say .ipynb, and
     `check_notebook` then validates it whole), from the content; the file name must not
     disagree."""
-    found = _sniff(head)
-    if found is None:
-        raise UploadRejectedError(
-            "content is not CSV, JSON lines or Parquet, nor a notebook (binary data, or a JSON "
-            "array?)"
-        )
+    # The name first: "file type .exe is not accepted" says more than what its bytes are not.
     suffix = PurePosixPath(filename or "").suffix.lower().lstrip(".")
     declared = _DECLARED.get(suffix)
     if suffix and declared is None:
         raise UploadRejectedError(
             f"file type .{suffix} is not accepted: use csv, jsonl, parquet or ipynb"
+        )
+    if not head.strip():
+        raise UploadRejectedError(f"{filename or 'the file'} is empty: there is nothing to store")
+    found = _sniff(head)
+    if found is None:
+        raise UploadRejectedError(
+            "content is not CSV, JSON lines or Parquet, nor a notebook (binary data, or a JSON "
+            "array?)"
         )
     if found == "json" and (declared == NOTEBOOK_FORMAT or _looks_like_notebook(head)):
         found = NOTEBOOK_FORMAT
