@@ -65,10 +65,10 @@ def find_credentials(data_dir: Path, *, multi_user: bool = False) -> Credentials
     if signed_in is not None and signed_in.exists():
         return usable_credentials(signed_in)
     if multi_user and signed_in is not None:
-        token = os.environ.get(TOKEN_VARIABLE, "").strip()
-        if not token:
+        credentials = environment_credentials()
+        if credentials is None:
             raise LakebookCredentialsError(MULTI_USER_SIGN_IN)
-        return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
+        return credentials
     return default_credentials(data_dir)
 
 
@@ -81,10 +81,13 @@ def signed_in_file() -> Path | None:
 def default_credentials(data_dir: Path) -> Credentials:
     """LAKEBOOK_TOKEN wins; otherwise the credential file `lakebook up` or `lakebook login`
     wrote in the data dir."""
+    return environment_credentials() or usable_credentials(data_dir / CREDENTIALS_FILE_NAME)
+
+
+def environment_credentials() -> Credentials | None:
+    """LAKEBOOK_TOKEN, when set."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if token:
-        return Credentials(token=token, source=f"${TOKEN_VARIABLE}")
-    return usable_credentials(data_dir / CREDENTIALS_FILE_NAME)
+    return Credentials(token=token, source=f"${TOKEN_VARIABLE}") if token else None
 
 
 def usable_credentials(path: Path) -> Credentials:

@@ -63,9 +63,7 @@ def _branch_meant(branches: list[ValidationError]) -> list[ValidationError] | No
     for error in branches:
         by_branch.setdefault(error.relative_schema_path[0], []).append(error)
     tagged_other = {
-        branch
-        for branch, errors in by_branch.items()
-        if any(e.validator == "const" and len(e.relative_path) == 1 for e in errors)
+        branch for branch, errors in by_branch.items() if any(map(_is_tag_error, errors))
     }
     untagged = [errors for branch, errors in by_branch.items() if branch not in tagged_other]
     if not tagged_other or len(untagged) != 1:
@@ -97,7 +95,7 @@ def _discriminator_values(branches: list[ValidationError]) -> tuple[str, list[An
     pinned = [
         (str(error.relative_path[0]), error.validator_value)
         for error in branches
-        if error.validator == "const" and len(error.relative_path) == 1
+        if _is_tag_error(error)
     ]
     if not pinned:
         pinned = _missing_tag(branches)
@@ -105,6 +103,11 @@ def _discriminator_values(branches: list[ValidationError]) -> tuple[str, list[An
     if len(keys) != 1:
         return None
     return keys.pop(), [value for _, value in pinned]
+
+
+def _is_tag_error(error: ValidationError) -> bool:
+    """A branch of a tagged union refusing the value's tag (`step` pinned with `const`)."""
+    return error.validator == "const" and len(error.relative_path) == 1
 
 
 def _missing_tag(branches: list[ValidationError]) -> list[tuple[str, Any]]:
